@@ -1,0 +1,36 @@
+# `make demo` and `make test` set everything up on a fresh Debian machine with Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast bench retrain clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  if [ ! -d /usr/share/datasets/fashion-mnist ] || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      dataset-fashion-mnist python3-venv >/dev/null; \
+	  fi; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade uv
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/deepedge demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: setup
+	$(BIN)/python benchmarks/image_recognition.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

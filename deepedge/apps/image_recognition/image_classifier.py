@@ -1,0 +1,157 @@
+"""`ImageClassifier`: preprocessing, a ConvNet backbone and a softmax head in one Keras model."""
+
+import numpy as np
+
+from deepedge.apps.image_recognition.backbones import BACKBONES
+from deepedge.apps.image_recognition.presets import ARCHITECTURES, PRESETS, TRAINED
+from deepedge.backend import keras
+from deepedge.edge.preprocess import standardize_images, top_k_labels
+from deepedge.errors import ModelFileError, PresetNotFoundError
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class ImageClassifier(keras.Model):
+    """An image classifier that takes raw pixels and returns class probabilities.
+
+    The model is `Rescaling` (pixels 0..255 to the backbone's range) -> backbone ->
+    `Dense(num_classes, softmax)`, so the exported LiteRT model takes raw images too.
+
+    Args:
+        backbone: a backbone model from `deepedge.apps.image_recognition.backbones`, or any
+            functional Keras model with an `image_shape` attribute that maps images to a
+            feature vector.
+        class_names: list of str. One name per class.
+        image_scale: float. Pixels are multiplied by this... Defaults to `1/255`.
+        image_offset: float. ...and then this is added. Defaults to `0.0`.
+
+    Example:
+
+    >>> classifier = ImageClassifier.from_preset("fashion_edgenet")
+    >>> classifier.classify(images[:2])
+    [[('Ankle boot', 0.99)], [('Pullover', 0.97)]]
+    """
+
+    family = "image_recognition"
+    task_name = "image_classification"
+    metric_name = "accuracy"
+
+    def __init__(self, backbone, class_names, image_scale=1.0 / 255.0, image_offset=0.0, **kwargs):
+        class_names = [str(c) for c in class_names]
+        if len(class_names) < 2 or len(set(class_names)) != len(class_names):
+            raise ValueError("`class_names` must hold at least two distinct names. "
+                             f"Received: class_names={class_names!r}")
+        if not hasattr(backbone, "image_shape"):
+            raise ValueError("`backbone` must have an `image_shape` attribute (height, width, channels). "
+                             f"Received: backbone={backbone!r}")
+        # === Functional Model ===
+        inputs = keras.Input(shape=backbone.image_shape, name="images")
+        x = keras.layers.Rescaling(image_scale, image_offset, name="preprocess")(inputs)
+        x = backbone(x)
+        outputs = keras.layers.Dense(len(class_names), activation="softmax", name="predictions")(x)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.backbone = backbone
+        self.class_names = class_names
+        self.image_scale = float(image_scale)
+        self.image_offset = float(image_offset)
+
+    @property
+    def image_shape(self):
+        return tuple(self.backbone.image_shape)
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles with AdamW, sparse cross-entropy and accuracy unless told otherwise."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy()
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
+        """Class probabilities, shape (N, num_classes), for raw uint8 or float images."""
+        if not hasattr(x, "element_spec") and not isinstance(x, keras.utils.PyDataset):
+            x = standardize_images(x, self.image_shape)
+        return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+
+    def classify(self, images, top_k=1):
+        """The `top_k` (class name, probability) pairs for each image, best first."""
+        images = standardize_images(images, self.image_shape)
+        scores = np.concatenate([keras.ops.convert_to_numpy(self(images[i:i + 256], training=False))
+                                 for i in range(0, len(images), 256)])
+        return top_k_labels(scores, self.class_names, top_k)
+
+    def export(self, path, quantization="int8", **kwargs):
+        """Writes `model.tflite` and `model.json` into the folder `path`.
+
+        See `deepedge.edge.export` for the arguments: calibration data, held-out evaluation
+        data for the parity check, and `force`.
+        """
+        from deepedge.edge.convert import export
+
+        return export(self, path, quantization=quantization, **kwargs)
+
+    # === Presets and files ===
+    @classmethod
+    def presets(cls):
+        return dict(PRESETS)
+
+    @classmethod
+    def from_preset(cls, name, class_names=None, image_shape=None):
+        """A shipped trained model (`fashion_edgenet`) or an untrained architecture (`edgenet`)."""
+        if name in TRAINED:
+            if class_names is not None or image_shape is not None:
+                raise ValueError(f"{name!r} is a trained preset with fixed classes and input size; "
+                                 "pass `class_names`/`image_shape` to an architecture preset "
+                                 f"({sorted(ARCHITECTURES)}) instead.")
+            from deepedge.presets import shipped_model_dir
+
+            return cls.load(shipped_model_dir(name) / "model.keras")
+        if name not in ARCHITECTURES:
+            raise PresetNotFoundError(f"Unknown image classifier preset. Expected one of {sorted(PRESETS)}. "
+                                      f"Received: name={name!r}")
+        if class_names is None:
+            raise ValueError(f"The architecture preset {name!r} needs `class_names`.")
+        arch = ARCHITECTURES[name]
+        config = dict(arch["backbone_config"])
+        if image_shape is not None:
+            config["image_shape"] = tuple(image_shape)
+        backbone = BACKBONES[arch["backbone"]](**config)
+        return cls(backbone, class_names, image_scale=arch["image_scale"], image_offset=arch["image_offset"])
+
+    @classmethod
+    def load(cls, path):
+        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled)."""
+        from pathlib import Path
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(f"No model file at {path}. Expected a `.keras` file written by `save`.")
+        try:
+            model = keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:  # Keras raises ValueError, KeyError, zipfile errors...
+            raise ModelFileError(f"Could not load {path} as a deepedge `.keras` model: {e}") from e
+        if not isinstance(model, cls):
+            raise ModelFileError(f"{path} holds a {type(model).__name__}, not an {cls.__name__}.")
+        return model
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
+        from deepedge.fileio import atomic_path
+
+        with atomic_path(filepath) as tmp:
+            super().save(tmp, overwrite=True, **kwargs)
+
+    # === Config ===
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "backbone": keras.saving.serialize_keras_object(self.backbone),
+                "class_names": list(self.class_names), "image_scale": self.image_scale,
+                "image_offset": self.image_offset}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)

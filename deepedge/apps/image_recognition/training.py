@@ -1,0 +1,77 @@
+"""The recipes that train the shipped image classifiers (`deepedge train fashion_edgenet`)."""
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepedge.apps.image_recognition.image_classifier import ImageClassifier
+from deepedge.apps.image_recognition.presets import TRAINED
+from deepedge.backend import keras
+from deepedge.data import load_image_dataset
+from deepedge.errors import PresetNotFoundError
+from deepedge.fileio import atomic_write_json
+from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
+
+
+def build_optimizer(recipe, steps_per_epoch, epochs):
+    """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
+        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.0)
+    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
+
+
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose="auto"):
+    """Trains the trained preset `name` by its recipe and saves `out_dir/model.keras`.
+
+    Args:
+        name: a key of `TRAINED` (`fashion_edgenet`, `fashion_lenet5`).
+        out_dir: folder for `model.keras` and `training.json`.
+        epochs: int. Overrides the recipe's epochs.
+        checkpoint_dir: where per-epoch checkpoints go. Defaults to `out_dir/checkpoints`;
+            running the same command again resumes from there.
+        limit: int. Train on the first `limit` training images only (quick trials).
+
+    Returns:
+        `(model, report)`, the report holding history, accuracies and the training time.
+    """
+    if name not in TRAINED:
+        raise PresetNotFoundError(f"No training recipe for {name!r}. Expected one of {sorted(TRAINED)}.")
+    spec = TRAINED[name]
+    recipe = dict(spec["recipe"])
+    if epochs is not None:
+        recipe["epochs"] = int(epochs)
+    out_dir = Path(out_dir)
+    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    train = load_image_dataset(spec["data"], "train")
+    if limit:
+        train = train.take(limit)
+    validation = load_image_dataset(spec["data"], "validation")
+
+    seed_everything(recipe["seed"])
+    model = ImageClassifier.from_preset(spec["architecture"], class_names=train.class_names,
+                                        image_shape=train.images.shape[1:])
+    steps = math.ceil(len(train) / recipe["batch_size"])
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]))
+    augmentation = ImageAugmentation(flip=recipe["flip"], max_shift=recipe["max_shift"])
+    started = time.perf_counter()
+    model, history = fit_resumable(
+        model, train.images, train.labels, recipe["epochs"], checkpoint_dir,
+        batch_size=recipe["batch_size"], seed=recipe["seed"], augmentation=augmentation,
+        validation_data=(validation.images.astype(np.float32), validation.labels), verbose=verbose)
+    recalibrate_batch_norm(model, train.images)
+    session_seconds = time.perf_counter() - started
+    val_accuracy = float(model.evaluate(validation.images.astype(np.float32), validation.labels,
+                                        verbose=0, return_dict=True)["accuracy"])
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"],
+        "train_examples": len(train), "recipe": recipe, "params": int(model.count_params()),
+        "validation_accuracy": val_accuracy, "history": history,
+        "training_seconds_last_session": round(session_seconds, 1),
+        "command": f"deepedge train {name} --out {out_dir}" + (f" --epochs {epochs}" if epochs else ""),
+    }
+    model.save(out_dir / "model.keras")
+    atomic_write_json(out_dir / "training.json", report)
+    return model, report

@@ -1,0 +1,26 @@
+"""Where shipped models live: `saved_models/` in a checkout, `deepedge/saved_models` in a wheel."""
+
+from pathlib import Path
+
+from deepedge.errors import PresetNotFoundError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def saved_models_dir():
+    """The folder of shipped models, inside the installed package or at the checkout's root."""
+    for candidate in (_PACKAGE_DIR / "saved_models", _PACKAGE_DIR.parent / "saved_models"):
+        if candidate.is_dir():
+            return candidate
+    return _PACKAGE_DIR.parent / "saved_models"
+
+
+def shipped_model_dir(name):
+    """The folder of one shipped model, or a clear error listing the ones that exist."""
+    path = saved_models_dir() / name
+    if not (path / "model.json").exists() and not (path / "model.keras").exists():
+        available = sorted(p.name for p in saved_models_dir().glob("*") if p.is_dir())
+        raise PresetNotFoundError(
+            f"No shipped model named {name!r}. Available: {available or 'none'}. "
+            "Train one with `deepedge train PRESET --out saved_models/NAME`.")
+    return path

@@ -1,0 +1,95 @@
+"""Training that survives being killed: a checkpoint each epoch, resumed where it stopped.
+
+`fit_resumable` runs `model.fit` one epoch at a time. Each epoch's order and augmentation
+are drawn from `(seed, epoch)`, the optimizer (with its step counter and learning-rate
+schedule) is saved with the model, and the checkpoint is replaced atomically after each
+epoch, so a run that is killed and started again ends with the same weights as one that
+never stopped.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from deepedge.backend import keras, tf
+from deepedge.errors import CheckpointError
+from deepedge.fileio import atomic_path, atomic_write_json
+
+STATE_FILE = "state.json"
+
+
+def _load_state(checkpoint_dir, run_config):
+    state_path = checkpoint_dir / STATE_FILE
+    if not state_path.exists():
+        return None
+    state = json.loads(state_path.read_text())
+    if state.get("run_config") != run_config:
+        raise CheckpointError(
+            f"The checkpoint in {checkpoint_dir} was made by a different run. "
+            f"It has {state.get('run_config')}; this run is {run_config}. "
+            "Use another checkpoint folder, or delete this one to start over.")
+    return state
+
+
+def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, batch_size=128, seed=0,
+                  augmentation=None, validation_data=None, verbose="auto", on_epoch_end=None):
+    """Fits `model` for `epochs`, resuming from `checkpoint_dir` if a checkpoint is there.
+
+    Args:
+        model: a compiled Keras model (a deepedge task).
+        train_images, train_labels: numpy arrays.
+        epochs: int. Total epochs, counting those done before an interruption.
+        checkpoint_dir: folder for `epoch_NNN.keras` and `state.json`.
+        batch_size: int.
+        seed: int. Seeds each epoch's shuffle and augmentation.
+        augmentation: callable `(images, rng) -> images`, or None.
+        validation_data: `(images, labels)` evaluated after each epoch, or None.
+        on_epoch_end: callable `(epoch, logs)`, or None.
+
+    Returns:
+        `(model, history)`: the trained model (loaded from the checkpoint when resumed)
+        and a dict of per-epoch metric lists.
+    """
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    run_config = {"epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed),
+                  "examples": int(len(train_labels)), "model": type(model).__name__}
+    state = _load_state(checkpoint_dir, run_config)
+    history = {}
+    start = 0
+    if state is not None:
+        start = state["epoch"]
+        history = state["history"]
+        model = keras.saving.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)
+        if verbose:
+            print(f"Resuming from {checkpoint_dir / state['checkpoint']} after epoch {start}/{epochs}.")
+    for epoch in range(start, epochs):
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(train_labels))
+        images, labels = train_images[order], train_labels[order]
+        if augmentation is not None:
+            images = augmentation(images, rng)
+        result = model.fit(images.astype(np.float32), labels, batch_size=batch_size, epochs=epoch + 1,
+                           initial_epoch=epoch, shuffle=False, validation_data=validation_data,
+                           verbose=verbose)
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+        name = f"epoch_{epoch + 1:03d}.keras"
+        with atomic_path(checkpoint_dir / name) as tmp:
+            keras.saving.save_model(model, tmp)
+        atomic_write_json(checkpoint_dir / STATE_FILE, {
+            "epoch": epoch + 1, "checkpoint": name, "history": history, "run_config": run_config})
+        for old in checkpoint_dir.glob("epoch_*.keras"):
+            if old.name != name:
+                old.unlink()
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, {k: v[-1] for k, v in history.items()})
+    return model, history
+
+
+def seed_everything(seed, deterministic=True):
+    """Seeds Python, numpy and TensorFlow; optionally makes TensorFlow ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
