@@ -8,6 +8,7 @@ never stopped.
 """
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,8 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
 
     Returns:
         `(model, history)`: the trained model (loaded from the checkpoint when resumed)
-        and a dict of per-epoch metric lists.
+        and a dict of per-epoch lists: the metrics and `epoch_seconds`, the wall time of
+        each epoch (so the total survives interruptions).
     """
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -70,11 +72,13 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         images, labels = train_images[order], train_labels[order]
         if augmentation is not None:
             images = augmentation(images, rng)
+        epoch_started = time.perf_counter()
         result = model.fit(images.astype(np.float32), labels, batch_size=batch_size, epochs=epoch + 1,
                            initial_epoch=epoch, shuffle=False, validation_data=validation_data,
                            verbose=verbose)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
+        history.setdefault("epoch_seconds", []).append(round(time.perf_counter() - epoch_started, 2))
         name = f"epoch_{epoch + 1:03d}.keras"
         with atomic_path(checkpoint_dir / name) as tmp:
             keras.saving.save_model(model, tmp)

@@ -34,6 +34,8 @@ class ImageClassifier(keras.Model):
     family = "image_recognition"
     task_name = "image_classification"
     metric_name = "accuracy"
+    metric_higher_is_better = True
+    parity_threshold = 0.5  # accuracy points an int8 export may lose
 
     def __init__(self, backbone, class_names, image_scale=1.0 / 255.0, image_offset=0.0, **kwargs):
         class_names = [str(c) for c in class_names]
@@ -91,6 +93,21 @@ class ImageClassifier(keras.Model):
         from deepedge.edge.convert import export
 
         return export(self, path, quantization=quantization, **kwargs)
+
+    def evaluate_metric(self, data, batch_size=256):
+        """Accuracy in percent on `data` (`.images`/`.labels`, or an `(images, labels)` tuple)."""
+        images, labels = (data.images, data.labels) if hasattr(data, "images") else data
+        images = standardize_images(images, self.image_shape)
+        predictions = [np.argmax(keras.ops.convert_to_numpy(self(images[i:i + batch_size], training=False)), -1)
+                       for i in range(0, len(images), batch_size)]
+        return float(100.0 * np.mean(np.concatenate(predictions) == np.asarray(labels)))
+
+    def edge_metadata(self):
+        """What the on-device runtime needs beyond the `.tflite`: labels and the input's meaning."""
+        return {"labels": list(self.class_names),
+                "input": {"kind": "image", "shape": list(self.image_shape), "range": [0, 255],
+                          "preprocessing": f"x * {self.image_scale:.6g} + {self.image_offset:.6g} (in the graph)"},
+                "params": int(self.count_params())}
 
     # === Presets and files ===
     @classmethod

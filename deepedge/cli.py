@@ -1,0 +1,259 @@
+"""`deepedge`: train, evaluate, export, benchmark and demo the shipped models.
+
+Commands that need Keras import it (through `deepedge.backend`, which keeps TensorFlow's
+log lines off the terminal) only when they run, so `deepedge --help`, `info` and `bench`
+on an exported model start fast and work with `deepedge[edge]` alone.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from deepedge.errors import DeepEdgeError, InvalidInputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _progress():
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err_console, transient=True)
+
+
+def _chunked(func, items, description, chunk=500):
+    """Runs `func` over `items` in chunks with a progress bar; concatenates the results."""
+    import numpy as np
+
+    results = []
+    with _progress() as progress:
+        bar = progress.add_task(description, total=len(items))
+        for i in range(0, len(items), chunk):
+            results.append(func(items[i:i + chunk]))
+            progress.advance(bar, len(items[i:i + chunk]))
+    return np.concatenate(results)
+
+
+def _is_exported(path):
+    path = Path(path)
+    return path.suffix in (".tflite", ".json") or (path.is_dir() and (path / "model.json").exists())
+
+
+def _resolve_model(model):
+    """A path as given, or a shipped model's folder when `model` is a shipped name."""
+    path = Path(model)
+    if path.exists():
+        return path
+    from deepedge.presets import shipped_model_dir
+
+    return shipped_model_dir(model)
+
+
+def _data_name(path, data):
+    """The data set a model was trained on: --data, else model.json/training.json beside it."""
+    if data:
+        return data
+    folder = path if path.is_dir() else path.parent
+    for name in ("model.json", "training.json"):
+        candidate = folder / name
+        if candidate.exists():
+            recorded = json.loads(candidate.read_text()).get("data")
+            if isinstance(recorded, dict):
+                recorded = recorded.get("name")
+            if recorded:
+                return recorded
+    raise InvalidInputError(f"Cannot tell which data set {path} belongs to. Pass --data "
+                            "(fashion_mnist, mnist_subset or digits).")
+
+
+def _keras_path(path):
+    if path.is_dir():
+        return path / "model.keras"
+    return path
+
+
+def evaluate_model(model, split="test", data=None, limit=None):
+    """The task metric of a `.keras` or exported model on a split: a dict for `--json`."""
+    from deepedge.data import load_image_dataset
+
+    path = _resolve_model(model)
+    dataset = load_image_dataset(_data_name(path, data), split)
+    if limit:
+        dataset = dataset.take(limit)
+    if _is_exported(path) or (path.is_dir() and not (path / "model.keras").exists()):
+        from deepedge.edge import load
+
+        runtime = load(path)
+        kind = f"litert_{runtime.metadata['quantization']}"
+        predict = runtime.predict
+    else:
+        from deepedge.apps import ImageClassifier
+
+        classifier = ImageClassifier.load(_keras_path(path))
+        kind = "keras_float"
+        predict = lambda x: classifier.predict(x, verbose=0)  # noqa: E731
+    import numpy as np
+
+    scores = _chunked(predict, dataset.images, f"Evaluating on {dataset.name}/{split}")
+    accuracy = float(100.0 * np.mean(np.argmax(scores, -1) == dataset.labels))
+    return {"model": str(path), "kind": kind, "data": dataset.name, "split": split,
+            "examples": len(dataset), "metric": "accuracy", "value": round(accuracy, 4)}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="deepedge")
+def cli():
+    """deepedge: Keras applications of the Nature 'Deep learning' review, shipped as int8 LiteRT."""
+
+
+@cli.command()
+@click.argument("preset")
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder. Defaults to saved_models/PRESET.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Override the recipe's epochs.")
+@click.option("--limit", type=click.IntRange(min=1), help="Train on the first N training images only.")
+@click.option("--export/--no-export", default=True, show_default=True, help="Export int8 with a model card afterwards.")
+def train(preset, out, epochs, limit, export):
+    """Train a preset by its recipe; run it again after an interruption to resume."""
+    from deepedge.apps.image_recognition.training import train_preset
+    from deepedge.presets import saved_models_dir
+
+    out = Path(out) if out else saved_models_dir() / preset
+    model, report = train_preset(preset, out, epochs=epochs, limit=limit, verbose=2)
+    console.print(f"Trained {preset}: validation accuracy {100 * report['validation_accuracy']:.2f}% "
+                  f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
+    if export:
+        _export(out / "model.keras", out, "int8", False, None, 500)
+
+
+def _export(model_path, out, quantization, force, data, calibration_samples):
+    from deepedge.apps import ImageClassifier
+    from deepedge.data import load_image_dataset
+    from deepedge.edge.card import write_model_card
+
+    model_path = Path(model_path)
+    classifier = ImageClassifier.load(model_path)
+    name = _data_name(model_path, data)
+    train = load_image_dataset(name, "train")
+    test = load_image_dataset(name, "test")
+    with err_console.status(f"Converting to {quantization} and checking parity on {name}/test..."):
+        meta = classifier.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+                                 force=force, num_calibration=calibration_samples,
+                                 extra_metadata={"data": name})
+    data_info = {"name": name, "source": train.source, "licence": train.licence,
+                 "train_examples": len(train), "test_examples": len(test)}
+    command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
+    write_model_card(out, data=data_info, export_command=command)
+    metrics = meta["metrics"]
+    console.print(f"Exported {out}/model.tflite: {meta['size_bytes'] / 1024:.1f} KiB, "
+                  f"accuracy float {metrics['keras_float']:.2f}% vs {quantization} "
+                  f"{metrics[f'litert_{quantization}']:.2f}%, median {meta['latency_us']['median']:.1f} us")
+    return meta
+
+
+@cli.command()
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for model.tflite and model.json.")
+@click.option("--quantization", type=click.Choice(["int8", "float16", "dynamic", "float32"]), default="int8",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Write the model even if it fails the parity check.")
+@click.option("--data", help="Data set for calibration and parity (default: the one it was trained on).")
+@click.option("--calibration-samples", type=click.IntRange(min=1), default=500, show_default=True)
+def export(model, out, quantization, force, data, calibration_samples):
+    """Export a .keras model to LiteRT (builtin ops only) with model.json and a model card."""
+    _export(model, Path(out), quantization, force, data, calibration_samples)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--split", type=click.Choice(["train", "validation", "test"]), default="test", show_default=True)
+@click.option("--data", help="Data set name (default: the one the model was trained on).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(model, split, data, limit, as_json):
+    """Print the task metric of a .keras file, an exported model, or a shipped model name."""
+    result = evaluate_model(model, split, data, limit)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        console.print(f"{result['model']} ({result['kind']}): {result['metric']} {result['value']:.2f}% "
+                      f"on {result['data']}/{result['split']} ({result['examples']:,} examples)")
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--runs", type=click.IntRange(min=10), default=1000, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench(model, runs, threads, as_json):
+    """Median latency of an exported model in the LiteRT runtime."""
+    from deepedge.edge import load, measure_latency
+
+    path = _resolve_model(model)
+    runtime = load(path, num_threads=threads)
+    with err_console.status(f"Timing {runs} invokes..."):
+        latency = measure_latency(runtime.interpreter, runs=runs)
+    result = {"model": str(path), "quantization": runtime.metadata["quantization"],
+              "size_bytes": runtime.tflite_path.stat().st_size, "threads": threads, "latency_us": latency}
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        console.print(f"{path}: median {latency['median']:.1f} us (p10 {latency['p10']:.1f}, "
+                      f"p90 {latency['p90']:.1f}) over {runs} invokes, {threads} thread(s)")
+
+
+@cli.command()
+@click.argument("model", required=False)
+def info(model):
+    """Describe an exported model, or list the shipped models and presets."""
+    from deepedge.edge.metadata import read_metadata, resolve_model_paths
+    from deepedge.presets import saved_models_dir
+
+    if model is None:
+        table = Table(title=f"Shipped models ({saved_models_dir()})")
+        for column in ("name", "task", "quantization", "size", "metric (float / exported)"):
+            table.add_column(column)
+        for folder in sorted(p for p in saved_models_dir().glob("*") if (p / "model.json").exists()):
+            meta = read_metadata(folder / "model.json")
+            metrics = meta.get("metrics") or {}
+            exported = metrics.get(f"litert_{meta['quantization']}")
+            table.add_row(folder.name, meta["task"], meta["quantization"], f"{meta['size_bytes'] / 1024:.1f} KiB",
+                          f"{metrics.get('keras_float', '-')} / {exported if exported is not None else '-'}")
+        console.print(table)
+        return
+    tflite, meta_path = resolve_model_paths(_resolve_model(model))
+    meta = read_metadata(meta_path, tflite)
+    console.print_json(json.dumps({k: meta[k] for k in meta if k not in ("labels",)} | {
+        "labels": meta.get("labels", [])[:20]}))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default="demo_output", show_default=True,
+              help="Folder for the pictures.")
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate on the first N test images only.")
+def demo(out, limit):
+    """Run the shipped models on device over held-out images; print a table, draw pictures."""
+    from deepedge.demo import run_image_demo
+
+    run_image_demo(Path(out), limit=limit, console=console, progress=_progress)
+
+
+def main():
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except DeepEdgeError as e:
+        err_console.print(f"[bold red]error:[/] {type(e).__name__}: {e}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

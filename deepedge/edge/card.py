@@ -1,0 +1,116 @@
+"""Model cards: one JSON and one Markdown file per exported model (numpy-free, TF-free).
+
+A card gathers what a user deciding whether to ship a model needs: size, ops and which of
+them the GPU delegate takes, the task metric of the float Keras model and of the exported
+model, latency on the machine that built it, the data and its licence, and the command that
+retrains it. It is made from `model.json` and, when present, the `training.json` that
+`deepedge train` writes beside the `.keras` file.
+"""
+
+import json
+import os
+import platform
+from pathlib import Path
+
+from deepedge.edge.metadata import METADATA_NAME
+from deepedge.fileio import atomic_write_json, atomic_write_text
+
+CARD_JSON = "card.json"
+CARD_MARKDOWN = "card.md"
+
+
+def machine_description():
+    """CPU model and core count, e.g. 'AMD EPYC 9B14 (2 cores), Linux x86_64'."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu} ({os.cpu_count()} cores), {platform.system()} {platform.machine()}"
+
+
+def build_card(model_dir, data=None, export_command=None):
+    """The card's contents as a dict, from the files in `model_dir`."""
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / METADATA_NAME).read_text())
+    training_path = model_dir / "training.json"
+    training = json.loads(training_path.read_text()) if training_path.exists() else None
+    card = {
+        "name": meta["name"],
+        "task": meta["task"],
+        "family": meta["family"],
+        "quantization": meta["quantization"],
+        "params": meta.get("params"),
+        "size_bytes": meta["size_bytes"],
+        "ops": meta["ops"],
+        "gpu_delegate": meta["gpu_delegate"],
+        "metrics": meta.get("metrics"),
+        "latency_us": {**meta["latency_us"], "machine": machine_description(),
+                       "runtime": "ai-edge-litert interpreter, XNNPACK"},
+        "data": data,
+        "licence": "Apache-2.0 (model weights and code); data licence above",
+        "export_command": export_command,
+    }
+    if training:
+        card["training"] = {
+            "command": training["command"],
+            "epochs": training["recipe"]["epochs"],
+            "recipe": training["recipe"],
+            "train_examples": training["train_examples"],
+            "seconds": training.get("training_seconds"),
+            "validation_accuracy": training.get("validation_accuracy"),
+        }
+    return card
+
+
+def render_markdown(card):
+    """The card as Markdown."""
+    metrics = card.get("metrics") or {}
+    lines = [f"# {card['name']}", "",
+             f"{card['family'].replace('_', ' ')} / {card['task'].replace('_', ' ')}, "
+             f"{card['quantization']} LiteRT, builtin ops only.", "", "| | |", "| --- | --- |"]
+    rows = [("parameters", f"{card['params']:,}" if card.get("params") else "-"),
+            ("file size", f"{card['size_bytes'] / 1024:.1f} KiB ({card['size_bytes']:,} bytes)")]
+    if metrics:
+        name = metrics["metric"]
+        exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
+        rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.2f}"),
+                 (f"{name}, {card['quantization']} LiteRT", f"{exported:.2f}"),
+                 ("drop (allowed)", f"{metrics['drop']:.2f} ({metrics['max_drop']})"),
+                 ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} examples")]
+    latency = card["latency_us"]
+    rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
+                                f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
+             ("measured on", latency["machine"]),
+             ("ops", ", ".join(card["ops"])),
+             ("GPU delegate", "takes every op" if not card["gpu_delegate"]["incompatible_ops"]
+              else "cannot take " + ", ".join(card["gpu_delegate"]["incompatible_ops"]))]
+    if card.get("data"):
+        data = card["data"]
+        rows += [("data", f"{data.get('name')}: {data.get('source')}"), ("data licence", data.get("licence"))]
+    rows.append(("licence", card["licence"]))
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    training = card.get("training")
+    if training:
+        seconds = training.get("seconds")
+        lines += ["", "## Training", "",
+                  f"{training['epochs']} epochs on {training['train_examples']:,} examples"
+                  + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
+                  f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
+                  if training.get("validation_accuracy") is not None else "",
+                  "", "Retrain (resumes from its checkpoints if interrupted):", "",
+                  f"    {training['command']}"]
+    if card.get("export_command"):
+        lines += ["", "Export and measure again:", "", f"    {card['export_command']}"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_model_card(model_dir, data=None, export_command=None):
+    """Writes `card.json` and `card.md` into `model_dir`; returns the card."""
+    card = build_card(model_dir, data, export_command)
+    atomic_write_json(Path(model_dir) / CARD_JSON, card)
+    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card))
+    return card

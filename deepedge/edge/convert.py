@@ -1,0 +1,224 @@
+"""Export a deepedge task to LiteRT: builtin ops only, int8 by default, parity checked.
+
+`export(task, path, quantization="int8", calibration_data=..., evaluation_data=...)`
+converts the task with a batch of one, refuses anything that would need Flex or custom
+ops (naming the layer and the op), measures the task metric of the float Keras model and
+of the exported model on held-out data, and writes `model.tflite` and `model.json` only
+when the exported model is within the family's parity threshold (or `force=True`).
+"""
+
+import contextlib
+import io
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepedge.backend import keras, tf
+from deepedge.edge.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
+from deepedge.errors import ConversionError, InvalidInputError, ParityError
+from deepedge.fileio import atomic_write_bytes, atomic_write_json
+from deepedge.quiet import native_output_silenced
+
+QUANTIZATIONS = ("int8", "float16", "dynamic", "float32")
+
+
+def _normalise_quantization(quantization):
+    quantization = "float32" if quantization in (None, "none", "float") else quantization
+    if quantization not in QUANTIZATIONS:
+        raise InvalidInputError(f"Unknown quantization. Expected one of {QUANTIZATIONS}. "
+                                f"Received: quantization={quantization!r}")
+    return quantization
+
+
+def _single_batch_model(task):
+    """The task behind fixed batch-1 inputs: static shapes, no SHAPE/PACK ops for Flatten."""
+    inputs = [keras.Input(shape=t.shape[1:], batch_size=1, dtype=t.dtype, name=t.name.split(":")[0])
+              for t in task.inputs]
+    outputs = task(inputs[0] if len(inputs) == 1 else inputs, training=False)
+    return keras.Model(inputs, outputs, name=f"{task.name}_edge")
+
+
+def _layer_for_op(error_text, model):
+    """The Keras layer named in a converter error's op location, if any."""
+    names = {layer.name for layer in model._flatten_layers(include_self=False, recursive=True)}
+    for location in re.findall(r'loc\((?:fused\[)?"([^"]+)"', error_text):
+        for part in location.split("/"):
+            base = re.sub(r"_\d+$", "", part)
+            if base in names:
+                return base
+    return None
+
+
+def _converter_error(error, model):
+    text = str(error)
+    ops = sorted(set(re.findall(r"tf\.(\w+)", text))) or sorted(set(re.findall(r"Flex(\w+)", text)))
+    layer = _layer_for_op(text, model)
+    where = f"layer {layer!r}" if layer else "a layer of the model"
+    what = f"TensorFlow op(s) {', '.join(ops)}" if ops else "an op"
+    return ConversionError(
+        f"{where} uses {what} that LiteRT has no builtin kernel for; deepedge exports builtin ops "
+        "only (no Flex, no custom ops), so it stopped. Replace that layer with builtin-friendly "
+        f"ops (see STACK.md in the docs). Converter said: {text.strip().splitlines()[0][:400]}")
+
+
+def convert(model, quantization="int8", calibration_inputs=None, num_calibration=500):
+    """Converts a Keras model to a LiteRT flatbuffer with builtin ops only; returns bytes.
+
+    Args:
+        model: a Keras model with a fixed batch of one (see `_single_batch_model`).
+        quantization: `"int8"` (int8 weights, activations, input and output), `"float16"`,
+            `"dynamic"` (int8 weights, float activations) or `"float32"`.
+        calibration_inputs: for int8, an array of real training inputs (raw, as the model
+            takes them); the first `num_calibration` are used.
+    """
+    quantization = _normalise_quantization(quantization)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization == "int8":
+        if calibration_inputs is None or len(calibration_inputs) == 0:
+            raise InvalidInputError("int8 export needs calibration inputs: real training samples "
+                                    "(pass `calibration_data=`). Received none.")
+        samples = np.asarray(calibration_inputs[:num_calibration], np.float32)
+
+        def representative_dataset():
+            for sample in samples:
+                yield [sample[None]]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative_dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    elif quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    try:
+        with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
+            flatbuffer = converter.convert()
+    except Exception as e:  # ConverterError and friends; re-raised with the layer named
+        raise _converter_error(e, model) from e
+    return flatbuffer
+
+
+def analyze_ops(flatbuffer):
+    """`(ops, gpu_incompatible)`: the model's op names in order, and those the GPU delegate rejects."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        tf.lite.experimental.Analyzer.analyze(model_content=flatbuffer, gpu_compatibility=True)
+    ops, rejected = [], set()
+    lines = buffer.getvalue().splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"\s*Op#\d+ (\w+)\(", line)
+        if not match:
+            continue
+        ops.append(match.group(1))
+        following = line + (lines[i + 1] if i + 1 < len(lines) else "")
+        if "GPU COMPATIBILITY WARNING" in following:
+            rejected.add(match.group(1))
+    custom = [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
+    if custom:
+        raise ConversionError(f"The converted model contains non-builtin ops {custom}; "
+                              "deepedge ships builtin ops only.")
+    return ops, sorted(rejected)
+
+
+def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
+           force=False, max_drop=None, num_calibration=500, latency_runs=1000, extra_metadata=None):
+    """Exports `task` into the folder `path` as `model.tflite` + `model.json`.
+
+    Args:
+        task: a deepedge task (for example `ImageClassifier`).
+        path: output folder; created if needed. Existing files there are replaced only when
+            the export succeeds.
+        quantization: `"int8"` (default), `"float16"`, `"dynamic"` or `"float32"`/None.
+        calibration_data: real training samples for int8 calibration (a data set with
+            `.images`, or an array of raw inputs).
+        evaluation_data: held-out data (`.images`/`.labels`, or an `(x, y)` tuple) on which
+            the task metric of the float Keras model and of the exported model are compared.
+        force: bool. Write the files even when the exported model fails the parity check.
+        max_drop: float. Largest allowed metric drop, in the metric's points; defaults to the
+            family's threshold (`task.parity_threshold`).
+
+    Returns:
+        The `model.json` contents as a dict.
+    """
+    from deepedge.edge.bench import measure_latency
+    from deepedge.edge.runtime import load
+
+    quantization = _normalise_quantization(quantization)
+    path = Path(path)
+    edge_model = _single_batch_model(task)
+    calibration_inputs = getattr(calibration_data, "images", calibration_data)
+    started = time.perf_counter()
+    flatbuffer = convert(edge_model, quantization, calibration_inputs, num_calibration)
+    convert_seconds = time.perf_counter() - started
+    ops, gpu_rejected = analyze_ops(flatbuffer)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "task": task.task_name,
+        "family": task.family,
+        "name": path.name,
+        "quantization": quantization,
+        **task.edge_metadata(),
+        "ops": sorted(set(ops)),
+        "op_count": len(ops),
+        "gpu_delegate": {"incompatible_ops": gpu_rejected,
+                         "compatible_op_count": sum(op not in gpu_rejected for op in ops)},
+        "size_bytes": len(flatbuffer),
+        "convert_seconds": round(convert_seconds, 2),
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_tflite = Path(tmp) / TFLITE_NAME
+        tmp_tflite.write_bytes(flatbuffer)
+        meta["tflite_sha256"] = sha256_of(tmp_tflite)
+        meta.update(_io_specs(tmp_tflite, meta))
+        atomic_write_json(Path(tmp) / METADATA_NAME, meta)
+        runtime = load(tmp, num_threads=1)
+        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs), "threads": 1}
+        if evaluation_data is not None:
+            meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
+    if extra_metadata:
+        meta.update(extra_metadata)
+    path.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path / TFLITE_NAME, flatbuffer)
+    atomic_write_json(path / METADATA_NAME, meta)
+    return meta
+
+
+def _io_specs(tflite_path, meta):
+    from deepedge.edge.runtime import tensor_specs
+
+    inputs, outputs = tensor_specs(tflite_path)
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
+    keras_value = task.evaluate_metric(evaluation_data)
+    edge_value = runtime.evaluate_metric(evaluation_data)
+    higher_is_better = task.metric_higher_is_better
+    drop = (keras_value - edge_value) if higher_is_better else (edge_value - keras_value)
+    threshold = task.parity_threshold if max_drop is None else max_drop
+    metrics = {
+        "metric": task.metric_name,
+        "split": getattr(evaluation_data, "split", "held-out"),
+        "examples": int(len(evaluation_data.labels if hasattr(evaluation_data, "labels") else evaluation_data[1])),
+        "keras_float": round(keras_value, 4),
+        f"litert_{quantization}": round(edge_value, 4),
+        "drop": round(drop, 4),
+        "max_drop": threshold,
+        "passed": bool(drop <= threshold),
+    }
+    if not metrics["passed"] and not force:
+        raise ParityError(
+            f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "
+            f"{keras_value:.2f}: a drop of {drop:.2f} points, more than the {threshold} allowed. Nothing "
+            "was written. Calibrate on more (or more representative) training samples, train longer, "
+            "or pass force=True (`--force`) to write it anyway.")
+    return metrics
