@@ -44,8 +44,8 @@ def _single_batch_model(task):
 def _layer_for_op(error_text, model):
     """The Keras layer named in a converter error's op location, if any."""
     names = {layer.name for layer in model._flatten_layers(include_self=False, recursive=True)}
-    for location in re.findall(r'loc\((?:fused\[)?"([^"]+)"', error_text):
-        for part in location.split("/"):
+    for location in re.findall(r'"([^"\s]+/[^"\s]+)"', error_text):
+        for part in location.split("@")[0].split("/"):
             base = re.sub(r"_\d+$", "", part)
             if base in names:
                 return base
@@ -54,14 +54,18 @@ def _layer_for_op(error_text, model):
 
 def _converter_error(error, model):
     text = str(error)
-    ops = sorted(set(re.findall(r"tf\.(\w+)", text))) or sorted(set(re.findall(r"Flex(\w+)", text)))
+    ops = set(re.findall(r"'tf\.(\w+)' op is neither", text))
+    for listed in re.findall(r"TF Select ops: ([\w, ]+)", text):
+        ops.update(op.strip() for op in listed.split(",") if op.strip())
+    if not ops:
+        first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        return ConversionError(f"LiteRT conversion of {model.name!r} failed: {first_line[:400]}")
     layer = _layer_for_op(text, model)
-    where = f"layer {layer!r}" if layer else "a layer of the model"
-    what = f"TensorFlow op(s) {', '.join(ops)}" if ops else "an op"
+    where = f"Layer {layer!r}" if layer else "A layer of the model"
     return ConversionError(
-        f"{where} uses {what} that LiteRT has no builtin kernel for; deepedge exports builtin ops "
-        "only (no Flex, no custom ops), so it stopped. Replace that layer with builtin-friendly "
-        f"ops (see STACK.md in the docs). Converter said: {text.strip().splitlines()[0][:400]}")
+        f"{where} uses TensorFlow op(s) {', '.join(sorted(ops))}, which LiteRT has no builtin kernel "
+        "for. deepedge exports builtin ops only (no Flex, no custom ops), so nothing was written. "
+        "Rewrite that layer with keras.ops that map to TFLite builtins.")
 
 
 def convert(model, quantization="int8", calibration_inputs=None, num_calibration=500):

@@ -71,6 +71,12 @@ class ImageClassifier(keras.Model):
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
         """Class probabilities, shape (N, num_classes), for raw uint8 or float images."""
         if not hasattr(x, "element_spec") and not isinstance(x, keras.utils.PyDataset):

@@ -1,0 +1,79 @@
+import json
+
+import numpy as np
+import pytest
+
+from deepedge.backend import keras, tf
+from deepedge.edge import load
+from deepedge.edge.convert import convert
+from deepedge.errors import ConversionError, InvalidInputError, ParityError
+
+
+def test_int8_export_is_full_integer_builtin_only_and_keeps_accuracy(exported_int8, trained_digits_classifier, digits):
+    meta = json.loads((exported_int8 / "model.json").read_text())
+    assert meta["quantization"] == "int8" and meta["task"] == "image_classification"
+    assert [s["dtype"] for s in meta["inputs"]] == ["int8"] and [s["dtype"] for s in meta["outputs"]] == ["int8"]
+    assert meta["inputs"][0]["shape"] == [1, 8, 8, 1]
+    assert all(not op.startswith("Flex") and op != "CUSTOM" for op in meta["ops"])
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"} <= set(meta["ops"])
+    assert "QUANTIZE" not in meta["ops"] and "DEQUANTIZE" not in meta["ops"]  # no float islands
+    metrics = meta["metrics"]
+    assert metrics["split"] == "test" and metrics["examples"] == 360
+    assert metrics["keras_float"] > 80.0 and metrics["drop"] <= 3.0 and metrics["passed"]
+    assert meta["labels"] == trained_digits_classifier.class_names
+    assert meta["latency_us"]["median"] > 0 and meta["latency_us"]["runs"] == 1000
+    # The on-device model reproduces what export recorded.
+    assert load(exported_int8).evaluate_metric(digits["test"]) == pytest.approx(metrics["litert_int8"], abs=1e-3)
+
+
+def test_int8_predictions_match_keras(exported_int8, trained_digits_classifier, digits):
+    images = digits["test"].images
+    keras_scores = trained_digits_classifier.predict(images, verbose=0)
+    edge_scores = load(exported_int8).predict(images)
+    agreement = np.mean(np.argmax(keras_scores, -1) == np.argmax(edge_scores, -1))
+    assert agreement >= 0.97
+    assert np.abs(keras_scores - edge_scores).mean() < 0.02
+
+
+@pytest.mark.parametrize("quantization", ["float32", "float16", "dynamic"])
+def test_other_quantizations(quantization, trained_digits_classifier, digits, exported_int8, tmp_path):
+    meta = trained_digits_classifier.export(tmp_path, quantization=quantization, evaluation_data=digits["test"])
+    assert meta["inputs"][0]["dtype"] == "float32" and meta["metrics"]["passed"]
+    edge = load(tmp_path).predict(digits["test"].images[:20])
+    keras_scores = trained_digits_classifier.predict(digits["test"].images[:20], verbose=0)
+    tolerance = {"float32": 1e-5, "float16": 2e-2, "dynamic": 5e-2}[quantization]
+    np.testing.assert_allclose(edge, keras_scores, atol=tolerance)
+    int8_size = json.loads((exported_int8 / "model.json").read_text())["size_bytes"]
+    if quantization == "float32":
+        assert meta["size_bytes"] > 2.5 * int8_size
+
+
+def test_parity_failure_writes_nothing_unless_forced(trained_digits_classifier, digits, tmp_path):
+    with pytest.raises(ParityError, match="Nothing was written"):
+        trained_digits_classifier.export(tmp_path / "strict", calibration_data=digits["train"],
+                                         evaluation_data=digits["test"], max_drop=-100.0)
+    assert not (tmp_path / "strict").exists()
+    meta = trained_digits_classifier.export(tmp_path / "forced", calibration_data=digits["train"],
+                                            evaluation_data=digits["test"], max_drop=-100.0, force=True)
+    assert meta["metrics"]["passed"] is False and (tmp_path / "forced" / "model.tflite").exists()
+
+
+def test_int8_without_calibration_data_is_refused(trained_digits_classifier, tmp_path):
+    with pytest.raises(InvalidInputError, match="calibration"):
+        trained_digits_classifier.export(tmp_path)
+
+
+def test_unknown_quantization_is_refused(trained_digits_classifier, tmp_path):
+    with pytest.raises(InvalidInputError, match="int4"):
+        trained_digits_classifier.export(tmp_path, quantization="int4")
+
+
+def test_flex_op_fails_naming_the_layer_and_the_op():
+    class Determinant(keras.layers.Layer):
+        def call(self, x):
+            return tf.linalg.det(tf.reshape(x, (-1, 2, 2)))
+
+    inputs = keras.Input((4,), batch_size=1)
+    model = keras.Model(inputs, Determinant(name="determinant")(keras.layers.Dense(4)(inputs)))
+    with pytest.raises(ConversionError, match=r"Layer 'determinant' uses TensorFlow op\(s\) MatrixDeterminant"):
+        convert(model, "float32")

@@ -1,0 +1,60 @@
+"""Real data, real training, real export: the path a user takes, in seconds."""
+
+import json
+
+import numpy as np
+import pytest
+
+from deepedge.apps import ImageClassifier
+from deepedge.data import load_fashion_mnist
+from deepedge.edge import load
+from deepedge.presets import saved_models_dir
+from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
+
+
+@pytest.mark.slow
+def test_fashion_mnist_lenet5_trains_exports_and_runs_on_device(tmp_path):
+    seed_everything(0)
+    train = load_fashion_mnist("train").take(8000)
+    test = load_fashion_mnist("test").take(2000)
+    model = ImageClassifier.from_preset("lenet5", class_names=train.class_names)
+    model.compile()
+    model, history = fit_resumable(model, train.images, train.labels, epochs=3, checkpoint_dir=tmp_path / "ckpt",
+                                   batch_size=64, augmentation=ImageAugmentation(flip=True), verbose=0)
+    recalibrate_batch_norm(model, train.images)
+    accuracy = model.evaluate_metric(test)
+    assert accuracy >= 78.0, accuracy
+    meta = model.export(tmp_path / "int8", calibration_data=train, evaluation_data=test)
+    assert meta["metrics"]["passed"] and meta["size_bytes"] < 100_000
+    on_device = load(tmp_path / "int8")
+    assert abs(on_device.evaluate_metric(test) - accuracy) <= 0.5
+    assert on_device.classify(test.images[:1])[0][0][0] in train.class_names
+
+
+SHIPPED = ["fashion_lenet5", "fashion_edgenet"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_meets_its_card_on_device(name):
+    folder = saved_models_dir() / name
+    if not (folder / "model.tflite").exists():
+        pytest.fail(f"{folder} has no exported model; run `deepedge train {name}`")
+    meta = json.loads((folder / "model.json").read_text())
+    card = json.loads((folder / "card.json").read_text())
+    assert card["metrics"] == meta["metrics"] and meta["quantization"] == "int8"
+    assert meta["metrics"]["split"] == "test" and meta["metrics"]["examples"] == 10_000
+    test = load_fashion_mnist("test").take(2000)
+    accuracy = load(folder).evaluate_metric(test)
+    assert accuracy >= 89.0
+    assert "deepedge train" in (folder / "card.md").read_text()
+
+
+@pytest.mark.slow
+def test_shipped_keras_models_load_safely_and_agree_with_their_int8_export():
+    test = load_fashion_mnist("test").take(500)
+    for name in SHIPPED:
+        keras_model = ImageClassifier.from_preset(name)
+        on_device = load(saved_models_dir() / name)
+        keras_labels = np.argmax(keras_model.predict(test.images, verbose=0), -1)
+        edge_labels = np.argmax(on_device.predict(test.images), -1)
+        assert np.mean(keras_labels == edge_labels) >= 0.98
