@@ -30,8 +30,8 @@ from deepedge.apps.image_recognition.presets import TRAINED
 from deepedge.data import load_fashion_mnist
 from deepedge.edge.bench import measure_latency
 from deepedge.edge.card import machine_description
-from deepedge.edge.convert import _single_batch_model, convert
-from deepedge.edge.runtime import _spec, dequantize, quantize
+from deepedge.edge.convert import convert, single_batch_model
+from deepedge.edge.runtime import dequantize, quantize, tensor_spec
 from deepedge.fileio import atomic_write_json, atomic_write_text
 from deepedge.quiet import native_output_silenced
 from deepedge.training import ImageAugmentation, recalibrate_batch_norm
@@ -207,7 +207,7 @@ def litert_interpreter(flatbuffer):
 def litert_accuracy(interpreter, images, labels):
     """Accuracy in percent, one image per invoke, inputs and outputs (de)quantized as the tensors say."""
     (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
-    input_spec, output_spec = _spec(input_detail), _spec(output_detail)
+    input_spec, output_spec = tensor_spec(input_detail), tensor_spec(output_detail)
     predictions = np.empty(len(images), np.int64)
     for i, image in enumerate(images):
         interpreter.set_tensor(input_detail["index"], quantize(image[None].astype(np.float32), input_spec))
@@ -222,7 +222,7 @@ def measure(name, model, training_seconds, calibration_images, test, runs):
     row = {"model": name, "params": int(model.count_params()), "training_seconds": training_seconds,
            "keras_float": {"accuracy": round(keras_accuracy(model, test.images, test.labels), 2),
                            "latency_us": keras_latency(model, test.images[0])}}
-    edge_model = _single_batch_model(model)
+    edge_model = single_batch_model(model)
     for quantization in QUANTIZATIONS:
         flatbuffer = convert(edge_model, quantization, calibration_inputs=calibration_images)
         interpreter = litert_interpreter(flatbuffer)

@@ -36,16 +36,13 @@ def test_int8_predictions_match_keras(exported_int8, trained_digits_classifier, 
 
 
 @pytest.mark.parametrize("quantization", ["float32", "float16", "dynamic"])
-def test_other_quantizations(quantization, trained_digits_classifier, digits, exported_int8, tmp_path):
+def test_other_quantizations(quantization, trained_digits_classifier, digits, tmp_path):
     meta = trained_digits_classifier.export(tmp_path, quantization=quantization, evaluation_data=digits["test"])
     assert meta["inputs"][0]["dtype"] == "float32" and meta["metrics"]["passed"]
     edge = load(tmp_path).predict(digits["test"].images[:20])
     keras_scores = trained_digits_classifier.predict(digits["test"].images[:20], verbose=0)
     tolerance = {"float32": 1e-5, "float16": 2e-2, "dynamic": 5e-2}[quantization]
     np.testing.assert_allclose(edge, keras_scores, atol=tolerance)
-    int8_size = json.loads((exported_int8 / "model.json").read_text())["size_bytes"]
-    if quantization == "float32":
-        assert meta["size_bytes"] > 2.5 * int8_size
 
 
 def test_parity_failure_writes_nothing_unless_forced(trained_digits_classifier, digits, tmp_path):

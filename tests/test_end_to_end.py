@@ -7,6 +7,7 @@ import pytest
 
 from deepedge.apps import ImageClassifier
 from deepedge.data import load_fashion_mnist
+from deepedge.demo import run_image_demo
 from deepedge.edge import load
 from deepedge.presets import saved_models_dir
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
@@ -58,3 +59,18 @@ def test_shipped_keras_models_load_safely_and_agree_with_their_int8_export():
         keras_labels = np.argmax(keras_model.predict(test.images, verbose=0), -1)
         edge_labels = np.argmax(on_device.predict(test.images), -1)
         assert np.mean(keras_labels == edge_labels) >= 0.98
+
+
+@pytest.mark.slow
+def test_demo_prints_the_table_and_draws_the_pictures(tmp_path):
+    from rich.console import Console
+
+    console = Console(record=True, width=140)
+    rows = run_image_demo(tmp_path, limit=300, console=console)
+    assert [r["model"] for r in rows] == SHIPPED
+    assert all(r["int8_accuracy"] >= 85.0 and r["latency_us"] > 0 for r in rows)
+    text = console.export_text()
+    assert "fashion_edgenet" in text and "int8 acc" in text
+    for name in SHIPPED:
+        for picture in (f"{name}_predictions.png", f"{name}_feature_maps.png"):
+            assert (tmp_path / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -33,7 +33,7 @@ def _normalise_quantization(quantization):
     return quantization
 
 
-def _single_batch_model(task):
+def single_batch_model(task):
     """The task behind fixed batch-1 inputs: static shapes, no SHAPE/PACK ops for Flatten."""
     inputs = [keras.Input(shape=t.shape[1:], batch_size=1, dtype=t.dtype, name=t.name.split(":")[0])
               for t in task.inputs]
@@ -72,7 +72,7 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
     """Converts a Keras model to a LiteRT flatbuffer with builtin ops only; returns bytes.
 
     Args:
-        model: a Keras model with a fixed batch of one (see `_single_batch_model`).
+        model: a Keras model with a fixed batch of one (see `single_batch_model`).
         quantization: `"int8"` (int8 weights, activations, input and output), `"float16"`,
             `"dynamic"` (int8 weights, float activations) or `"float32"`.
         calibration_inputs: for int8, an array of real training inputs (raw, as the model
@@ -156,7 +156,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
 
     quantization = _normalise_quantization(quantization)
     path = Path(path)
-    edge_model = _single_batch_model(task)
+    edge_model = single_batch_model(task)
     calibration_inputs = getattr(calibration_data, "images", calibration_data)
     started = time.perf_counter()
     flatbuffer = convert(edge_model, quantization, calibration_inputs, num_calibration)

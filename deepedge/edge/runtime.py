@@ -31,7 +31,7 @@ def _interpreter(tflite_path, num_threads=1):
     return interpreter
 
 
-def _spec(detail):
+def tensor_spec(detail):
     scale, zero_point = detail["quantization"]
     return {"name": detail["name"], "shape": [int(d) for d in detail["shape"]],
             "dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
@@ -40,8 +40,8 @@ def _spec(detail):
 def tensor_specs(tflite_path):
     """`(inputs, outputs)`: name, shape, dtype and quantization of each model I/O tensor."""
     interpreter = _interpreter(tflite_path)
-    return ([_spec(d) for d in interpreter.get_input_details()],
-            [_spec(d) for d in interpreter.get_output_details()])
+    return ([tensor_spec(d) for d in interpreter.get_input_details()],
+            [tensor_spec(d) for d in interpreter.get_output_details()])
 
 
 def quantize(values, spec):
@@ -76,7 +76,7 @@ class EdgeModel:
         self.interpreter = _interpreter(self.tflite_path, num_threads)
         self._inputs = self.interpreter.get_input_details()
         self._outputs = self.interpreter.get_output_details()
-        actual = [_spec(d) for d in self._inputs]
+        actual = [tensor_spec(d) for d in self._inputs]
         for want, have in zip(self.metadata["inputs"], actual):
             if (want["shape"], want["dtype"]) != (have["shape"], have["dtype"]):
                 raise ModelFileError(
