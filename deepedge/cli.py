@@ -122,7 +122,7 @@ def train(preset, out, epochs, limit, export):
     from deepedge.presets import saved_models_dir
 
     out = Path(out) if out else saved_models_dir() / preset
-    model, report = train_preset(preset, out, epochs=epochs, limit=limit, verbose=2)
+    model, report = train_preset(preset, out, epochs=epochs, limit=limit)
     console.print(f"Trained {preset}: validation accuracy {100 * report['validation_accuracy']:.2f}% "
                   f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
     if export:

@@ -14,6 +14,7 @@ def test_int8_export_is_full_integer_builtin_only_and_keeps_accuracy(exported_in
     assert meta["quantization"] == "int8" and meta["task"] == "image_classification"
     assert [s["dtype"] for s in meta["inputs"]] == ["int8"] and [s["dtype"] for s in meta["outputs"]] == ["int8"]
     assert meta["inputs"][0]["shape"] == [1, 8, 8, 1]
+    assert meta["signatures"] == {"serving_default": {"inputs": ["images"], "outputs": ["output_0"]}}
     assert all(not op.startswith("Flex") and op != "CUSTOM" for op in meta["ops"])
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"} <= set(meta["ops"])
     assert "QUANTIZE" not in meta["ops"] and "DEQUANTIZE" not in meta["ops"]  # no float islands

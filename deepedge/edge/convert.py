@@ -152,7 +152,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         The `model.json` contents as a dict.
     """
     from deepedge.edge.bench import measure_latency
-    from deepedge.edge.runtime import load
+    from deepedge.edge.runtime import io_metadata, load
 
     quantization = _normalise_quantization(quantization)
     path = Path(path)
@@ -182,7 +182,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         tmp_tflite = Path(tmp) / TFLITE_NAME
         tmp_tflite.write_bytes(flatbuffer)
         meta["tflite_sha256"] = sha256_of(tmp_tflite)
-        meta.update(_io_specs(tmp_tflite, meta))
+        meta.update(io_metadata(tmp_tflite))
         atomic_write_json(Path(tmp) / METADATA_NAME, meta)
         runtime = load(tmp, num_threads=1)
         meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs), "threads": 1}
@@ -194,13 +194,6 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     atomic_write_bytes(path / TFLITE_NAME, flatbuffer)
     atomic_write_json(path / METADATA_NAME, meta)
     return meta
-
-
-def _io_specs(tflite_path, meta):
-    from deepedge.edge.runtime import tensor_specs
-
-    inputs, outputs = tensor_specs(tflite_path)
-    return {"inputs": inputs, "outputs": outputs}
 
 
 def _parity(task, runtime, evaluation_data, quantization, force, max_drop):

@@ -37,11 +37,12 @@ def tensor_spec(detail):
             "dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
 
 
-def tensor_specs(tflite_path):
-    """`(inputs, outputs)`: name, shape, dtype and quantization of each model I/O tensor."""
+def io_metadata(tflite_path):
+    """The model's inputs and outputs (name, shape, dtype, quantization) and its signatures."""
     interpreter = _interpreter(tflite_path)
-    return ([tensor_spec(d) for d in interpreter.get_input_details()],
-            [tensor_spec(d) for d in interpreter.get_output_details()])
+    return {"inputs": [tensor_spec(d) for d in interpreter.get_input_details()],
+            "outputs": [tensor_spec(d) for d in interpreter.get_output_details()],
+            "signatures": interpreter.get_signature_list()}
 
 
 def quantize(values, spec):

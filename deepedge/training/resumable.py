@@ -8,6 +8,7 @@ never stopped.
 """
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 from deepedge.backend import keras, tf
 from deepedge.errors import CheckpointError
 from deepedge.fileio import atomic_path, atomic_write_json
+from deepedge.training.progress import EpochProgress
 
 STATE_FILE = "state.json"
 
@@ -34,7 +36,7 @@ def _load_state(checkpoint_dir, run_config):
 
 
 def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, batch_size=128, seed=0,
-                  augmentation=None, validation_data=None, verbose="auto", on_epoch_end=None):
+                  augmentation=None, validation_data=None, verbose=True, on_epoch_end=None):
     """Fits `model` for `epochs`, resuming from `checkpoint_dir` if a checkpoint is there.
 
     Args:
@@ -46,6 +48,7 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         seed: int. Seeds each epoch's shuffle and augmentation.
         augmentation: callable `(images, rng) -> images`, or None.
         validation_data: `(images, labels)` evaluated after each epoch, or None.
+        verbose: bool. Show a progress bar and a line per epoch (on stderr).
         on_epoch_end: callable `(epoch, logs)`, or None.
 
     Returns:
@@ -73,9 +76,10 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         if augmentation is not None:
             images = augmentation(images, rng)
         epoch_started = time.perf_counter()
+        callbacks = [EpochProgress(epoch, epochs, math.ceil(len(labels) / batch_size))] if verbose else []
         result = model.fit(images.astype(np.float32), labels, batch_size=batch_size, epochs=epoch + 1,
                            initial_epoch=epoch, shuffle=False, validation_data=validation_data,
-                           verbose=verbose)
+                           verbose=0, callbacks=callbacks)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         history.setdefault("epoch_seconds", []).append(round(time.perf_counter() - epoch_started, 2))

@@ -23,7 +23,7 @@ def build_optimizer(recipe, steps_per_epoch, epochs):
     return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose="auto"):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
     """Trains the trained preset `name` by its recipe and saves `out_dir/model.keras`.
 
     Args:
