@@ -17,8 +17,8 @@ def test_lenet5_has_the_papers_layer_sizes():
     assert shapes["c1"] == (28, 28, 6) and shapes["s2"] == (14, 14, 6)
     assert shapes["c3"] == (10, 10, 16) and shapes["s4"] == (5, 5, 16)
     assert shapes["c5"] == (1, 1, 120) and shapes["f6"] == (84,)
-    # 156 + 2,416 + 48,120 + 10,164 + 850 weights: the fully connected C3 variant of LeNet-5.
-    assert model.count_params() == 61_706
+    # 156 + 12 + 2,416 + 32 + 48,120 + 10,164 + 850 weights: LeNet-5 with a fully connected C3.
+    assert model.count_params() == 61_750
 
 
 def test_scaled_tanh_is_lecuns_squashing_function():

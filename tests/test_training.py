@@ -68,9 +68,9 @@ def test_checkpoint_of_another_run_is_refused(digits, tmp_path):
     train = digits["train"].take(64)
     model = build_tiny_classifier(train.class_names)
     model.compile()
-    fit_resumable(model, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=32, verbose=0)
+    fit_resumable(model, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=32, verbose=False)
     with pytest.raises(CheckpointError, match="different run"):
-        fit_resumable(model, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=16, verbose=0)
+        fit_resumable(model, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=16, verbose=False)
 
 
 def test_augmentation_is_a_function_of_the_seed_and_keeps_pixels():
@@ -95,8 +95,21 @@ def test_batch_norm_recalibration_rescues_a_high_momentum_model(digits):
                                block_strides=(2, 1), batch_norm_momentum=0.999)
     model = ImageClassifier(backbone, train.class_names)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
-    model.fit(train.images.astype(np.float32), train.labels, batch_size=32, epochs=4, verbose=0)
+    model.fit(train.images.astype(np.float32), train.labels, batch_size=32, epochs=4, verbose=False)
     before = model.evaluate_metric(test)
     assert recalibrate_batch_norm(model, train.images) == 5  # stem + 2 blocks x 2
     after = model.evaluate_metric(test)
     assert before < 40.0 and after > 75.0, (before, after)
+
+
+def test_checkpoint_of_another_architecture_is_refused(digits, tmp_path):
+    train = digits["train"].take(64)
+    model = build_tiny_classifier(train.class_names)
+    model.compile()
+    fit_resumable(model, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=32, verbose=False)
+    other = ImageClassifier(EdgeNetBackbone(image_shape=(8, 8, 1), stem_filters=4, block_filters=(8,),
+                                            block_strides=(1,)), train.class_names)
+    other.compile()
+    with pytest.raises(CheckpointError, match="different run"):
+        fit_resumable(other, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=32,
+                      verbose=False)

@@ -1,5 +1,6 @@
 """Reusable Keras layers shared by the application families."""
 
 from deepedge.layers.separable import DepthwiseSeparableConv
+from deepedge.layers.subsampling import Subsampling
 
-__all__ = ["DepthwiseSeparableConv"]
+__all__ = ["DepthwiseSeparableConv", "Subsampling"]

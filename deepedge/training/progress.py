@@ -39,4 +39,4 @@ class EpochProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         metrics = "  ".join(f"{k} {float(v):.4f}" for k, v in (logs or {}).items())
         self.console.print(f"epoch {self.epoch + 1}/{self.epochs}  {time.perf_counter() - self._started:.0f}s  {metrics}",
-                           highlight=False)
+                           highlight=False, soft_wrap=True)

@@ -7,6 +7,7 @@ epoch, so a run that is killed and started again ends with the same weights as o
 never stopped.
 """
 
+import hashlib
 import json
 import math
 import time
@@ -35,6 +36,21 @@ def _load_state(checkpoint_dir, run_config):
     return state
 
 
+def _without_names(config):
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k != "name"}
+    if isinstance(config, (list, tuple)):
+        return [_without_names(v) for v in config]
+    return config
+
+
+def _config_digest(model):
+    """Identifies the architecture (not its auto-generated names), so a checkpoint of
+    another model is never resumed."""
+    text = json.dumps(_without_names(model.get_config()), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, batch_size=128, seed=0,
                   augmentation=None, validation_data=None, verbose=True, on_epoch_end=None):
     """Fits `model` for `epochs`, resuming from `checkpoint_dir` if a checkpoint is there.
@@ -59,7 +75,8 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     run_config = {"epochs": int(epochs), "batch_size": int(batch_size), "seed": int(seed),
-                  "examples": int(len(train_labels)), "model": type(model).__name__}
+                  "examples": int(len(train_labels)), "model": type(model).__name__,
+                  "model_config_sha256": _config_digest(model)}
     state = _load_state(checkpoint_dir, run_config)
     history = {}
     start = 0

@@ -5,7 +5,7 @@ the preprocessing in front and the classifier head behind.
 """
 
 from deepedge.backend import keras
-from deepedge.layers import DepthwiseSeparableConv
+from deepedge.layers import DepthwiseSeparableConv, Subsampling
 
 
 def _check_image_shape(image_shape, min_side):
@@ -35,11 +35,11 @@ class LeNet5Backbone(Backbone):
     """LeNet-5 (LeCun, Bottou, Bengio, Haffner 1998), up to its 84-unit F6 layer.
 
     Images are zero-padded to 32x32 as in the paper, then C1 (6 maps, 5x5), S2 (2x2
-    average pooling), C3 (16 maps, 5x5), S4, C5 (120 maps, 5x5) and F6 (84 units), all with
-    the paper's scaled tanh 1.7159 tanh(2x/3). Two departures, both standard today: C3
-    connects to all six S2 maps instead of the paper's sparse table, and the subsampling
-    layers have no trainable coefficient. The task adds the output layer (softmax in place
-    of the paper's Euclidean RBF units).
+    subsampling with a trainable coefficient and bias per map), C3 (16 maps, 5x5), S4, C5
+    (120 maps, 5x5) and F6 (84 units), all with the paper's scaled tanh 1.7159 tanh(2x/3).
+    One departure, standard today: C3 connects to all six S2 maps instead of the paper's
+    sparse table. The task adds the output layer (softmax in place of the paper's Euclidean
+    RBF units).
 
     Args:
         image_shape: tuple. `(height, width, channels)`, at least 28x28. Defaults to
@@ -56,9 +56,9 @@ class LeNet5Backbone(Backbone):
             x = keras.layers.ZeroPadding2D(((pad_h // 2, pad_h - pad_h // 2),
                                             (pad_w // 2, pad_w - pad_w // 2)), name="pad_to_32")(x)
         x = keras.layers.Conv2D(6, 5, activation=scaled_tanh, name="c1")(x)
-        x = keras.layers.AveragePooling2D(2, name="s2")(x)
+        x = Subsampling(2, activation=scaled_tanh, name="s2")(x)
         x = keras.layers.Conv2D(16, 5, activation=scaled_tanh, name="c3")(x)
-        x = keras.layers.AveragePooling2D(2, name="s4")(x)
+        x = Subsampling(2, activation=scaled_tanh, name="s4")(x)
         x = keras.layers.Conv2D(120, 5, activation=scaled_tanh, name="c5")(x)
         x = keras.layers.Flatten(name="flatten")(x)
         outputs = keras.layers.Dense(84, activation=scaled_tanh, name="f6")(x)

@@ -1,6 +1,7 @@
 """The recipes that train the shipped image classifiers (`deepedge train fashion_edgenet`)."""
 
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         out_dir: folder for `model.keras` and `training.json`.
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: where per-epoch checkpoints go. Defaults to `out_dir/checkpoints`;
-            running the same command again resumes from there.
+            running the same command again resumes from there. Removed once the final
+            model is saved.
         limit: int. Train on the first `limit` training images only (quick trials).
 
     Returns:
@@ -74,4 +76,5 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     }
     model.save(out_dir / "model.keras")
     atomic_write_json(out_dir / "training.json", report)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the finished model.keras supersedes them
     return model, report
