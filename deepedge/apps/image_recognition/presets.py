@@ -30,7 +30,7 @@ TRAINED = {
         "architecture": "lenet5",
         "data": "fashion_mnist",
         "recipe": {"epochs": 30, "batch_size": 128, "learning_rate": 2e-3, "weight_decay": 1e-4,
-                   "flip": True, "max_shift": 0, "seed": 1998},
+                   "flip": True, "max_shift": 1, "seed": 1998},
     },
     "fashion_edgenet": {
         "description": "The edge net trained on Fashion-MNIST.",

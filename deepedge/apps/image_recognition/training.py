@@ -16,6 +16,19 @@ from deepedge.fileio import atomic_write_json
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
 
 
+def _train_command(name, out_dir, epochs, limit):
+    from deepedge.presets import saved_models_dir
+
+    command = f"deepedge train {name}"
+    if Path(out_dir).resolve() != (saved_models_dir() / name).resolve():
+        command += f" --out {out_dir}"
+    if epochs:
+        command += f" --epochs {epochs}"
+    if limit:
+        command += f" --limit {limit}"
+    return command
+
+
 def build_optimizer(recipe, steps_per_epoch, epochs):
     """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -72,7 +85,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "train_examples": len(train), "recipe": recipe, "params": int(model.count_params()),
         "validation_accuracy": val_accuracy, "history": history,
         "training_seconds": round(training_seconds, 1),
-        "command": f"deepedge train {name} --out {out_dir}" + (f" --epochs {epochs}" if epochs else ""),
+        "command": _train_command(name, out_dir, epochs, limit),
     }
     model.save(out_dir / "model.keras")
     atomic_write_json(out_dir / "training.json", report)

@@ -1,0 +1,20 @@
+"""The README's Python quickstart runs as written."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.mark.slow
+def test_readme_quickstart_runs(tmp_path):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert blocks, "README has no Python quickstart"
+    code = blocks[0].replace("/tmp/", f"{tmp_path}/")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'passed': True" in result.stdout
