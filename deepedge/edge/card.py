@@ -62,6 +62,7 @@ def build_card(model_dir, data=None, export_command=None):
             "train_examples": training["train_examples"],
             "seconds": training.get("training_seconds"),
             "validation_accuracy": training.get("validation_accuracy"),
+            "note": training.get("note"),
         }
     return card
 
@@ -101,6 +102,7 @@ def render_markdown(card):
                   + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
                   f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
                   if training.get("validation_accuracy") is not None else "",
+                  *([f"Note: {training['note']}."] if training.get("note") else []),
                   "", "Retrain (resumes from its checkpoints if interrupted):", "",
                   f"    {training['command']}"]
     if card.get("export_command"):
