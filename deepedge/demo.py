@@ -24,8 +24,9 @@ def run_image_demo(out, limit=None, console=None, progress=None):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = Table(title="Image recognition on device (Fashion-MNIST test set)")
-    for column in ("model", "params", "float acc %", "int8 acc %", "size KiB", "int8 latency us"):
-        table.add_column(column, justify="right" if column != "model" else "left")
+    table.add_column("model", no_wrap=True)
+    for column in ("params", "float acc %", "int8 acc %", "KiB", "int8 us"):
+        table.add_column(column, justify="right")
     rows = []
     for name in IMAGE_MODELS:
         folder = shipped_model_dir(name)
@@ -102,7 +103,7 @@ def draw_feature_maps(keras_path, image, class_names, path, max_maps=8):
     classifier = ImageClassifier.load(keras_path)
     backbone = classifier.backbone
     layers = [layer for layer in backbone.layers[1:] if len(layer.output.shape) == 4]
-    probe = keras.Model(backbone.inputs, [layer.output for layer in layers])
+    probe = keras.Model(backbone.input, [layer.output for layer in layers])
     scaled = image[None].astype(np.float32) * classifier.image_scale + classifier.image_offset
     maps = [keras.ops.convert_to_numpy(m)[0] for m in probe(scaled, training=False)]
     probabilities = classifier.predict(image[None], verbose=0)[0]
