@@ -10,32 +10,15 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from deepedge.errors import DeepEdgeError, InvalidInputError
+from deepedge.progress import map_in_chunks
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _progress():
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err_console, transient=True)
-
-
-def _chunked(func, items, description, chunk=500):
-    """Runs `func` over `items` in chunks with a progress bar; concatenates the results."""
-    import numpy as np
-
-    results = []
-    with _progress() as progress:
-        bar = progress.add_task(description, total=len(items))
-        for i in range(0, len(items), chunk):
-            results.append(func(items[i:i + chunk]))
-            progress.advance(bar, len(items[i:i + chunk]))
-    return np.concatenate(results)
 
 
 def _is_exported(path):
@@ -84,7 +67,7 @@ def evaluate_model(model, split="test", data=None, limit=None):
     dataset = load_image_dataset(_data_name(path, data), split)
     if limit:
         dataset = dataset.take(limit)
-    if _is_exported(path) or (path.is_dir() and not (path / "model.keras").exists()):
+    if _is_exported(path):
         from deepedge.edge import load
 
         runtime = load(path)
@@ -96,9 +79,7 @@ def evaluate_model(model, split="test", data=None, limit=None):
         classifier = ImageClassifier.load(_keras_path(path))
         kind = "keras_float"
         predict = lambda x: classifier.predict(x, verbose=0)  # noqa: E731
-    import numpy as np
-
-    scores = _chunked(predict, dataset.images, f"Evaluating on {dataset.name}/{split}")
+    scores = map_in_chunks(predict, dataset.images, f"Evaluating on {dataset.name}/{split}")
     accuracy = float(100.0 * np.mean(np.argmax(scores, -1) == dataset.labels))
     return {"model": str(path), "kind": kind, "data": dataset.name, "split": split,
             "examples": len(dataset), "metric": "accuracy", "value": round(accuracy, 4)}
@@ -238,7 +219,7 @@ def demo(out, limit):
     """Run the shipped models on device over held-out images; print a table, draw pictures."""
     from deepedge.demo import run_image_demo
 
-    run_image_demo(Path(out), limit=limit, console=console, progress=_progress)
+    run_image_demo(Path(out), limit=limit, console=console)
 
 
 def main():

@@ -10,17 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from deepedge.progress import map_in_chunks
+
 IMAGE_MODELS = ("fashion_lenet5", "fashion_edgenet")
 
 
-def run_image_demo(out, limit=None, console=None, progress=None):
+def run_image_demo(out, limit=None, console=None):
     """Evaluates each shipped image model with the LiteRT runtime and writes the pictures."""
+    from rich.console import Console
     from rich.table import Table
 
     from deepedge.data import load_image_dataset
     from deepedge.edge import load, measure_latency
     from deepedge.presets import shipped_model_dir
 
+    console = console or Console()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = Table(title="Image recognition on device (Fashion-MNIST test set)")
@@ -34,7 +38,7 @@ def run_image_demo(out, limit=None, console=None, progress=None):
         test = load_image_dataset(runtime.metadata.get("data", "fashion_mnist"), "test")
         if limit:
             test = test.take(limit)
-        scores = _predict_with_progress(runtime, test.images, f"{name} on device", progress)
+        scores = map_in_chunks(runtime.predict, test.images, f"{name} on device")
         accuracy = 100.0 * float(np.mean(np.argmax(scores, -1) == test.labels))
         latency = measure_latency(runtime.interpreter, runs=1000)["median"]
         float_accuracy = (runtime.metadata.get("metrics") or {}).get("keras_float")
@@ -53,18 +57,6 @@ def run_image_demo(out, limit=None, console=None, progress=None):
     console.print(table)
     (out / "demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
-
-
-def _predict_with_progress(runtime, images, description, progress):
-    if progress is None:
-        return runtime.predict(images)
-    chunks = []
-    with progress() as bar:
-        task = bar.add_task(description, total=len(images))
-        for i in range(0, len(images), 500):
-            chunks.append(runtime.predict(images[i:i + 500]))
-            bar.advance(task, len(images[i:i + 500]))
-    return np.concatenate(chunks)
 
 
 def _pyplot():
