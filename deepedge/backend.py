@@ -18,7 +18,13 @@ os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", module="tensorflow")
 warnings.filterwarnings("ignore", message=".*TensorFlow Lite interpreter.*")
 
-import tensorflow as tf  # noqa: E402
+if os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1":  # training that asked for oneDNN: hide its banner
+    from deepedge.quiet import native_output_silenced
+
+    with native_output_silenced():
+        import tensorflow as tf
+else:
+    import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel(logging.ERROR)
 logging.getLogger("absl").setLevel(logging.ERROR)

@@ -109,6 +109,63 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
     return flatbuffer
 
 
+def _signature_function(model, input_names, output_names):
+    specs = [tf.TensorSpec(t.shape, t.dtype, name=name) for t, name in zip(model.inputs, input_names)]
+
+    @tf.function(input_signature=specs)
+    def signature(*tensors):
+        outputs = model(list(tensors), training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return dict(zip(output_names, outputs))
+
+    return signature
+
+
+def convert_signatures(signatures, quantization="int8", calibration_samples=None):
+    """Converts several batch-1 Keras models into one LiteRT flatbuffer, one signature each.
+
+    This is how recurrent models ship (DESIGN.md, edge contract 4): `step(token, *state) ->
+    (logits, *state)` and, where a model has one, `encode(...)`. Weights are shared through
+    the Keras layers the signature models reuse, and frozen by the Keras export.
+
+    Args:
+        signatures: `{name: {"model": keras.Model, "inputs": [names], "outputs": [names]}}`.
+        quantization: as in `convert`. For int8, weights and activations are int8 while
+            float inputs and outputs (the carried state) stay float32 at the boundary, so the
+            runtime loop never re-quantizes its state by hand.
+        calibration_samples: for int8, a list of `(signature name, {input name: array})`
+            pairs drawn from real data (see `LanguageModel.calibration_samples`).
+    """
+    quantization = _normalise_quantization(quantization)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = keras.export.ExportArchive()
+        for name, signature in signatures.items():
+            archive.track(signature["model"])
+            archive.add_endpoint(name, _signature_function(signature["model"], signature["inputs"],
+                                                           signature["outputs"]))
+        with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
+            archive.write_out(tmp, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantization == "int8":
+            if not calibration_samples:
+                raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: iter(calibration_samples)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        elif quantization == "float16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        elif quantization == "dynamic":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        model = next(iter(signatures.values()))["model"]
+        try:
+            with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
+                return converter.convert()
+        except Exception as e:
+            raise _converter_error(e, model) from e
+
+
 def analyze_ops(flatbuffer):
     """`(ops, gpu_incompatible)`: the model's op names in order, and those the GPU delegate rejects."""
     buffer = io.StringIO()
@@ -132,7 +189,7 @@ def analyze_ops(flatbuffer):
 
 
 def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
-           force=False, max_drop=None, num_calibration=500, latency_runs=1000, extra_metadata=None):
+           force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None):
     """Exports `task` into the folder `path` as `model.tflite` + `model.json`.
 
     Args:
@@ -154,12 +211,21 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     from deepedge.edge.bench import measure_latency
     from deepedge.edge.runtime import io_metadata, load
 
+    from deepedge.edge.runtime import signature_io
+
     quantization = _normalise_quantization(quantization)
     path = Path(path)
-    edge_model = single_batch_model(task)
-    calibration_inputs = getattr(calibration_data, "images", calibration_data)
     started = time.perf_counter()
-    flatbuffer = convert(edge_model, quantization, calibration_inputs, num_calibration)
+    stepwise = hasattr(task, "edge_signatures")
+    if stepwise:  # recurrent models: one signature per entry point, state carried by the runtime
+        signatures = task.edge_signatures()
+        samples = (task.calibration_samples(calibration_data, **({"num_samples": num_calibration}
+                                                                   if num_calibration else {}))
+                   if quantization == "int8" and calibration_data is not None else None)
+        flatbuffer = convert_signatures(signatures, quantization, samples)
+    else:
+        calibration_inputs = getattr(calibration_data, "images", calibration_data)
+        flatbuffer = convert(single_batch_model(task), quantization, calibration_inputs, num_calibration or 500)
     convert_seconds = time.perf_counter() - started
     ops, gpu_rejected = analyze_ops(flatbuffer)
     meta = {
@@ -183,9 +249,17 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         tmp_tflite.write_bytes(flatbuffer)
         meta["tflite_sha256"] = sha256_of(tmp_tflite)
         meta.update(io_metadata(tmp_tflite))
+        if stepwise:
+            sig_io = signature_io(tmp_tflite)
+            meta["signature_io"] = sig_io
+            meta["state"] = {name: sig["state"] for name, sig in signatures.items() if "state" in sig}
+            first = next(iter(signatures))
+            meta["inputs"], meta["outputs"] = sig_io[first]["inputs"], sig_io[first]["outputs"]
         atomic_write_json(Path(tmp) / METADATA_NAME, meta)
         runtime = load(tmp, num_threads=1)
-        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs), "threads": 1}
+        signature = next(iter(signatures)) if stepwise else None
+        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs, signature=signature),
+                              "threads": 1, **({"signature": signature} if signature else {})}
         if evaluation_data is not None:
             meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
     if extra_metadata:
@@ -196,26 +270,41 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     return meta
 
 
+def _num_examples(task, data):
+    if hasattr(data, "labels"):
+        return int(len(data.labels))
+    if hasattr(task, "tokenizer"):
+        from deepedge.edge.decoding import as_token_ids
+
+        return int(len(as_token_ids(task.tokenizer, data)))
+    return int(len(data[1]))
+
+
 def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     keras_value = task.evaluate_metric(evaluation_data)
     edge_value = runtime.evaluate_metric(evaluation_data)
     higher_is_better = task.metric_higher_is_better
     drop = (keras_value - edge_value) if higher_is_better else (edge_value - keras_value)
+    relative = getattr(task, "parity_relative", False)
+    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure
+        drop = 100.0 * drop / keras_value
     threshold = task.parity_threshold if max_drop is None else max_drop
     metrics = {
         "metric": task.metric_name,
         "split": getattr(evaluation_data, "split", "held-out"),
-        "examples": int(len(evaluation_data.labels if hasattr(evaluation_data, "labels") else evaluation_data[1])),
+        "examples": _num_examples(task, evaluation_data),
         "keras_float": round(keras_value, 4),
         f"litert_{quantization}": round(edge_value, 4),
         "drop": round(drop, 4),
+        "drop_unit": "percent" if relative else "points",
         "max_drop": threshold,
         "passed": bool(drop <= threshold),
     }
     if not metrics["passed"] and not force:
         raise ParityError(
             f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "
-            f"{keras_value:.2f}: a drop of {drop:.2f} points, more than the {threshold} allowed. Nothing "
+            f"{keras_value:.2f}: a loss of {drop:.2f} {'percent' if relative else 'points'}, more than the "
+            f"{threshold} allowed. Nothing "
             "was written. Calibrate on more (or more representative) training samples, train longer, "
             "or pass force=True (`--force`) to write it anyway.")
     return metrics

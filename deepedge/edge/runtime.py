@@ -45,6 +45,19 @@ def io_metadata(tflite_path):
             "signatures": interpreter.get_signature_list()}
 
 
+def signature_io(tflite_path):
+    """`{signature: {"inputs": [spec], "outputs": [spec]}}`, each spec named by its signature key."""
+    interpreter = _interpreter(tflite_path)
+    result = {}
+    for name in interpreter.get_signature_list():
+        runner = interpreter.get_signature_runner(name)
+        result[name] = {
+            "inputs": [{**tensor_spec(d), "name": key} for key, d in sorted(runner.get_input_details().items())],
+            "outputs": [{**tensor_spec(d), "name": key} for key, d in sorted(runner.get_output_details().items())],
+        }
+    return result
+
+
 def quantize(values, spec):
     """Float values to the tensor's integer type with its scale and zero point (or a cast)."""
     dtype = np.dtype(spec["dtype"])
@@ -131,6 +144,138 @@ class EdgeImageClassifier(EdgeModel):
         return float(100.0 * np.mean(np.argmax(self.predict(images), axis=-1) == labels))
 
 
+class EdgeStepModel:
+    """A step-wise LiteRT model: named signatures, state carried between calls by the caller.
+
+    `model.json` records each signature's inputs and outputs and the layout of the state
+    (`state`: name, shape, dtype, initial value). `step(inputs, state)` checks every input
+    against the recorded spec before it reaches the interpreter and returns
+    `(outputs, new_state)` as float/int numpy arrays.
+    """
+
+    task_name = None
+
+    def __init__(self, path, num_threads=1):
+        self.tflite_path, self.json_path = resolve_model_paths(path)
+        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        if "signature_io" not in self.metadata:
+            raise ModelFileError(f"{self.json_path} describes no step-wise signatures. Export again.")
+        self.interpreter = _interpreter(self.tflite_path, num_threads)
+        self.signatures = self.metadata["signature_io"]
+        actual = self.interpreter.get_signature_list()
+        if sorted(actual) != sorted(self.signatures):
+            raise ModelFileError(f"{self.json_path} lists signatures {sorted(self.signatures)}, "
+                                 f"{self.tflite_path} has {sorted(actual)}. Export again.")
+        self._runners = {name: self.interpreter.get_signature_runner(name) for name in self.signatures}
+        self.state_layout = self.metadata.get("state", {})
+
+    def initial_state(self, signature="step"):
+        return {s["name"]: np.full(s["shape"], s["initial"], s["dtype"]) for s in self.state_layout.get(signature, [])}
+
+    def run(self, signature, **inputs):
+        """Runs one signature on named inputs; returns its named outputs."""
+        if signature not in self._runners:
+            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
+        specs = {spec["name"]: spec for spec in self.signatures[signature]["inputs"]}
+        if sorted(inputs) != sorted(specs):
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {sorted(inputs)}.")
+        feeds = {}
+        for name, value in inputs.items():
+            spec = specs[name]
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(spec["shape"]):
+                raise InvalidInputError(f"Input {name!r} of {signature!r} must have shape {tuple(spec['shape'])}. "
+                                        f"Received: shape={value.shape}.")
+            if not np.issubdtype(value.dtype, np.number):
+                raise InvalidInputError(f"Input {name!r} must be numeric. Received: dtype={value.dtype}.")
+            if np.issubdtype(np.dtype(spec["dtype"]), np.floating) and not np.all(np.isfinite(value)):
+                raise InvalidInputError(f"Input {name!r} holds NaN or infinite values.")
+            feeds[name] = quantize(value, spec)
+        outputs = self._runners[signature](**feeds)
+        out_specs = {spec["name"]: spec for spec in self.signatures[signature]["outputs"]}
+        return {name: dequantize(value, out_specs[name]) if name in out_specs else value
+                for name, value in outputs.items()}
+
+    def step(self, inputs, state, signature="step"):
+        """`(outputs, new_state)`: runs `signature` on `inputs` plus `state`."""
+        outputs = self.run(signature, **inputs, **state)
+        names = [s["name"] for s in self.state_layout.get(signature, [])]
+        new_state = {name: outputs.pop(name) for name in names}
+        return outputs, new_state
+
+
+class EdgeLanguageModel(EdgeStepModel):
+    """On-device language model: text in, perplexity and generated text out (LiteRT + numpy only).
+
+    The tokenizer travels in `model.json` and is the same pure-Python code as in training.
+
+    >>> lm = deepedge.edge.load("saved_models/austen_lstm_word")
+    >>> lm.generate("It is a truth", max_tokens=30, temperature=0.8, top_k=40, seed=0)
+    """
+
+    task_name = "language_model"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        from deepedge.tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_config(self.metadata["tokenizer"])
+        vocab = self.signatures["step"]["outputs"]
+        logits = [spec for spec in vocab if spec["name"] == "logits"]
+        if not logits or logits[0]["shape"][-1] != self.tokenizer.vocabulary_size:
+            raise ModelFileError(f"{self.json_path}: the model's logits do not match its tokenizer's "
+                                 f"{self.tokenizer.vocabulary_size} tokens. Export again.")
+
+    def step_fn(self):
+        """`step(token, state) -> (logits, state)` for the decoding loops."""
+
+        def step(token, state):
+            outputs, state = self.step({"token": np.array([token], np.int32)}, state)
+            return outputs["logits"].reshape(-1), state
+
+        return step
+
+    def token_nll(self, ids):
+        """Negative log-likelihood of each id, segment by segment as the Keras model measures it."""
+        from deepedge.edge.decoding import log_softmax, segment_starts
+
+        ids = np.asarray(ids)
+        bounds = list(segment_starts(len(ids))) + [len(ids)]
+        step = self.step_fn()
+        nll = np.empty(len(ids), np.float64)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            state, previous = self.initial_state(), self.tokenizer.end_id
+            for i in range(a, b):
+                logits, state = step(int(previous), state)
+                nll[i] = -log_softmax(logits)[ids[i]]
+                previous = ids[i]
+        return nll
+
+    def perplexity(self, data):
+        """exp(mean NLL) over a corpus (`.paragraphs`), a list of paragraphs, a string or ids."""
+        from deepedge.edge.decoding import as_token_ids
+
+        return float(np.exp(self.token_nll(as_token_ids(self.tokenizer, data)).mean()))
+
+    def evaluate_metric(self, data):
+        return self.perplexity(data)
+
+    def generate(self, prompt, max_tokens=50, strategy="sample", temperature=1.0, top_k=None, beam_width=None,
+                 seed=None):
+        """Continues `prompt` until a paragraph end or `max_tokens` tokens.
+
+        Args:
+            strategy: `"sample"` or `"greedy"`. Ignored with `beam_width`.
+            temperature, top_k: sampling controls (see `deepedge.edge.decoding.Sampler`).
+            beam_width: int. Beam search with this many hypotheses instead of sampling.
+            seed: int. Makes sampling reproducible.
+        """
+        from deepedge.edge.decoding import generate_text
+
+        return generate_text(self.tokenizer, self.step_fn(), self.initial_state(), prompt, max_tokens, strategy,
+                             temperature, top_k, beam_width, seed)
+
+
 def _images_and_labels(data):
     if hasattr(data, "images"):
         return data.images, np.asarray(data.labels)
@@ -138,7 +283,7 @@ def _images_and_labels(data):
     return images, np.asarray(labels)
 
 
-RUNTIMES = {cls.task_name: cls for cls in (EdgeImageClassifier,)}
+RUNTIMES = {cls.task_name: cls for cls in (EdgeImageClassifier, EdgeLanguageModel)}
 
 
 def load(path, num_threads=1):

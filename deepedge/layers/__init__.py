@@ -1,6 +1,7 @@
 """Reusable Keras layers shared by the application families."""
 
+from deepedge.layers.embedding import ReversibleEmbedding
 from deepedge.layers.separable import DepthwiseSeparableConv
 from deepedge.layers.subsampling import Subsampling
 
-__all__ = ["DepthwiseSeparableConv", "Subsampling"]
+__all__ = ["DepthwiseSeparableConv", "ReversibleEmbedding", "Subsampling"]

@@ -52,7 +52,7 @@ def _config_digest(model):
 
 
 def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, batch_size=128, seed=0,
-                  augmentation=None, validation_data=None, verbose=True, on_epoch_end=None):
+                  augmentation=None, validation_data=None, verbose=True, on_epoch_end=None, epoch_data=None):
     """Fits `model` for `epochs`, resuming from `checkpoint_dir` if a checkpoint is there.
 
     Args:
@@ -66,6 +66,9 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         validation_data: `(images, labels)` evaluated after each epoch, or None.
         verbose: bool. Show a progress bar and a line per epoch (on stderr).
         on_epoch_end: callable `(epoch, logs)`, or None.
+        epoch_data: callable `rng -> (x, y)` that draws each epoch's (shuffled) training
+            arrays, for data that is cut anew every epoch (language-model windows). When
+            given, `train_images` and `train_labels` only size the run (`len(train_labels)`).
 
     Returns:
         `(model, history)`: the trained model (loaded from the checkpoint when resumed)
@@ -88,13 +91,18 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
             print(f"Resuming from {checkpoint_dir / state['checkpoint']} after epoch {start}/{epochs}.")
     for epoch in range(start, epochs):
         rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(len(train_labels))
-        images, labels = train_images[order], train_labels[order]
+        if epoch_data is not None:
+            images, labels = epoch_data(rng)
+        else:
+            order = rng.permutation(len(train_labels))
+            images, labels = train_images[order], train_labels[order]
         if augmentation is not None:
             images = augmentation(images, rng)
+        if images.dtype == np.uint8 or images.dtype.kind == "f":  # images; token ids stay integers
+            images = images.astype(np.float32)
         epoch_started = time.perf_counter()
         callbacks = [EpochProgress(epoch, epochs, math.ceil(len(labels) / batch_size))] if verbose else []
-        result = model.fit(images.astype(np.float32), labels, batch_size=batch_size, epochs=epoch + 1,
+        result = model.fit(images, labels, batch_size=batch_size, epochs=epoch + 1,
                            initial_epoch=epoch, shuffle=False, validation_data=validation_data,
                            verbose=0, callbacks=callbacks)
         for key, values in result.history.items():

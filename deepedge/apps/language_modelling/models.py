@@ -1,0 +1,337 @@
+"""Language models: Bengio's neural probabilistic LM and LSTM LMs, with step-wise edge export.
+
+Both are Keras models over token ids that return next-token logits, carry their tokenizer
+in their config (so a `.keras` file is the whole model), and describe a `step` signature
+for `deepedge.edge.export`: one token in, logits and the new state out.
+"""
+
+import math
+
+import numpy as np
+
+from deepedge.backend import keras
+from deepedge.edge.decoding import as_token_ids, generate_text, log_softmax, segment_starts
+from deepedge.errors import InvalidInputError
+from deepedge.layers import ReversibleEmbedding
+from deepedge.tokenizers import Tokenizer
+
+ops = keras.ops
+
+
+class LanguageModel(keras.Model):
+    """What every deepedge language model shares: tokenizer, perplexity, generation, step export."""
+
+    family = "language_modelling"
+    task_name = "language_model"
+    metric_name = "perplexity"
+    metric_higher_is_better = False
+    parity_threshold = 3.0  # percent of the float perplexity an int8 export may add
+    parity_relative = True
+
+    def __init__(self, tokenizer, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(tokenizer, dict):
+            tokenizer = Tokenizer.from_config(tokenizer)
+        if not isinstance(tokenizer, Tokenizer):
+            raise InvalidInputError(f"`tokenizer` must be a deepedge Tokenizer or its config. "
+                                    f"Received: {type(tokenizer).__name__}.")
+        self.tokenizer = tokenizer
+        self.vocabulary_size = tokenizer.vocabulary_size
+
+    def compile(self, optimizer="auto", loss="auto", **kwargs):
+        """`compile` with deepedge defaults: AdamW (clipped) and sparse cross-entropy on logits."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4, clipnorm=1.0)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    def compile_from_config(self, config):
+        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
+        from deepedge.fileio import atomic_path
+
+        with atomic_path(filepath) as tmp:
+            super().save(tmp, overwrite=True, **kwargs)
+
+    # --- step-wise interface (subclasses) ---
+    def step_model(self):
+        """A batch-1 functional model `[token, *state] -> [logits, *state]` sharing these weights."""
+        raise NotImplementedError
+
+    def state_spec(self):
+        """[(name, shape, dtype, initial value)] of the state the step carries."""
+        raise NotImplementedError
+
+    def initial_state(self):
+        return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
+
+    def keras_step_fn(self):
+        """`step(token, state) -> (logits, state)` running the Keras step model (slow; for checks)."""
+        model = self.step_model()
+        names = [name for name, *_ in self.state_spec()]
+
+        def step(token, state):
+            outputs = model([np.array([token], np.int32)] + [state[n] for n in names], training=False)
+            outputs = [np.asarray(o) for o in outputs]
+            return outputs[0].reshape(-1), dict(zip(names, outputs[1:]))
+
+        return step
+
+    def edge_signatures(self):
+        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
+        state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
+                 for name, shape, dtype, fill in self.state_spec()]
+        return {"step": {"model": self.step_model(), "inputs": ["token"] + [s["name"] for s in state],
+                         "outputs": ["logits"] + [s["name"] for s in state], "state": state}}
+
+    def calibration_samples(self, data, num_samples=2000, seed=0, run_length=250):
+        """Real `(signature, inputs)` pairs for int8 calibration: Keras steps over training text.
+
+        The states come from runs of `run_length` tokens read from a fresh state, so the
+        calibrated ranges cover states deep into a paragraph, not only near its start.
+        """
+        ids = as_token_ids(self.tokenizer, data)
+        rng = np.random.default_rng(seed)
+        step = self.keras_step_fn()
+        names = [name for name, *_ in self.state_spec()]
+        samples = []
+        runs = max(1, -(-num_samples // run_length))
+        for start in rng.integers(0, max(1, len(ids) - run_length - 1), runs):
+            state = self.initial_state()
+            for token in ids[start: start + run_length]:
+                samples.append(("step", {"token": np.array([token], np.int32),
+                                         **{n: state[n].astype(np.float32) if state[n].dtype.kind == "f"
+                                            else state[n] for n in names}}))
+                _, state = step(int(token), state)
+        return samples[:num_samples]
+
+    def edge_metadata(self):
+        return {"tokenizer": self.tokenizer.get_config(), "vocabulary_size": self.vocabulary_size,
+                "architecture": type(self).__name__, "params": int(self.count_params())}
+
+    # --- metric ---
+    def perplexity(self, data, batch_size=64):
+        """exp(mean negative log-likelihood) of `data`'s tokens (see `token_nll`)."""
+        nll = self.token_nll(as_token_ids(self.tokenizer, data), batch_size=batch_size)
+        return float(math.exp(nll.mean()))
+
+    def evaluate_metric(self, data):
+        return self.perplexity(data)
+
+    # --- generation ---
+    def generate(self, prompt, max_tokens=50, strategy="sample", temperature=1.0, top_k=None, beam_width=None,
+                 seed=None):
+        """Continues `prompt` with the Keras model (the on-device runtime has the same method)."""
+        return generate_text(self.tokenizer, self.keras_step_fn(), self.initial_state(), prompt, max_tokens,
+                             strategy, temperature, top_k, beam_width, seed)
+
+    def get_config(self):
+        return {"tokenizer": self.tokenizer.get_config(), "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class LSTMLanguageModel(LanguageModel):
+    """An LSTM language model: embedding -> LSTM layers -> (projection) -> softmax over the vocabulary.
+
+    Args:
+        tokenizer: a `WordTokenizer` or `CharTokenizer` (or its config).
+        embedding_dim: int. Size of the token vectors.
+        lstm_units: int or list of int. One LSTM layer per entry.
+        dropout: float. Dropout on the embeddings and on every LSTM's output.
+        tie_weights: bool. Share the embedding matrix with the output layer; the last
+            LSTM's output is projected to `embedding_dim` first. Defaults to `True`.
+
+    Call it on int token ids `(batch, time)`; it returns next-token logits `(batch, time, vocabulary)`.
+    """
+
+    def __init__(self, tokenizer, embedding_dim=256, lstm_units=(1024,), dropout=0.4, tie_weights=True, **kwargs):
+        super().__init__(tokenizer, **kwargs)
+        self.embedding_dim = int(embedding_dim)
+        self.lstm_units = [int(lstm_units)] if np.isscalar(lstm_units) else [int(u) for u in lstm_units]
+        self.dropout_rate = float(dropout)
+        self.tie_weights = bool(tie_weights)
+        self.embedding = ReversibleEmbedding(self.vocabulary_size, self.embedding_dim,
+                                             reverse_bias=True, name="embedding")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, name="dropout")
+        self.lstms = [keras.layers.LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{i}")
+                      for i, units in enumerate(self.lstm_units)]
+        for i, lstm in enumerate(self.lstms):
+            lstm.cell.name = f"lstm_{i}_cell"  # unique op names in the step model
+        if self.tie_weights:
+            self.projection = (keras.layers.Dense(self.embedding_dim, name="projection")
+                               if self.lstm_units[-1] != self.embedding_dim else None)
+            self.output_layer = None
+        else:
+            self.projection = None
+            self.output_layer = keras.layers.Dense(self.vocabulary_size, name="logits")
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        self.embedding.build(shape)
+        x = (*shape, self.embedding_dim)
+        for lstm, units in zip(self.lstms, self.lstm_units):
+            lstm.build(x)
+            x = (*shape, units)
+        if self.projection is not None:
+            self.projection.build(x)
+        if self.output_layer is not None:
+            self.output_layer.build(x)
+        self.built = True
+
+    def _head(self, x):
+        if self.projection is not None:
+            x = self.projection(x)
+        return self.embedding(x, reverse=True) if self.tie_weights else self.output_layer(x)
+
+    def call(self, tokens, training=False):
+        return self.call_with_state(tokens, None, training=training)[0]
+
+    def call_with_state(self, tokens, states, training=False):
+        """`(logits, states)` for `tokens`, starting from `states` ([(h, c)] per layer, or None)."""
+        x = self.dropout(self.embedding(tokens), training=training)
+        new_states = []
+        for i, lstm in enumerate(self.lstms):
+            x, h, c = lstm(x, initial_state=None if states is None else list(states[i]), training=training)
+            new_states.append((h, c))
+            x = self.dropout(x, training=training)
+        return self._head(x), new_states
+
+    def token_nll(self, ids, batch_size=None, chunk=128):
+        """Negative log-likelihood of each id, predicted from all before it within its segment.
+
+        The stream is cut into `segments_for(len(ids))` equal parts, run side by side with the
+        LSTM state carried through each part (see `segment_starts`).
+        """
+        from deepedge.backend import tf
+
+        starts = segment_starts(len(ids))
+        bounds = list(starts) + [len(ids)]
+        width = max(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+        width = -(-width // chunk) * chunk
+        inputs = np.full((len(starts), width), self.tokenizer.end_id, np.int32)
+        targets = np.zeros((len(starts), width), np.int32)
+        for row, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            inputs[row, 1: b - a] = ids[a: b - 1]
+            targets[row, : b - a] = ids[a:b]
+        run = tf.function(lambda x, s: self.call_with_state(x, s), reduce_retracing=True)
+        states = [(tf.zeros((len(starts), u)), tf.zeros((len(starts), u))) for u in self.lstm_units]
+        nll = np.zeros_like(targets, dtype=np.float64)
+        for start in range(0, width, chunk):
+            logits, states = run(inputs[:, start: start + chunk], states)
+            logp = log_softmax(np.asarray(logits, np.float32))
+            picked = np.take_along_axis(logp, targets[:, start: start + chunk, None], axis=-1)[..., 0]
+            nll[:, start: start + chunk] = -picked
+        return np.concatenate([nll[row, : b - a] for row, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))])
+
+    def state_spec(self):
+        spec = []
+        for i, units in enumerate(self.lstm_units):
+            spec += [(f"h{i}", (1, units), np.float32, 0.0), (f"c{i}", (1, units), np.float32, 0.0)]
+        return spec
+
+    def step_model(self):
+        token = keras.Input(shape=(), batch_size=1, dtype="int32", name="token")
+        states = [keras.Input(shape=shape[1:], batch_size=1, name=name) for name, shape, *_ in self.state_spec()]
+        x = self.embedding(token)
+        new_states = []
+        for i, lstm in enumerate(self.lstms):
+            x, (h, c) = lstm.cell(x, [states[2 * i], states[2 * i + 1]])
+            new_states += [h, c]
+        return keras.Model([token] + states, [self._head(x)] + new_states, name=f"{self.name}_step")
+
+    def get_config(self):
+        return {**super().get_config(), "embedding_dim": self.embedding_dim, "lstm_units": self.lstm_units,
+                "dropout": self.dropout_rate, "tie_weights": self.tie_weights}
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class NPLM(LanguageModel):
+    """Bengio et al.'s neural probabilistic language model (2003).
+
+    The `context_size` previous tokens are embedded (one shared table), concatenated, passed
+    through a tanh hidden layer and a softmax over the vocabulary; with
+    `direct_connections=True` the concatenated embeddings also feed the softmax directly
+    (the paper's W matrix).
+
+    Args:
+        tokenizer: a `WordTokenizer` (or its config).
+        context_size: int. Number of previous tokens (n - 1 of an n-gram).
+        embedding_dim: int.
+        hidden_units: int.
+        direct_connections: bool. Defaults to `False`.
+        dropout: float. Dropout on the concatenated embeddings and the hidden layer.
+
+    Call it on int contexts `(batch, context_size)`, oldest first; it returns logits `(batch, vocabulary)`.
+    """
+
+    def __init__(self, tokenizer, context_size=4, embedding_dim=128, hidden_units=512, direct_connections=False,
+                 dropout=0.2, **kwargs):
+        super().__init__(tokenizer, **kwargs)
+        self.context_size = int(context_size)
+        self.embedding_dim = int(embedding_dim)
+        self.hidden_units = int(hidden_units)
+        self.direct_connections = bool(direct_connections)
+        self.dropout_rate = float(dropout)
+        self.embedding = keras.layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embedding")
+        self.flatten = keras.layers.Reshape((self.context_size * self.embedding_dim,), name="concatenate")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, name="dropout")
+        self.hidden = keras.layers.Dense(self.hidden_units, activation="tanh", name="hidden")
+        self.output_layer = keras.layers.Dense(self.vocabulary_size, name="logits")
+        self.direct = (keras.layers.Dense(self.vocabulary_size, use_bias=False, name="direct")
+                       if self.direct_connections else None)
+
+    def build(self, input_shape):
+        batch = input_shape[0]
+        self.embedding.build(input_shape)
+        flat = (batch, self.context_size * self.embedding_dim)
+        self.hidden.build(flat)
+        self.output_layer.build((batch, self.hidden_units))
+        if self.direct is not None:
+            self.direct.build(flat)
+        self.built = True
+
+    def call(self, context, training=False):
+        x = self.dropout(self.flatten(self.embedding(context)), training=training)
+        logits = self.output_layer(self.dropout(self.hidden(x), training=training))
+        if self.direct is not None:
+            logits = logits + self.direct(x)
+        return logits
+
+    def contexts(self, ids):
+        """`(contexts, targets)`: each id with the `context_size` ids before it (end tokens before the start)."""
+        padded = np.concatenate([np.full(self.context_size, self.tokenizer.end_id), ids]).astype(np.int32)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, self.context_size)[: len(ids)]
+        return np.ascontiguousarray(windows), np.asarray(ids, np.int32)
+
+    def token_nll(self, ids, batch_size=1024):
+        """Negative log-likelihood of each id from the ids before it, segments as in `segment_starts`."""
+        bounds = list(segment_starts(len(ids))) + [len(ids)]
+        pieces = [self.contexts(ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        contexts = np.concatenate([c for c, _ in pieces])
+        targets = np.concatenate([t for _, t in pieces])
+        nll = np.empty(len(ids), np.float64)
+        for start in range(0, len(ids), batch_size):
+            logp = log_softmax(np.asarray(self(contexts[start: start + batch_size]), np.float32))
+            nll[start: start + batch_size] = -logp[np.arange(len(logp)), targets[start: start + batch_size]]
+        return nll
+
+    def state_spec(self):
+        return [("context", (1, self.context_size), np.int32, float(self.tokenizer.end_id))]
+
+    def step_model(self):
+        token = keras.Input(shape=(), batch_size=1, dtype="int32", name="token")
+        context = keras.Input(shape=(self.context_size,), batch_size=1, dtype="int32", name="context")
+        shifted = keras.layers.Concatenate(axis=1, name="shift_context")(
+            [context[:, 1:], ops.expand_dims(token, 1)])
+        return keras.Model([token, context], [self(shifted), shifted], name=f"{self.name}_step")
+
+    def get_config(self):
+        return {**super().get_config(), "context_size": self.context_size, "embedding_dim": self.embedding_dim,
+                "hidden_units": self.hidden_units, "direct_connections": self.direct_connections,
+                "dropout": self.dropout_rate}

@@ -1,0 +1,147 @@
+"""The recipes that train the shipped language models (`deepedge train austen_lstm_word`)."""
+
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepedge.apps.language_modelling import models
+from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
+from deepedge.backend import keras
+from deepedge.data.text import load_austen
+from deepedge.errors import PresetNotFoundError
+from deepedge.fileio import atomic_write_json
+from deepedge.tokenizers import CharTokenizer, WordTokenizer
+from deepedge.training import fit_resumable, seed_everything
+
+
+def build_tokenizer(spec, corpus):
+    cls = WordTokenizer if spec["kind"] == "word" else CharTokenizer
+    return cls.from_texts(corpus.paragraphs, max_vocabulary=spec["max_vocabulary"])
+
+
+def build_model(architecture, tokenizer):
+    spec = ARCHITECTURES[architecture]
+    return getattr(models, spec["class"])(tokenizer, **spec["config"], name=architecture)
+
+
+def sequence_windows(ids, length, rng=None):
+    """`(x, y)` windows of `length` tokens, y shifted by one; a random start offset and order with `rng`."""
+    offset = int(rng.integers(0, length)) if rng is not None else 0
+    count = (len(ids) - 1 - offset) // length
+    x = ids[offset: offset + count * length].reshape(count, length)
+    y = ids[offset + 1: offset + 1 + count * length].reshape(count, length)
+    if rng is not None:
+        order = rng.permutation(count)
+        x, y = x[order], y[order]
+    return x, y
+
+
+def _optimizer(recipe, steps_per_epoch, epochs):
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
+        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.02)
+    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], clipnorm=recipe["clipnorm"])
+
+
+def _float32_copy(model, input_shape):
+    """The same model computing in float32 (training may run in mixed bfloat16)."""
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        copy = type(model).from_config(model.get_config())
+        copy.build(input_shape)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+    """Trains the language-model preset `name` by its recipe; saves `out_dir/model.keras`.
+
+    Args:
+        name: a key of `TRAINED` (`austen_lstm_word`, `austen_nplm`, `austen_lstm_char`).
+        out_dir: folder for `model.keras` and `training.json`.
+        epochs: int. Overrides the recipe's epochs.
+        checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
+        limit: int. Train on the first `limit` training chapters only (quick trials).
+
+    Returns:
+        `(model, report)`: the float32 model and a report with history, perplexities and time.
+    """
+    if name not in TRAINED:
+        raise PresetNotFoundError(f"No training recipe for {name!r}. Expected one of {sorted(TRAINED)}.")
+    spec = TRAINED[name]
+    recipe = dict(spec["recipe"])
+    if epochs is not None:
+        recipe["epochs"] = int(epochs)
+    out_dir = Path(out_dir)
+    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    train, validation = load_austen("train"), load_austen("validation")
+    tokenizer = build_tokenizer(spec["tokenizer"], train)  # the vocabulary comes from all training chapters
+    if limit:
+        train = train.take(limit)
+    train_ids = np.asarray(tokenizer.encode_paragraphs(train.paragraphs), np.int32)
+    val_ids = np.asarray(tokenizer.encode_paragraphs(validation.paragraphs), np.int32)
+
+    seed_everything(recipe["seed"], deterministic=False)
+    keras.config.set_dtype_policy(recipe.get("precision", "float32"))
+    try:
+        model = build_model(spec["architecture"], tokenizer)
+        if isinstance(model, models.NPLM):
+            x, y = model.contexts(train_ids)
+            val = model.contexts(val_ids)
+            epoch_data = None
+        else:
+            length = recipe["sequence_length"]
+            x, y = sequence_windows(train_ids, length)
+            val = sequence_windows(val_ids, length)
+
+            def epoch_data(rng):
+                return sequence_windows(train_ids, length, rng)
+
+        model.build(x.shape)
+        steps = math.ceil(len(x) / recipe["batch_size"])
+        model.compile(optimizer=_optimizer(recipe, steps, recipe["epochs"]))
+        model, history = fit_resumable(model, x, y, recipe["epochs"], checkpoint_dir,
+                                       batch_size=recipe["batch_size"], seed=recipe["seed"],
+                                       validation_data=val, verbose=verbose, epoch_data=epoch_data)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model = _float32_copy(model, x[:1].shape)
+    model.compile()
+    started = time.perf_counter()
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"],
+        "train_tokens": int(len(train_ids)), "vocabulary_size": tokenizer.vocabulary_size, "recipe": recipe,
+        "params": int(model.count_params()),
+        "validation_perplexity": round(model.perplexity(val_ids), 3),
+        "history": {**history, "validation_perplexity_windows": [round(math.exp(v), 3)
+                                                                 for v in history.get("val_loss", [])]},
+        "training_seconds": round(sum(history["epoch_seconds"]), 1),
+        "command": _train_command(name, out_dir, epochs, limit),
+        "note": "Trained in mixed bfloat16 with oneDNN kernels on; the saved model computes in float32. "
+                "Resuming after a kill continues from the last epoch's checkpoint (results agree to "
+                "float rounding, not bit for bit, since oneDNN's reductions depend on thread timing).",
+    }
+    report["evaluation_seconds"] = round(time.perf_counter() - started, 1)
+    model.save(out_dir / "model.keras")
+    atomic_write_json(out_dir / "training.json", report)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return model, report
+
+
+def _train_command(name, out_dir, epochs, limit):
+    from deepedge.presets import saved_models_dir
+
+    command = f"deepedge train {name}"
+    if Path(out_dir).resolve() != (saved_models_dir() / name).resolve():
+        command += f" --out {out_dir}"
+    if epochs:
+        command += f" --epochs {epochs}"
+    if limit:
+        command += f" --limit {limit}"
+    return command

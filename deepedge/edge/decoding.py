@@ -1,0 +1,187 @@
+"""Decoding loops for step-wise models, numpy only: greedy, temperature and top-k sampling, beam search.
+
+Every loop drives a `step(token, state) -> (logits, state)` callable, where `logits` is a
+1-D float array over the vocabulary and `state` is whatever the model carries (a dict of
+arrays for deepedge's exported models). The same loops run a Keras model in training and a
+LiteRT model on device, so both decode the same way.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from deepedge.errors import InvalidInputError
+
+
+def log_softmax(logits):
+    logits = np.asarray(logits, np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampler:
+    """How the next token is chosen from the logits.
+
+    Args:
+        strategy: `"greedy"` (most likely token), `"sample"` (from the softmax at
+            `temperature`, restricted to the `top_k` most likely tokens when `top_k` is set).
+        temperature: float > 0. Below 1 sharpens the distribution, above 1 flattens it.
+        top_k: int or None. Sample among the k most likely tokens only.
+        banned: token ids never produced (for example the unknown token).
+    """
+
+    strategy: str = "sample"
+    temperature: float = 1.0
+    top_k: int = None
+    banned: tuple = ()
+
+    def __post_init__(self):
+        if self.strategy not in ("greedy", "sample"):
+            raise InvalidInputError(f"strategy must be 'greedy' or 'sample'. Received: {self.strategy!r}.")
+        if not self.temperature > 0:
+            raise InvalidInputError(f"temperature must be > 0. Received: {self.temperature!r}.")
+        if self.top_k is not None and int(self.top_k) < 1:
+            raise InvalidInputError(f"top_k must be at least 1 (or None). Received: {self.top_k!r}.")
+
+    def __call__(self, logits, rng):
+        logits = np.array(logits, np.float64).reshape(-1)
+        if self.banned:
+            logits[list(self.banned)] = -np.inf
+        if self.strategy == "greedy":
+            return int(np.argmax(logits))
+        logits = logits / self.temperature
+        if self.top_k is not None and self.top_k < logits.size:
+            cutoff = np.partition(logits, -self.top_k)[-self.top_k]
+            logits = np.where(logits >= cutoff, logits, -np.inf)
+        probs = np.exp(log_softmax(logits))
+        return int(rng.choice(probs.size, p=probs / probs.sum()))
+
+
+def prime(step, tokens, state):
+    """Feeds `tokens` one by one; returns `(logits after the last, state)`."""
+    if len(tokens) == 0:
+        raise InvalidInputError("Priming needs at least one token.")
+    logits = None
+    for token in tokens:
+        logits, state = step(int(token), state)
+    return logits, state
+
+
+def sample_sequence(step, prompt_tokens, state, max_tokens, sampler=Sampler(), stop_token=None, seed=None):
+    """Generates up to `max_tokens` ids after `prompt_tokens`, stopping after `stop_token`."""
+    rng = np.random.default_rng(seed)
+    logits, state = prime(step, prompt_tokens, state)
+    out = []
+    for _ in range(int(max_tokens)):
+        token = sampler(logits, rng)
+        out.append(token)
+        if stop_token is not None and token == stop_token:
+            break
+        logits, state = step(token, state)
+    return out
+
+
+def beam_search(step, prompt_tokens, state, max_tokens, beam_width=4, stop_token=None, length_penalty=0.0,
+                banned=()):
+    """The `beam_width` best continuations by total log-probability, best first.
+
+    Each hypothesis carries its own state; a batch-1 model is stepped once per live beam.
+    Returns a list of `(tokens, score)` where `score` is the summed log-probability divided
+    by `len(tokens) ** length_penalty`.
+    """
+    if int(beam_width) < 1:
+        raise InvalidInputError(f"beam_width must be at least 1. Received: {beam_width!r}.")
+    logits, state = prime(step, prompt_tokens, state)
+    beams = [((), 0.0, logits, state)]
+    finished = []
+    for _ in range(int(max_tokens)):
+        candidates = []
+        for tokens, score, logits, beam_state in beams:
+            logp = log_softmax(logits).reshape(-1)
+            if banned:
+                logp[list(banned)] = -np.inf
+            for token in np.argsort(-logp)[:beam_width]:
+                candidates.append((tokens + (int(token),), score + float(logp[token]), beam_state))
+        candidates.sort(key=lambda c: -c[1])
+        beams = []
+        for tokens, score, parent_state in candidates[:beam_width]:
+            if stop_token is not None and tokens[-1] == stop_token:
+                finished.append((tokens, score))
+                continue
+            logits, new_state = step(tokens[-1], parent_state)
+            beams.append((tokens, score, logits, new_state))
+        if not beams:
+            break
+    finished += [(tokens, score) for tokens, score, _, _ in beams]
+
+    def normalised(item):
+        return item[1] / (len(item[0]) ** length_penalty if length_penalty else 1.0)
+
+    return [(list(tokens), normalised((tokens, score)))
+            for tokens, score in sorted(finished, key=normalised, reverse=True)[:beam_width]]
+
+
+def sequence_log_likelihood(step, tokens, state, first_input):
+    """Summed natural-log probability of `tokens`, each predicted from those before it.
+
+    The model is primed with `first_input` (for a language model, the end token: a fresh
+    paragraph). Returns `(total_nll, count)`.
+    """
+    nll = 0.0
+    previous = first_input
+    for token in tokens:
+        logits, state = step(int(previous), state)
+        nll -= float(log_softmax(logits).reshape(-1)[int(token)])
+        previous = token
+    return nll, len(tokens)
+
+
+EVALUATION_SEGMENTS = 16
+
+
+def segment_starts(length, segments=EVALUATION_SEGMENTS):
+    """Where the evaluation segments of a `length`-token stream start.
+
+    Perplexity is measured over `segments` equal, contiguous parts of the stream, each read
+    from a fresh state (as after a paragraph end), so that Keras can run them side by side
+    and the on-device runtime can check its figure token for token.
+    """
+    segments = max(1, min(int(segments), length // 64 or 1))
+    return [round(i * length / segments) for i in range(segments)]
+
+
+def as_token_ids(tokenizer, data):
+    """A flat int32 id stream from a `TextCorpus`, a list of paragraphs, a string, or ids."""
+    if hasattr(data, "paragraphs"):
+        data = data.paragraphs
+    if isinstance(data, str):
+        data = [data]
+    data = list(data) if not isinstance(data, np.ndarray) else data
+    if len(data) and isinstance(data[0], str):
+        return np.asarray(tokenizer.encode_paragraphs(data), np.int32)
+    ids = np.asarray(data, np.int32).reshape(-1)
+    if ids.size and (ids.min() < 0 or ids.max() >= tokenizer.vocabulary_size):
+        raise InvalidInputError(f"Token ids must lie in [0, {tokenizer.vocabulary_size}). "
+                                f"Received ids from {ids.min()} to {ids.max()}.")
+    return ids
+
+
+def generate_text(tokenizer, step, state, prompt, max_tokens, strategy="sample", temperature=1.0, top_k=None,
+                  beam_width=None, seed=None):
+    """The decode loop shared by Keras and LiteRT language models; returns the continuation text."""
+    if not isinstance(prompt, str):
+        raise InvalidInputError(f"The prompt must be a string. Received: {type(prompt).__name__}.")
+    prompt_ids = [tokenizer.end_id] + tokenizer.encode(prompt)  # a paragraph starts after an end token
+    banned = (tokenizer.unknown_id,)
+    if beam_width:
+        tokens, _ = beam_search(step, prompt_ids, state, max_tokens, beam_width=beam_width,
+                                stop_token=tokenizer.end_id, banned=banned)[0]
+    else:
+        sampler = Sampler(strategy, temperature, top_k, banned)
+        tokens = sample_sequence(step, prompt_ids, state, max_tokens, sampler, stop_token=tokenizer.end_id,
+                                 seed=seed)
+    return tokenizer.decode(prompt_ids[1:] + tokens).strip()
+
+
+__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "generate_text", "segment_starts", "beam_search", "log_softmax", "prime", "sample_sequence", "sequence_log_likelihood"]
