@@ -6,6 +6,10 @@ from deepedge.errors import PresetNotFoundError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
+# Trained presets of the language-modelling family (kept here, Keras-free, so the CLI can pick
+# the training back end before TensorFlow is imported; a test checks it against the recipes).
+LANGUAGE_PRESETS = ("austen_lstm_word", "austen_nplm", "austen_lstm_char")
+
 
 def saved_models_dir():
     """The folder of shipped models, inside the installed package or at the checkout's root."""

@@ -59,7 +59,9 @@ def build_card(model_dir, data=None, export_command=None):
             "command": training["command"],
             "epochs": training["recipe"]["epochs"],
             "recipe": training["recipe"],
-            "train_examples": training["train_examples"],
+            "train_examples": training.get("train_examples", training.get("train_tokens")),
+            "train_unit": "tokens" if "train_tokens" in training else "examples",
+            "validation_perplexity": training.get("validation_perplexity"),
             "seconds": training.get("training_seconds"),
             "validation_accuracy": training.get("validation_accuracy"),
             "note": training.get("note"),
@@ -98,10 +100,13 @@ def render_markdown(card):
     if training:
         seconds = training.get("seconds")
         lines += ["", "## Training", "",
-                  f"{training['epochs']} epochs on {training['train_examples']:,} examples"
+                  f"{training['epochs']} epochs on {training['train_examples']:,} "
+                  f"{training.get('train_unit', 'examples')}"
                   + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
                   f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
-                  if training.get("validation_accuracy") is not None else "",
+                  if training.get("validation_accuracy") is not None else
+                  f"Validation perplexity {training['validation_perplexity']:.2f}."
+                  if training.get("validation_perplexity") is not None else "",
                   *([f"Note: {training['note']}."] if training.get("note") else []),
                   "", "Retrain (resumes from its checkpoints if interrupted):", "",
                   f"    {training['command']}"]
