@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade uv
 	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev]'
+	@# Jane Austen's novels: the r-cran-janeaustenr .deb, fetched and unpacked into the cache (no R).
+	@$(BIN)/python -c 'from deepedge.data.text import fetch_austen; fetch_austen()' 2>/dev/null || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi; \
+	    $(BIN)/python -c 'from deepedge.data.text import fetch_austen; print(fetch_austen())'; }
 	touch $(STAMP)
 
 demo: setup
@@ -31,6 +35,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python benchmarks/image_recognition.py
+	$(BIN)/python benchmarks/language_modelling.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

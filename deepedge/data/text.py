@@ -97,6 +97,7 @@ def fetch_austen():
         subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True, capture_output=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".janeaustenr-"))
+        staging.chmod(0o755)
         shutil.move(str(unpacked / "usr"), str(staging / "usr"))
         if target.exists():
             shutil.rmtree(target)
