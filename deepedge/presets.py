@@ -28,3 +28,15 @@ def shipped_model_dir(name):
             f"No shipped model named {name!r}. Available: {available or 'none'}. "
             "Train one with `deepedge train PRESET --out saved_models/NAME`.")
     return path
+
+
+def train_command(name, out_dir, epochs=None, limit=None):
+    """The `deepedge train` command line that reproduces a training run (for cards)."""
+    command = f"deepedge train {name}"
+    if Path(out_dir).resolve() != (saved_models_dir() / name).resolve():
+        command += f" --out {out_dir}"
+    if epochs:
+        command += f" --epochs {epochs}"
+    if limit:
+        command += f" --limit {limit}"
+    return command

@@ -2,7 +2,7 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+
 
 import pytest
 

@@ -74,3 +74,54 @@ def test_demo_prints_the_table_and_draws_the_pictures(tmp_path):
     for name in SHIPPED:
         for picture in (f"{name}_predictions.png", f"{name}_feature_maps.png"):
             assert (tmp_path / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+LANGUAGE_SHIPPED = ["austen_lstm_word", "austen_nplm"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LANGUAGE_SHIPPED)
+def test_shipped_language_model_beats_kneser_ney_on_device(name):
+    from deepedge.apps.language_modelling.ngram import KneserNey
+    from deepedge.data.text import load_austen
+
+    folder = saved_models_dir() / name
+    if not (folder / "model.tflite").exists():
+        pytest.fail(f"{folder} has no exported model; run `deepedge train {name}`")
+    meta = json.loads((folder / "model.json").read_text())
+    card = json.loads((folder / "card.json").read_text())
+    assert card["metrics"] == meta["metrics"] and meta["quantization"] == "int8"
+    assert meta["metrics"]["split"] == "test" and meta["metrics"]["passed"]
+    assert "deepedge train" in (folder / "card.md").read_text()
+    runtime = load(folder)
+    test = load_austen("test").take(3)
+    ids = runtime.tokenizer.encode_paragraphs(test.paragraphs)
+    train_ids = runtime.tokenizer.encode_paragraphs(load_austen("train").paragraphs)
+    kn = KneserNey(order=5).fit(train_ids, runtime.tokenizer.vocabulary_size)
+    assert runtime.perplexity(ids) < kn.perplexity(ids)
+
+
+@pytest.mark.slow
+def test_generate_command_runs_the_shipped_model(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "deepedge.cli", "generate", "It is a truth", "--seed", "1",
+                             "--max-tokens", "30"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("It is a truth") and len(result.stdout.split()) > 4
+    assert "tokens/s" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_language_demo_prints_perplexities_samples_and_word_vectors(tmp_path):
+    from rich.console import Console
+
+    from deepedge.demo import run_language_demo
+
+    console = Console(record=True, width=160)
+    run_language_demo(tmp_path, limit=2, console=console)
+    text = console.export_text()
+    assert "Kneser-Ney 5-gram" in text and "austen_lstm_word" in text and "It is a truth" in text
+    assert "mother:" in text  # nearest neighbours
+    assert (tmp_path / "austen_lstm_word_word_vectors_tsne.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,20 +13,8 @@ from deepedge.backend import keras
 from deepedge.data import load_image_dataset
 from deepedge.errors import PresetNotFoundError
 from deepedge.fileio import atomic_write_json
+from deepedge.presets import train_command
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
-
-
-def _train_command(name, out_dir, epochs, limit):
-    from deepedge.presets import saved_models_dir
-
-    command = f"deepedge train {name}"
-    if Path(out_dir).resolve() != (saved_models_dir() / name).resolve():
-        command += f" --out {out_dir}"
-    if epochs:
-        command += f" --epochs {epochs}"
-    if limit:
-        command += f" --limit {limit}"
-    return command
 
 
 def build_optimizer(recipe, steps_per_epoch, epochs):
@@ -85,7 +73,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "train_examples": len(train), "recipe": recipe, "params": int(model.count_params()),
         "validation_accuracy": val_accuracy, "history": history,
         "training_seconds": round(training_seconds, 1),
-        "command": _train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit),
     }
     model.save(out_dir / "model.keras")
     atomic_write_json(out_dir / "training.json", report)

@@ -13,6 +13,7 @@ from deepedge.backend import keras
 from deepedge.data.text import load_austen
 from deepedge.errors import PresetNotFoundError
 from deepedge.fileio import atomic_write_json
+from deepedge.presets import train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
 
@@ -122,7 +123,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "history": {**history, "validation_perplexity_windows": [round(math.exp(v), 3)
                                                                  for v in history.get("val_loss", [])]},
         "training_seconds": round(sum(history["epoch_seconds"]), 1),
-        "command": _train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit),
         "note": "Trained in mixed bfloat16 with oneDNN kernels on; the saved model computes in float32. "
                 "Resuming after a kill continues from the last epoch's checkpoint (results agree to "
                 "float rounding, not bit for bit, since oneDNN's reductions depend on thread timing).",
@@ -132,16 +133,3 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report
-
-
-def _train_command(name, out_dir, epochs, limit):
-    from deepedge.presets import saved_models_dir
-
-    command = f"deepedge train {name}"
-    if Path(out_dir).resolve() != (saved_models_dir() / name).resolve():
-        command += f" --out {out_dir}"
-    if epochs:
-        command += f" --epochs {epochs}"
-    if limit:
-        command += f" --limit {limit}"
-    return command
