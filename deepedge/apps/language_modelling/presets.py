@@ -23,7 +23,7 @@ TRAINED = {
     "austen_nplm": {
         "architecture": "nplm", "data": "austen",
         "tokenizer": {"kind": "word", "max_vocabulary": 10_000},
-        "recipe": {"epochs": 8, "batch_size": 256, "learning_rate": 1e-3, "weight_decay": 0.05,
+        "recipe": {"epochs": 3, "batch_size": 512, "learning_rate": 2e-3, "weight_decay": 0.05,
                    "clipnorm": 1.0, "seed": 2003, "precision": "mixed_bfloat16"},
     },
     "austen_lstm_char": {
