@@ -7,7 +7,7 @@ that ship to phones and embedded accelerators as full-integer LiteRT models.
 
 __version__ = "0.1.0"
 
-_LAZY = {"ImageClassifier": "deepedge.apps"}
+_LAZY = {"ImageClassifier": "deepedge.apps", "LSTMLanguageModel": "deepedge.apps", "NPLM": "deepedge.apps"}
 
 
 def __getattr__(name):
@@ -18,4 +18,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'deepedge' has no attribute {name!r}")
 
 
-__all__ = ["ImageClassifier", "__version__"]
+__all__ = ["ImageClassifier", "LSTMLanguageModel", "NPLM", "__version__"]
