@@ -111,6 +111,37 @@ class LanguageModel(keras.Model):
                 _, state = step(int(token), state)
         return samples[:num_samples]
 
+    @classmethod
+    def from_preset(cls, name, tokenizer=None, **kwargs):
+        """A shipped model by name (`"austen_lstm_word"`), or an untrained architecture preset
+        (`"lstm_word"`, `"lstm_char"`, `"nplm"`) for `tokenizer`."""
+        from deepedge.apps.language_modelling.presets import ARCHITECTURES
+        from deepedge.errors import PresetNotFoundError
+        from deepedge.presets import saved_models_dir
+
+        if name in ARCHITECTURES:
+            if tokenizer is None:
+                raise InvalidInputError(f"The architecture preset {name!r} needs a tokenizer.")
+            spec = ARCHITECTURES[name]
+            target = globals()[spec["class"]]
+            return target(tokenizer, **{**spec["config"], **kwargs}, name=name)
+        path = saved_models_dir() / name / "model.keras"
+        if not path.exists():
+            raise PresetNotFoundError(f"No language-model preset or shipped model named {name!r}. "
+                                      f"Architectures: {sorted(ARCHITECTURES)}; shipped models live in "
+                                      f"{saved_models_dir()}.")
+        model = keras.saving.load_model(path, safe_mode=True)
+        if not isinstance(model, LanguageModel):
+            raise PresetNotFoundError(f"{name!r} is not a language model.")
+        return model
+
+    def export(self, path, quantization="int8", calibration_data=None, evaluation_data=None, **kwargs):
+        """Exports the `step` signature to `path` (see `deepedge.edge.export`); returns model.json."""
+        from deepedge.edge.convert import export
+
+        return export(self, path, quantization=quantization, calibration_data=calibration_data,
+                      evaluation_data=evaluation_data, **kwargs)
+
     def edge_metadata(self):
         return {"tokenizer": self.tokenizer.get_config(), "vocabulary_size": self.vocabulary_size,
                 "architecture": type(self).__name__, "params": int(self.count_params())}
