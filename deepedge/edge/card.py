@@ -82,7 +82,8 @@ def render_markdown(card):
         exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
         rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.2f}"),
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.2f}"),
-                 ("drop (allowed)", f"{metrics['drop']:.2f} ({metrics['max_drop']})"),
+                 ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
+                                                     f"({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} examples")]
     latency = card["latency_us"]
     rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
