@@ -84,7 +84,8 @@ def render_markdown(card):
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.2f}"),
                  ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
                                                      f"({metrics['max_drop']})"),
-                 ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} examples")]
+                 ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
+                                  f"{'tokens' if card['family'] == 'language_modelling' else 'examples'}")]
     latency = card["latency_us"]
     rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
                                 f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
@@ -108,7 +109,7 @@ def render_markdown(card):
                   if training.get("validation_accuracy") is not None else
                   f"Validation perplexity {training['validation_perplexity']:.2f}."
                   if training.get("validation_perplexity") is not None else "",
-                  *([f"Note: {training['note']}."] if training.get("note") else []),
+                  *([f"Note: {training['note'].rstrip('.')}."] if training.get("note") else []),
                   "", "Retrain (resumes from its checkpoints if interrupted):", "",
                   f"    {training['command']}"]
     if card.get("export_command"):

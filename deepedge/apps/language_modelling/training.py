@@ -112,8 +112,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                                        validation_data=val, verbose=verbose, epoch_data=epoch_data)
     finally:
         keras.config.set_dtype_policy("float32")
-    model = _float32_copy(model, x[:1].shape)
-    model.compile()
+    model = _float32_copy(model, x[:1].shape)  # saved uncompiled: no optimizer state to ship
     started = time.perf_counter()
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"],
