@@ -90,11 +90,13 @@ class LanguageModel(keras.Model):
         return {"step": {"model": self.step_model(), "inputs": ["token"] + [s["name"] for s in state],
                          "outputs": ["logits"] + [s["name"] for s in state], "state": state}}
 
-    def calibration_samples(self, data, num_samples=2000, seed=0, run_length=250):
+    def calibration_samples(self, data, num_samples=2000, seed=0, run_length=50):
         """Real `(signature, inputs)` pairs for int8 calibration: Keras steps over training text.
 
-        The states come from runs of `run_length` tokens read from a fresh state, so the
-        calibrated ranges cover states deep into a paragraph, not only near its start.
+        The states come from many short runs of `run_length` tokens read from a fresh state
+        at random places in the text. Short runs calibrate tighter ranges than long ones: the
+        rare large cell states of long runs widen the int8 steps for every state (measured:
+        austen_lstm_word lost 3.05% of its perplexity with runs of 250 tokens, 1.4% with 50).
         """
         ids = as_token_ids(self.tokenizer, data)
         rng = np.random.default_rng(seed)
