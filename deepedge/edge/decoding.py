@@ -50,12 +50,14 @@ class Sampler:
             logits[list(self.banned)] = -np.inf
         if self.strategy == "greedy":
             return int(np.argmax(logits))
-        logits = logits / self.temperature
+        candidates = None
         if self.top_k is not None and self.top_k < logits.size:
-            cutoff = np.partition(logits, -self.top_k)[-self.top_k]
-            logits = np.where(logits >= cutoff, logits, -np.inf)
-        probs = np.exp(log_softmax(logits))
-        return int(rng.choice(probs.size, p=probs / probs.sum()))
+            candidates = np.argpartition(logits, -self.top_k)[-self.top_k:]
+            logits = logits[candidates]
+        probs = np.exp(log_softmax(logits / self.temperature))
+        choice = int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum(), side="right"))
+        choice = min(choice, probs.size - 1)
+        return int(candidates[choice]) if candidates is not None else choice
 
 
 def prime(step, tokens, state):
