@@ -40,3 +40,15 @@ def train_command(name, out_dir, epochs=None, limit=None):
     if limit:
         command += f" --limit {limit}"
     return command
+
+
+def resolve_recipe(trained, name, epochs, out_dir, checkpoint_dir):
+    """`(spec, recipe, out_dir, checkpoint_dir)` for the trained preset `name` of a family's table."""
+    if name not in trained:
+        raise PresetNotFoundError(f"No training recipe for {name!r}. Expected one of {sorted(trained)}.")
+    spec = trained[name]
+    recipe = dict(spec["recipe"])
+    if epochs is not None:
+        recipe["epochs"] = int(epochs)
+    out_dir = Path(out_dir)
+    return spec, recipe, out_dir, Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"

@@ -3,7 +3,6 @@
 import math
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -11,9 +10,8 @@ from deepedge.apps.image_recognition.image_classifier import ImageClassifier
 from deepedge.apps.image_recognition.presets import TRAINED
 from deepedge.backend import keras
 from deepedge.data import load_image_dataset
-from deepedge.errors import PresetNotFoundError
 from deepedge.fileio import atomic_write_json
-from deepedge.presets import train_command
+from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
 
 
@@ -40,14 +38,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     Returns:
         `(model, report)`, the report holding history, accuracies and the training time.
     """
-    if name not in TRAINED:
-        raise PresetNotFoundError(f"No training recipe for {name!r}. Expected one of {sorted(TRAINED)}.")
-    spec = TRAINED[name]
-    recipe = dict(spec["recipe"])
-    if epochs is not None:
-        recipe["epochs"] = int(epochs)
-    out_dir = Path(out_dir)
-    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
     train = load_image_dataset(spec["data"], "train")
     if limit:
         train = train.take(limit)

@@ -3,7 +3,6 @@
 import math
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -11,9 +10,8 @@ from deepedge.apps.language_modelling import models
 from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.data.text import load_austen
-from deepedge.errors import PresetNotFoundError
 from deepedge.fileio import atomic_write_json
-from deepedge.presets import train_command
+from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
 
@@ -73,14 +71,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     Returns:
         `(model, report)`: the float32 model and a report with history, perplexities and time.
     """
-    if name not in TRAINED:
-        raise PresetNotFoundError(f"No training recipe for {name!r}. Expected one of {sorted(TRAINED)}.")
-    spec = TRAINED[name]
-    recipe = dict(spec["recipe"])
-    if epochs is not None:
-        recipe["epochs"] = int(epochs)
-    out_dir = Path(out_dir)
-    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
     train, validation = load_austen("train"), load_austen("validation")
     tokenizer = build_tokenizer(spec["tokenizer"], train)  # the vocabulary comes from all training chapters
     if limit:
