@@ -14,6 +14,7 @@ from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.compact import save_half_precision
 
 
 def build_tokenizer(spec, corpus):
@@ -119,7 +120,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                 "float rounding, not bit for bit, since oneDNN's reductions depend on thread timing).",
     }
     report["evaluation_seconds"] = round(time.perf_counter() - started, 1)
-    model.save(out_dir / "model.keras")
+    save_half_precision(model, out_dir / "model.keras")  # float16 storage: under 20 MB to ship
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report
