@@ -27,7 +27,7 @@ def test_half_precision_keras_file_is_smaller_and_loads_safely(tmp_path):
     from deepedge.training.compact import save_half_precision
 
     inputs = keras.Input((64,))
-    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(256, activation="tanh")(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(1024, activation="tanh")(inputs)))
     model.save(tmp_path / "full.keras")
     save_half_precision(model, tmp_path / "half.keras")
     assert (tmp_path / "half.keras").stat().st_size < 0.6 * (tmp_path / "full.keras").stat().st_size
