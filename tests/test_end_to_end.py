@@ -32,22 +32,28 @@ def test_fashion_mnist_lenet5_trains_exports_and_runs_on_device(tmp_path):
     assert on_device.classify(test.images[:1])[0][0][0] in train.class_names
 
 
-SHIPPED = ["fashion_lenet5", "fashion_edgenet"]
-
-
-@pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_model_meets_its_card_on_device(name):
+def _shipped_int8_with_card(name):
+    """The shipped model's folder and model.json, after checking its card matches its export."""
     folder = saved_models_dir() / name
     if not (folder / "model.tflite").exists():
         pytest.fail(f"{folder} has no exported model; run `deepedge train {name}`")
     meta = json.loads((folder / "model.json").read_text())
     card = json.loads((folder / "card.json").read_text())
     assert card["metrics"] == meta["metrics"] and meta["quantization"] == "int8"
+    assert "deepedge train" in (folder / "card.md").read_text()
+    return folder, meta
+
+
+SHIPPED = ["fashion_lenet5", "fashion_edgenet"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_meets_its_card_on_device(name):
+    folder, meta = _shipped_int8_with_card(name)
     assert meta["metrics"]["split"] == "test" and meta["metrics"]["examples"] == 10_000
     test = load_fashion_mnist("test").take(2000)
     accuracy = load(folder).evaluate_metric(test)
     assert accuracy >= 89.0
-    assert "deepedge train" in (folder / "card.md").read_text()
 
 
 @pytest.mark.slow
@@ -85,14 +91,8 @@ def test_shipped_language_model_beats_kneser_ney_on_device(name):
     from deepedge.apps.language_modelling.ngram import KneserNey
     from deepedge.data.text import load_austen
 
-    folder = saved_models_dir() / name
-    if not (folder / "model.tflite").exists():
-        pytest.fail(f"{folder} has no exported model; run `deepedge train {name}`")
-    meta = json.loads((folder / "model.json").read_text())
-    card = json.loads((folder / "card.json").read_text())
-    assert card["metrics"] == meta["metrics"] and meta["quantization"] == "int8"
+    folder, meta = _shipped_int8_with_card(name)
     assert meta["metrics"]["split"] == "test" and meta["metrics"]["passed"]
-    assert "deepedge train" in (folder / "card.md").read_text()
     runtime = load(folder)
     test = load_austen("test").take(3)
     ids = runtime.tokenizer.encode_paragraphs(test.paragraphs)

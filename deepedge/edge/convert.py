@@ -79,23 +79,36 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
             takes them); the first `num_calibration` are used.
     """
     quantization = _normalise_quantization(quantization)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    representative_dataset = None
     if quantization == "int8":
         if calibration_inputs is None or len(calibration_inputs) == 0:
             raise InvalidInputError("int8 export needs calibration inputs: real training samples "
                                     "(pass `calibration_data=`). Received none.")
         samples = np.asarray(calibration_inputs[:num_calibration], np.float32)
 
-        def representative_dataset():
+        def one_by_one():
             for sample in samples:
                 yield [sample[None]]
 
+        representative_dataset = one_by_one
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    return _run_converter(converter, quantization, representative_dataset, model, int8_io=True)
+
+
+def _run_converter(converter, quantization, representative_dataset, model, int8_io):
+    """Sets the converter up for `quantization` with builtin ops only and converts; returns bytes.
+
+    With `int8_io`, an int8 model also takes and returns int8 tensors (image models); without,
+    float inputs and outputs stay float at the boundary (the state of step-wise models).
+    """
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization == "int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
     elif quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -103,10 +116,9 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
         with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
-            flatbuffer = converter.convert()
+            return converter.convert()
     except Exception as e:  # ConverterError and friends; re-raised with the layer named
         raise _converter_error(e, model) from e
-    return flatbuffer
 
 
 def _signature_function(model, input_names, output_names):
@@ -145,25 +157,11 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
                                                            signature["outputs"]))
         with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
             archive.write_out(tmp, verbose=False)
+        if quantization == "int8" and not calibration_samples:
+            raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantization == "int8":
-            if not calibration_samples:
-                raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: iter(calibration_samples)
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        elif quantization == "float16":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.target_spec.supported_types = [tf.float16]
-        elif quantization == "dynamic":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        model = next(iter(signatures.values()))["model"]
-        try:
-            with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
-                return converter.convert()
-        except Exception as e:
-            raise _converter_error(e, model) from e
+        return _run_converter(converter, quantization, lambda: iter(calibration_samples),
+                              next(iter(signatures.values()))["model"], int8_io=False)
 
 
 def analyze_ops(flatbuffer):

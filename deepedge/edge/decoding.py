@@ -124,21 +124,6 @@ def beam_search(step, prompt_tokens, state, max_tokens, beam_width=4, stop_token
             for tokens, score in sorted(finished, key=normalised, reverse=True)[:beam_width]]
 
 
-def sequence_log_likelihood(step, tokens, state, first_input):
-    """Summed natural-log probability of `tokens`, each predicted from those before it.
-
-    The model is primed with `first_input` (for a language model, the end token: a fresh
-    paragraph). Returns `(total_nll, count)`.
-    """
-    nll = 0.0
-    previous = first_input
-    for token in tokens:
-        logits, state = step(int(previous), state)
-        nll -= float(log_softmax(logits).reshape(-1)[int(token)])
-        previous = token
-    return nll, len(tokens)
-
-
 EVALUATION_SEGMENTS = 16
 
 
@@ -186,4 +171,4 @@ def generate_text(tokenizer, step, state, prompt, max_tokens, strategy="sample",
     return tokenizer.decode(prompt_ids[1:] + tokens).strip()
 
 
-__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "generate_text", "segment_starts", "beam_search", "log_softmax", "prime", "sample_sequence", "sequence_log_likelihood"]
+__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "generate_text", "segment_starts", "beam_search", "log_softmax", "prime", "sample_sequence"]

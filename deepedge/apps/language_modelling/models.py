@@ -101,15 +101,12 @@ class LanguageModel(keras.Model):
         ids = as_token_ids(self.tokenizer, data)
         rng = np.random.default_rng(seed)
         step = self.keras_step_fn()
-        names = [name for name, *_ in self.state_spec()]
         samples = []
         runs = max(1, -(-num_samples // run_length))
         for start in rng.integers(0, max(1, len(ids) - run_length - 1), runs):
             state = self.initial_state()
             for token in ids[start: start + run_length]:
-                samples.append(("step", {"token": np.array([token], np.int32),
-                                         **{n: state[n].astype(np.float32) if state[n].dtype.kind == "f"
-                                            else state[n] for n in names}}))
+                samples.append(("step", {"token": np.array([token], np.int32), **state}))
                 _, state = step(int(token), state)
         return samples[:num_samples]
 
