@@ -167,6 +167,9 @@ class EdgeStepModel:
             raise ModelFileError(f"{self.json_path} lists signatures {sorted(self.signatures)}, "
                                  f"{self.tflite_path} has {sorted(actual)}. Export again.")
         self._runners = {name: self.interpreter.get_signature_runner(name) for name in self.signatures}
+        # looked up once here, not on every step of a decode loop
+        self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
+        self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
         self.state_layout = self.metadata.get("state", {})
 
     def initial_state(self, signature="step"):
@@ -176,7 +179,7 @@ class EdgeStepModel:
         """Runs one signature on named inputs; returns its named outputs."""
         if signature not in self._runners:
             raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
-        specs = {spec["name"]: spec for spec in self.signatures[signature]["inputs"]}
+        specs = self._input_specs[signature]
         if sorted(inputs) != sorted(specs):
             raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {sorted(inputs)}.")
         feeds = {}
@@ -192,7 +195,7 @@ class EdgeStepModel:
                 raise InvalidInputError(f"Input {name!r} holds NaN or infinite values.")
             feeds[name] = quantize(value, spec)
         outputs = self._runners[signature](**feeds)
-        out_specs = {spec["name"]: spec for spec in self.signatures[signature]["outputs"]}
+        out_specs = self._output_specs[signature]
         return {name: dequantize(value, out_specs[name]) if name in out_specs else value
                 for name, value in outputs.items()}
 
