@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'from deepedge.data.text import fetch_austen; fetch_austen()' 2>/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi; \
 	    $(BIN)/python -c 'from deepedge.data.text import fetch_austen; print(fetch_austen())'; }
+	@# The nuclei image: inside the stardist wheel, downloaded (not installed) into the cache.
+	$(BIN)/python -c 'from deepedge.data.scenes import stardist_wheel; print(stardist_wheel())'
 	touch $(STAMP)
 
 demo: setup

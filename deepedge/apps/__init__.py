@@ -2,7 +2,9 @@
 
 from deepedge.apps.image_recognition import ImageClassifier
 from deepedge.apps.language_modelling import NPLM, LSTMLanguageModel
+from deepedge.apps.scene_labelling import SceneLabeller
 
-TASKS = {"image_classification": ImageClassifier, "language_model": LSTMLanguageModel}
+TASKS = {"image_classification": ImageClassifier, "language_model": LSTMLanguageModel,
+         "scene_labelling": SceneLabeller}
 
-__all__ = ["ImageClassifier", "LSTMLanguageModel", "NPLM", "TASKS"]
+__all__ = ["ImageClassifier", "LSTMLanguageModel", "NPLM", "SceneLabeller", "TASKS"]

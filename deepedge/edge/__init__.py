@@ -10,6 +10,7 @@ _LAZY = {
     "EdgeImageClassifier": "deepedge.edge.runtime",
     "EdgeLanguageModel": "deepedge.edge.runtime",
     "EdgeStepModel": "deepedge.edge.runtime",
+    "EdgeSceneLabeller": "deepedge.edge.runtime",
     "convert_signatures": "deepedge.edge.convert",
     "measure_latency": "deepedge.edge.bench",
     "export": "deepedge.edge.convert",

@@ -17,6 +17,7 @@ from deepedge.fileio import atomic_write_json, atomic_write_text
 
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
+UNITS = {"language_modelling": "tokens", "scene_labelling": "images, every pixel counted"}
 
 
 def machine_description():
@@ -59,8 +60,13 @@ def build_card(model_dir, data=None, export_command=None):
             "command": training["command"],
             "epochs": training["recipe"]["epochs"],
             "recipe": training["recipe"],
-            "train_examples": training.get("train_examples", training.get("train_tokens")),
-            "train_unit": "tokens" if "train_tokens" in training else "examples",
+            "train_examples": training.get("train_examples", training.get("train_tokens",
+                                                                          training.get("examples_per_epoch"))),
+            "train_unit": ("tokens" if "train_tokens" in training else
+                           "examples per epoch, drawn afresh every epoch" if "examples_per_epoch" in training
+                           else "examples"),
+            "validation_metric": ({"name": training["metric"], "value": training["validation_metric"]}
+                                  if "validation_metric" in training else None),
             "validation_perplexity": training.get("validation_perplexity"),
             "seconds": training.get("training_seconds"),
             "validation_accuracy": training.get("validation_accuracy"),
@@ -85,7 +91,7 @@ def render_markdown(card):
                  ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
                                                      f"({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
-                                  f"{'tokens' if card['family'] == 'language_modelling' else 'examples'}")]
+                                  f"{UNITS.get(card['family'], 'examples')}")]
     latency = card["latency_us"]
     rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
                                 f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
@@ -98,6 +104,16 @@ def render_markdown(card):
         rows += [("data", f"{data.get('name')}: {data.get('source')}"), ("data licence", data.get("licence"))]
     rows.append(("licence", card["licence"]))
     lines += [f"| {k} | {v} |" for k, v in rows]
+    scores = metrics.get("scores")
+    if scores:  # dense prediction: IoU per class, float and exported
+        kinds = list(scores)
+        lines += ["", "## IoU per class (test split)", "", "| class | " + " | ".join(kinds) + " |",
+                  "| --- |" + " ---: |" * len(kinds)]
+        for name in scores[kinds[0]]["iou"]:
+            values = [scores[k]["iou"].get(name) for k in kinds]
+            lines.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in values) + " |")
+        lines.append("| **mean IoU** | " + " | ".join(f"**{scores[k]['mean_iou']:.3f}**" for k in kinds) + " |")
+        lines.append("| pixel accuracy | " + " | ".join(f"{scores[k]['pixel_accuracy']:.3f}" for k in kinds) + " |")
     training = card.get("training")
     if training:
         seconds = training.get("seconds")
@@ -108,7 +124,10 @@ def render_markdown(card):
                   f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
                   if training.get("validation_accuracy") is not None else
                   f"Validation perplexity {training['validation_perplexity']:.2f}."
-                  if training.get("validation_perplexity") is not None else "",
+                  if training.get("validation_perplexity") is not None else
+                  f"Validation {training['validation_metric']['name'].replace('_', ' ')} "
+                  f"{training['validation_metric']['value']:.2f}."
+                  if training.get("validation_metric") else "",
                   *([f"Note: {training['note'].rstrip('.')}."] if training.get("note") else []),
                   "", "Retrain (resumes from its checkpoints if interrupted):", "",
                   f"    {training['command']}"]

@@ -34,8 +34,14 @@ def _normalise_quantization(quantization):
 
 
 def single_batch_model(task):
-    """The task behind fixed batch-1 inputs: static shapes, no SHAPE/PACK ops for Flatten."""
-    inputs = [keras.Input(shape=t.shape[1:], batch_size=1, dtype=t.dtype, name=t.name.split(":")[0])
+    """The task behind fixed batch-1 inputs: static shapes, no SHAPE/PACK ops for Flatten.
+
+    A task that takes any image size (`SceneLabeller`) names its export size in
+    `edge_input_shape`.
+    """
+    fixed = getattr(task, "edge_input_shape", None)
+    inputs = [keras.Input(shape=fixed if fixed and len(task.inputs) == 1 else t.shape[1:], batch_size=1,
+                          dtype=t.dtype, name=t.name.split(":")[0])
               for t in task.inputs]
     outputs = task(inputs[0] if len(inputs) == 1 else inputs, training=False)
     return keras.Model(inputs, outputs, name=f"{task.name}_edge")

@@ -1,0 +1,122 @@
+"""The recipes that train the shipped scene labellers (`deepedge train scenes_labeller`)."""
+
+import math
+import shutil
+import time
+
+import numpy as np
+
+from deepedge.apps.scene_labelling.labeller import SceneLabeller
+from deepedge.apps.scene_labelling.presets import TRAINED
+from deepedge.backend import keras
+from deepedge.data.scenes import load_nuclei, load_scenes
+from deepedge.edge.dense import metric_from_confusion, segmentation_scores
+from deepedge.fileio import atomic_write_json
+from deepedge.presets import resolve_recipe, train_command
+from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.losses import WeightedSparseCategoricalCrossentropy, balanced_class_weights
+
+
+def _optimizer(recipe, steps_per_epoch, epochs):
+    """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
+        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.0)
+    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
+
+
+def random_tiles(strip, labels, count, tile, rng):
+    """`count` random `tile`-square crops of an image strip and its labels, randomly rotated,
+    mirrored and brightened (x0.7 to x1.3): the augmentation for the one nuclei image."""
+    images = np.empty((count, tile, tile, strip.shape[-1]), np.float32)
+    masks = np.empty((count, tile, tile), np.uint8)
+    for i in range(count):
+        y = rng.integers(0, strip.shape[0] - tile + 1)
+        x = rng.integers(0, strip.shape[1] - tile + 1)
+        image, mask = strip[y:y + tile, x:x + tile], labels[y:y + tile, x:x + tile]
+        turns = rng.integers(4)
+        image, mask = np.rot90(image, turns), np.rot90(mask, turns)
+        if rng.random() < 0.5:
+            image, mask = image[:, ::-1], mask[:, ::-1]
+        images[i] = np.clip(image * rng.uniform(0.7, 1.3), 0, 255)
+        masks[i] = mask
+    return images, masks
+
+
+def training_data(spec, recipe, limit=None):
+    """`(size_x, size_y, epoch_data, validation)` for a preset: fresh scenes (or crops) every epoch."""
+    if spec["data"] == "scenes":
+        count = int(limit or recipe["scenes_per_epoch"])
+
+        def epoch_data(rng):
+            scenes = load_scenes("train", count, recipe["scene_size"], seed=int(rng.integers(1, 2 ** 31)))
+            return scenes.images.astype(np.float32), scenes.masks
+
+        validation = load_scenes("validation", size=recipe["scene_size"])
+    else:
+        strip = load_nuclei("train")
+        count = int(limit or recipe["tiles_per_epoch"])
+
+        def epoch_data(rng):
+            return random_tiles(strip.images[0].astype(np.float32), strip.masks[0], count, recipe["tile"], rng)
+
+        validation = load_nuclei("validation")
+    return np.zeros((count, 1), np.float32), np.zeros(count), epoch_data, validation
+
+
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+    """Trains the scene-labelling preset `name` by its recipe and saves `out_dir/model.keras`.
+
+    Args:
+        name: a key of `TRAINED` (`scenes_labeller`, `scenes_multiscale`, `nuclei_labeller`).
+        out_dir: folder for `model.keras` and `training.json`.
+        epochs: int. Overrides the recipe's epochs.
+        checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
+        limit: int. Scenes (or tiles) per epoch instead of the recipe's (quick trials).
+
+    Returns:
+        `(model, report)`: the float32 model and a report with history, IoU and time.
+    """
+    from deepedge.apps.language_modelling.training import _float32_copy
+
+    spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    size_x, size_y, epoch_data, validation = training_data(spec, recipe, limit)
+    seed_everything(recipe["seed"], deterministic=False)
+    keras.config.set_dtype_policy(recipe.get("precision", "float32"))
+    try:
+        model = SceneLabeller.from_preset(spec["architecture"], class_names=validation.class_names,
+                                          palette=validation.palette, metric=spec["metric"])
+        steps = math.ceil(len(size_y) / recipe["batch_size"])
+        class_weights = None
+        if recipe.get("class_weight_power"):
+            sample = epoch_data(np.random.default_rng([recipe["seed"], 10 ** 6]))[1]
+            class_weights = balanced_class_weights(sample, model.num_classes, recipe["class_weight_power"])
+            recipe["class_weights"] = class_weights
+        model.compile(optimizer=_optimizer(recipe, steps, recipe["epochs"]),
+                      loss=WeightedSparseCategoricalCrossentropy(class_weights) if class_weights else "auto")
+        model, history = fit_resumable(
+            model, size_x, size_y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
+            seed=recipe["seed"], validation_data=(validation.images.astype(np.float32), validation.masks),
+            verbose=verbose, epoch_data=epoch_data)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model = _float32_copy(model, (1, *model.edge_input_shape))  # saved uncompiled: no optimizer state to ship
+    started = time.perf_counter()
+    confusion = model.confusion(validation)
+    scores = segmentation_scores(confusion, model.class_names)
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"], "recipe": recipe,
+        "examples_per_epoch": int(len(size_y)), "params": int(model.count_params()),
+        "validation": scores, "validation_metric": round(metric_from_confusion(confusion, model.metric), 3),
+        "metric": model.metric, "history": history,
+        "training_seconds": round(sum(history["epoch_seconds"]), 1),
+        "evaluation_seconds": round(time.perf_counter() - started, 1),
+        "command": train_command(name, out_dir, epochs, limit),
+        "note": "Fresh training data every epoch (new scenes, or new random crops of the nuclei strip), drawn "
+                "from (seed, epoch), so a resumed run sees the same data. Trained with oneDNN kernels on (their "
+                "reductions depend on thread timing, so a resumed run agrees to float rounding, not bit for bit).",
+    }
+    model.save(out_dir / "model.keras")
+    atomic_write_json(out_dir / "training.json", report)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return model, report
