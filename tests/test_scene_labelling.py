@@ -140,3 +140,152 @@ def test_weighted_cross_entropy_by_hand():
     weights = balanced_class_weights(np.array([0] * 90 + [1] * 10), 2)
     assert weights[1] == pytest.approx(3 * weights[0], rel=1e-3)  # (0.9 / 0.1) ** 0.5
     assert 0.9 * weights[0] + 0.1 * weights[1] == pytest.approx(1.0, rel=1e-3)
+
+
+# === The Keras task ===
+def _tiny_labeller(class_names=SCENE_CLASSES, seed=0, **overrides):
+    from deepedge.apps import SceneLabeller
+    from deepedge.backend import keras
+
+    keras.utils.set_random_seed(seed)
+    config = {"filters": (8, 8, 16), "hidden": 16, "refine_filters": 8, **overrides}
+    return SceneLabeller.from_preset("multiscale_refined", class_names=class_names, **config)
+
+
+def test_labeller_takes_any_size_and_round_trips(tmp_path):
+    from deepedge.apps import SceneLabeller
+
+    model = _tiny_labeller()
+    image = np.random.default_rng(0).integers(0, 256, (50, 70), dtype=np.uint8)
+    scores = model.predict(image, verbose=0)
+    assert scores.shape == (1, 50, 70, len(SCENE_CLASSES))
+    np.testing.assert_allclose(scores.sum(-1), 1.0, atol=1e-5)
+    labels = model.label(image)
+    assert labels.shape == (50, 70) and labels.dtype == np.uint8
+    assert model.label(np.stack([image, image])).shape == (2, 50, 70)
+    model.save(tmp_path / "m.keras")
+    loaded = SceneLabeller.load(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(image, verbose=0), scores, atol=1e-6)
+    again = SceneLabeller.from_config(model.get_config())
+    assert again.get_config() == model.get_config() and again.count_params() == model.count_params()
+    with pytest.raises(InvalidInputError, match="colour"):
+        model.predict(np.zeros((50, 70, 3), np.uint8))
+
+
+def test_encoder_decoder_any_size_and_argument_errors():
+    from deepedge.apps import SceneLabeller
+    from deepedge.apps.scene_labelling import EncoderDecoderBackbone
+
+    model = SceneLabeller.from_preset("encoder_decoder", class_names=NUCLEI_CLASSES, metric="foreground_iou",
+                                      encoder_filters=(8, 16), decoder_filters=(8, 8))
+    assert model.predict(np.zeros((1, 33, 20, 1)), verbose=0).shape == (1, 33, 20, 2)
+    assert model.edge_input_shape == (128, 128, 1) and model.metric_name == "foreground_iou"
+    with pytest.raises(ValueError, match="decoder_filters"):
+        EncoderDecoderBackbone(encoder_filters=(8, 16), decoder_filters=(8,))
+    with pytest.raises(ValueError, match="metric"):
+        SceneLabeller(model.backbone, NUCLEI_CLASSES, metric="dice")
+    with pytest.raises(ValueError, match="export_size"):
+        SceneLabeller(model.backbone, NUCLEI_CLASSES, export_size=30)
+
+
+# === Real data, training, export and the runtime, end to end ===
+@pytest.fixture(scope="module")
+def nuclei_export(tmp_path_factory):
+    """A small labeller trained for seconds on the real nuclei strip, exported to int8."""
+    from deepedge.apps.scene_labelling.training import random_tiles
+    from deepedge.backend import keras
+
+    train, test = load_nuclei("train"), load_nuclei("test")
+    from deepedge.apps import SceneLabeller
+
+    keras.utils.set_random_seed(0)
+    model = SceneLabeller.from_preset("encoder_decoder", class_names=NUCLEI_CLASSES, metric="foreground_iou",
+                                      encoder_filters=(8, 16, 16), decoder_filters=(16, 8, 8))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    rng = np.random.default_rng(0)
+    x, y = random_tiles(train.images[0].astype(np.float32), train.masks[0], 384, 64, rng)
+    model.fit(x, y, batch_size=16, epochs=4, verbose=0)
+    path = tmp_path_factory.mktemp("scene") / "nuclei_int8"
+    meta = model.export(path, calibration_data=load_nuclei("train", tile=128, stride=64), evaluation_data=test,
+                        max_drop=5.0, latency_runs=20, extra_metadata={"data": "nuclei"})
+    return model, path, meta, test
+
+
+@pytest.mark.slow
+def test_nuclei_train_export_and_label_on_device(nuclei_export):
+    from deepedge.edge import load
+
+    model, path, meta, test = nuclei_export
+    metrics = meta["metrics"]
+    assert metrics["metric"] == "foreground_iou" and metrics["keras_float"] >= 50.0, metrics
+    assert metrics["passed"] and set(meta["ops"]) <= {"AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D",
+                                                      "DEPTHWISE_CONV_2D", "MUL", "ADD", "RESHAPE", "TILE",
+                                                      "SOFTMAX", "QUANTIZE", "DEQUANTIZE"}
+    runtime = load(path)
+    assert runtime.input_specs[0]["shape"] == [1, 128, 128, 1] and runtime.input_specs[0]["dtype"] == "int8"
+    # The 128x512 strip is larger than the model's tile: the runtime tiles it and agrees with Keras.
+    strip = test.images[0]
+    on_device, in_keras = runtime.label(strip), model.label(strip)
+    assert on_device.shape == (128, 512)
+    assert np.mean(on_device == in_keras) > 0.95
+    assert runtime.evaluate_metric(test) == pytest.approx(metrics["litert_int8"], abs=1e-3)
+    assert runtime.label(strip[:10, :10]).shape == (10, 10)  # smaller than a tile: mirrored out
+    labels, painted = runtime.overlay(strip)
+    assert painted.shape == (128, 512, 3) and painted.dtype == np.uint8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("image, match", [
+    (np.zeros((20, 20, 3), np.uint8), "colour"),
+    (np.full((20, 20), np.nan), "NaN"),
+    (np.full((20, 20), 256.0), "0..255"),
+    (np.zeros((2, 3, 4, 5, 1)), "shape"),
+])
+def test_runtime_rejects_bad_images(nuclei_export, image, match):
+    from deepedge.edge import load
+
+    with pytest.raises(InvalidInputError, match=match):
+        load(nuclei_export[1]).label(image)
+
+
+@pytest.mark.slow
+def test_scene_runtime_and_cli_need_no_tensorflow(nuclei_export, tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    path = nuclei_export[1]
+    picture = tmp_path / "cells.png"
+    Image.fromarray(nuclei_export[3].images[0, :, :200, 0]).convert("RGB").save(picture)
+    script = ("import sys\n"
+              "from deepedge.cli import main\n"
+              f"sys.argv = ['deepedge', 'predict', 'scene', {str(picture)!r}, '--model', {str(path)!r}]\n"
+              "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+              "heavy = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+              "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "nucleus" in result.stdout and "background" in result.stdout
+    overlay = np.asarray(Image.open(tmp_path / "cells_labels.png"))
+    assert overlay.shape == (128, 200, 3)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = subprocess.run([sys.executable, "-m", "deepedge.cli", "predict", "scene", str(broken), "--model",
+                             str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "is not an image" in " ".join(result.stderr.split())
+
+
+@pytest.mark.slow
+def test_cli_evaluates_a_labeller_as_json(nuclei_export):
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "deepedge.cli", "evaluate", str(nuclei_export[1]), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["data"] == "nuclei" and report["metric"] == "foreground_iou" and report["split"] == "test"
+    assert report["value"] == pytest.approx(nuclei_export[2]["metrics"]["litert_int8"], abs=1e-3)
+    assert set(report["iou"]) == set(NUCLEI_CLASSES)
