@@ -38,6 +38,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python benchmarks/image_recognition.py
 	$(BIN)/python benchmarks/language_modelling.py
+	$(BIN)/python benchmarks/scene_labelling.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -125,3 +125,25 @@ def test_language_demo_prints_perplexities_samples_and_word_vectors(tmp_path):
     assert "Kneser-Ney 5-gram" in text and "austen_lstm_word" in text and "It is a truth" in text
     assert "mother:" in text  # nearest neighbours
     assert (tmp_path / "austen_lstm_word_word_vectors_tsne.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_shipped_scene_labellers_meet_their_cards_and_the_demo_draws_them(tmp_path):
+    from rich.console import Console
+
+    from deepedge.data.scenes import load_nuclei
+    from deepedge.demo import run_scene_demo
+
+    for name in ("scenes_labeller", "nuclei_labeller"):
+        folder, meta = _shipped_int8_with_card(name)
+        assert meta["metrics"]["split"] == "test" and meta["metrics"]["passed"]
+        assert meta["input"]["shape"] == [128, 128, 1] and "FlexDelegate" not in meta["ops"]
+    nuclei = load(saved_models_dir() / "nuclei_labeller")
+    assert nuclei.evaluate_metric(load_nuclei("test")) >= 80.0  # foreground IoU on the held-out strip
+    console = Console(record=True, width=160)
+    rows = run_scene_demo(tmp_path, limit=40, console=console)
+    scenes = rows[0]
+    assert scenes["model"] == "scenes_labeller" and scenes["int8"] >= 75.0 and scenes["latency_ms"] < 15.0
+    assert "IoU per class" in console.export_text()
+    for name in ("scenes_labeller", "nuclei_labeller"):
+        assert (tmp_path / f"{name}_overlay.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

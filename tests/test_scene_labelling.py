@@ -289,3 +289,11 @@ def test_cli_evaluates_a_labeller_as_json(nuclei_export):
     assert report["data"] == "nuclei" and report["metric"] == "foreground_iou" and report["split"] == "test"
     assert report["value"] == pytest.approx(nuclei_export[2]["metrics"]["litert_int8"], abs=1e-3)
     assert set(report["iou"]) == set(NUCLEI_CLASSES)
+
+
+def test_cli_knows_every_scene_recipe_without_importing_keras():
+    from deepedge.apps.scene_labelling.presets import ARCHITECTURES, TRAINED
+    from deepedge.presets import SCENE_PRESETS
+
+    assert sorted(SCENE_PRESETS) == sorted(TRAINED)
+    assert all(spec["architecture"] in ARCHITECTURES for spec in TRAINED.values())
