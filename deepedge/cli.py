@@ -59,20 +59,23 @@ def _keras_path(path):
     return path
 
 
+def _open_model(path, load_keras):
+    """`(model, kind)`: the on-device runtime of an exported folder, or the `.keras` model via `load_keras`."""
+    if _is_exported(path):
+        from deepedge.edge import load
+
+        model = load(path)
+        return model, f"litert_{model.metadata['quantization']}"
+    return load_keras(_keras_path(path)), "keras_float"
+
+
 def _evaluate_language_model(path, split, limit):
     from deepedge.data.text import load_austen
 
     corpus = load_austen(split)
     if limit:
         corpus = corpus.take(limit)
-    if _is_exported(path):
-        from deepedge.edge import load
-
-        model = load(path)
-        kind = f"litert_{model.metadata['quantization']}"
-    else:
-        model = _load_keras(_keras_path(path))
-        kind = "keras_float"
+    model, kind = _open_model(path, _load_keras)
     with err_console.status(f"Measuring perplexity on austen/{split}..."):
         value = model.perplexity(corpus)
     return {"model": str(path), "kind": kind, "data": "austen", "split": split,
@@ -83,6 +86,12 @@ def _evaluate_language_model(path, split, limit):
 SEGMENTATION_DATA = ("scenes", "nuclei")
 
 
+def _load_scene_labeller(path):
+    from deepedge.apps import SceneLabeller
+
+    return SceneLabeller.load(path)
+
+
 def _evaluate_scene_labeller(path, name, split, limit):
     from deepedge.data.scenes import load_segmentation_dataset
     from deepedge.demo import segmentation_scores_with_progress
@@ -91,16 +100,7 @@ def _evaluate_scene_labeller(path, name, split, limit):
     dataset = load_segmentation_dataset(name, split)
     if limit:
         dataset = dataset.take(limit)
-    if _is_exported(path):
-        from deepedge.edge import load
-
-        model = load(path)
-        kind = f"litert_{model.metadata['quantization']}"
-    else:
-        from deepedge.apps import SceneLabeller
-
-        model = SceneLabeller.load(_keras_path(path))
-        kind = "keras_float"
+    model, kind = _open_model(path, _load_scene_labeller)
     scores, confusion = segmentation_scores_with_progress(model, dataset, f"Labelling {name}/{split}")
     return {"model": str(path), "kind": kind, "data": name, "split": split, "examples": len(dataset),
             "unit": "images", "metric": model.metric_name, "value": round(metric_from_confusion(confusion,

@@ -4,13 +4,14 @@ import numpy as np
 
 from deepedge.apps.image_recognition.backbones import BACKBONES
 from deepedge.apps.image_recognition.presets import ARCHITECTURES, PRESETS, TRAINED
+from deepedge.apps.task import TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.preprocess import standardize_images, top_k_labels
-from deepedge.errors import ModelFileError, PresetNotFoundError
+from deepedge.errors import PresetNotFoundError
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class ImageClassifier(keras.Model):
+class ImageClassifier(TaskFilesMixin, keras.Model):
     """An image classifier that takes raw pixels and returns class probabilities.
 
     The model is `Rescaling` (pixels 0..255 to the backbone's range) -> backbone ->
@@ -70,12 +71,6 @@ class ImageClassifier(keras.Model):
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
         """Class probabilities, shape (N, num_classes), for raw uint8 or float images."""
@@ -142,29 +137,6 @@ class ImageClassifier(keras.Model):
             config["image_shape"] = tuple(image_shape)
         backbone = BACKBONES[arch["backbone"]](**config)
         return cls(backbone, class_names, image_scale=arch["image_scale"], image_offset=arch["image_offset"])
-
-    @classmethod
-    def load(cls, path):
-        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled)."""
-        from pathlib import Path
-
-        path = Path(path)
-        if not path.is_file():
-            raise ModelFileError(f"No model file at {path}. Expected a `.keras` file written by `save`.")
-        try:
-            model = keras.saving.load_model(path, safe_mode=True)
-        except Exception as e:  # Keras raises ValueError, KeyError, zipfile errors...
-            raise ModelFileError(f"Could not load {path} as a deepedge `.keras` model: {e}") from e
-        if not isinstance(model, cls):
-            raise ModelFileError(f"{path} holds a {type(model).__name__}, not an {cls.__name__}.")
-        return model
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
-        from deepedge.fileio import atomic_path
-
-        with atomic_path(filepath) as tmp:
-            super().save(tmp, overwrite=True, **kwargs)
 
     # === Config ===
     def get_config(self):

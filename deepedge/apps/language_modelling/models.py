@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from deepedge.apps.task import TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.decoding import as_token_ids, generate_text, log_softmax, segment_starts
 from deepedge.errors import InvalidInputError
@@ -18,7 +19,7 @@ from deepedge.tokenizers import Tokenizer
 ops = keras.ops
 
 
-class LanguageModel(keras.Model):
+class LanguageModel(TaskFilesMixin, keras.Model):
     """What every deepedge language model shares: tokenizer, perplexity, generation, step export."""
 
     family = "language_modelling"
@@ -45,19 +46,6 @@ class LanguageModel(keras.Model):
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
-
-    def compile_from_config(self, config):
-        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
-        from deepedge.fileio import atomic_path
-
-        with atomic_path(filepath) as tmp:
-            super().save(tmp, overwrite=True, **kwargs)
 
     # --- step-wise interface (subclasses) ---
     def step_model(self):

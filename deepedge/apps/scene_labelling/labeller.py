@@ -1,11 +1,11 @@
 """`SceneLabeller`: a class for every pixel, from raw pixels, at any image size."""
 
-from pathlib import Path
 
 import numpy as np
 
 from deepedge.apps.scene_labelling.backbones import BACKBONES
 from deepedge.apps.scene_labelling.presets import ARCHITECTURES, PRESETS, TRAINED
+from deepedge.apps.task import TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.dense import (
     as_images_and_masks,
@@ -15,14 +15,14 @@ from deepedge.edge.dense import (
     segmentation_scores,
     standardize_dense_images,
 )
-from deepedge.errors import InvalidInputError, ModelFileError, PresetNotFoundError
+from deepedge.errors import InvalidInputError, PresetNotFoundError
 from deepedge.training import losses  # noqa: F401  (registers the weighted loss that checkpoints compile with)
 
 METRICS = ("mean_iou", "foreground_iou")
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class SceneLabeller(keras.Model):
+class SceneLabeller(TaskFilesMixin, keras.Model):
     """Labels every pixel of an image: raw pixels in, per-pixel class probabilities out.
 
     The model is `Rescaling` -> a fully convolutional backbone -> a 1x1 convolution scoring
@@ -114,12 +114,6 @@ class SceneLabeller(keras.Model):
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"),
                        keras.metrics.MeanIoU(self.num_classes, sparse_y_pred=False, name="mean_iou")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     # === Inference ===
     def _standardize(self, images):
@@ -215,27 +209,6 @@ class SceneLabeller(keras.Model):
         backbone = BACKBONES[arch["backbone"]](**{**arch["backbone_config"], "channels": channels,
                                                   **backbone_overrides})
         return cls(backbone, class_names, palette=palette, metric=metric, export_size=arch["export_size"])
-
-    @classmethod
-    def load(cls, path):
-        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled)."""
-        path = Path(path)
-        if not path.is_file():
-            raise ModelFileError(f"No model file at {path}. Expected a `.keras` file written by `save`.")
-        try:
-            model = keras.saving.load_model(path, safe_mode=True)
-        except Exception as e:  # Keras raises ValueError, KeyError, zipfile errors...
-            raise ModelFileError(f"Could not load {path} as a deepedge `.keras` model: {e}") from e
-        if not isinstance(model, cls):
-            raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
-        return model
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
-        from deepedge.fileio import atomic_path
-
-        with atomic_path(filepath) as tmp:
-            super().save(tmp, overwrite=True, **kwargs)
 
     # === Config ===
     def get_config(self):

@@ -1,0 +1,40 @@
+"""What every deepedge Keras task shares: atomic saving, safe loading, restoring its compile state."""
+
+from pathlib import Path
+
+from deepedge.backend import keras
+from deepedge.errors import ModelFileError
+
+
+class TaskFilesMixin:
+    """`save` (atomic), `load` (safe mode, type-checked) and `compile_from_config` for a task model.
+
+    Mix in before `keras.Model`: `class MyTask(TaskFilesMixin, keras.Model)`.
+    """
+
+    def compile_from_config(self, config):
+        """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves in the `.keras` format, atomically: a crash never leaves half a file."""
+        from deepedge.fileio import atomic_path
+
+        with atomic_path(filepath) as tmp:
+            super().save(tmp, overwrite=True, **kwargs)
+
+    @classmethod
+    def load(cls, path):
+        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(f"No model file at {path}. Expected a `.keras` file written by `save`.")
+        try:
+            model = keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:  # Keras raises ValueError, KeyError, zipfile errors...
+            raise ModelFileError(f"Could not load {path} as a deepedge `.keras` model: {e}") from e
+        if not isinstance(model, cls):
+            raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
