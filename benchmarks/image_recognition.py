@@ -28,7 +28,7 @@ from ai_edge_litert.interpreter import Interpreter
 from deepedge.apps import ImageClassifier
 from deepedge.apps.image_recognition.presets import TRAINED
 from deepedge.data import load_fashion_mnist
-from deepedge.edge.bench import measure_latency
+from deepedge.edge.bench import interleaved_latency
 from deepedge.edge.card import machine_description
 from deepedge.edge.convert import convert, single_batch_model
 from deepedge.edge.runtime import dequantize, quantize, tensor_spec
@@ -54,7 +54,8 @@ def parse_args(argv=None):
                         help="edge net `.keras` file (its training.json gives the peer's time budget)")
     parser.add_argument("--peer-seconds", type=float,
                         help="the peer's training budget; defaults to the edge net's training_seconds")
-    parser.add_argument("--runs", type=int, default=1000, help="LiteRT invokes timed per model")
+    parser.add_argument("--runs", type=int, default=2000, help="LiteRT invokes timed per model per round")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds over all models")
     parser.add_argument("--limit", type=int, help="evaluate on the first N test images only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
@@ -216,8 +217,9 @@ def litert_accuracy(interpreter, images, labels):
     return float(100.0 * np.mean(predictions == labels))
 
 
-def measure(name, model, training_seconds, calibration_images, test, runs):
-    """One row of the benchmark: size, accuracies and latencies of `model` and its conversions."""
+def measure(name, model, training_seconds, calibration_images, test, interpreters):
+    """One row of the benchmark: size and accuracies of `model` and its conversions, and the
+    Keras latency; the LiteRT interpreters go into `interpreters` to be timed together."""
     print(f"measuring {name} ...")
     row = {"model": name, "params": int(model.count_params()), "training_seconds": training_seconds,
            "keras_float": {"accuracy": round(keras_accuracy(model, test.images, test.labels), 2),
@@ -229,8 +231,8 @@ def measure(name, model, training_seconds, calibration_images, test, runs):
         row[f"litert_{quantization}"] = {
             "accuracy": round(litert_accuracy(interpreter, test.images, test.labels), 2),
             "size_bytes": len(flatbuffer),
-            "latency_us": {**measure_latency(interpreter, runs=runs), "threads": 1},
         }
+        interpreters[(name, quantization)] = interpreter
     return row
 
 
@@ -259,8 +261,9 @@ def render_markdown(results):
         f"{results['machine']}, {results['date']}.", "",
         table, "",
         "Accuracies in percent. Latencies are medians in microseconds: Keras `model(x, training=False)` "
-        f"over {KERAS_RUNS} calls (TensorFlow's own thread pools), LiteRT over {results['runs']} invokes "
-        "on one interpreter thread (XNNPACK). int8 is full-integer: int8 weights, activations, "
+        f"over {KERAS_RUNS} calls (TensorFlow's own thread pools); LiteRT on one interpreter thread "
+        f"(XNNPACK), the median of {results['rounds']} rounds of {results['runs']} invokes, the rounds "
+        "taken in turn over every model so a slow stretch of the machine cannot skew one row. int8 is full-integer: int8 weights, activations, "
         f"input and output, calibrated on {CALIBRATION_IMAGES} training images.", "",
         "The peer, MobileNetV3-Small (minimalistic, no pretrained weights), was trained here with the "
         f"edge net's recipe for a budget of {peer['budget_seconds']:.0f} s of fit time (by default the "
@@ -280,6 +283,7 @@ def main(argv=None):
     lenet, edgenet = ImageClassifier.load(args.lenet), ImageClassifier.load(args.edgenet)
     peer, peer_report = train_peer(train, validation, args.peer_seconds)
     calibration_images = train.images[:CALIBRATION_IMAGES]
+    interpreters = {}
     candidates = [("LeNet-5", lenet, training_seconds(args.lenet)),
                   ("edge net", edgenet, training_seconds(args.edgenet)),
                   ("MobileNetV3-Small", peer, peer_report["training_seconds"])]
@@ -290,11 +294,17 @@ def main(argv=None):
         "machine": machine_description(),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
                      "ai_edge_litert": ai_edge_litert.__version__},
-        "data": "fashion_mnist", "test_examples": len(test), "runs": args.runs,
-        "models": [measure(name, model, seconds, calibration_images, test, args.runs)
+        "data": "fashion_mnist", "test_examples": len(test), "runs": args.runs, "rounds": args.rounds,
+        "models": [measure(name, model, seconds, calibration_images, test, interpreters)
                    for name, model, seconds in candidates],
         "peer_training": peer_report,
     }
+    # LiteRT latency in interleaved rounds over every model, so no row gets a slow stretch alone.
+    print(f"timing {len(interpreters)} LiteRT models in {args.rounds} interleaved rounds ...")
+    latency = interleaved_latency(interpreters, rounds=args.rounds, runs=args.runs)
+    for row in results["models"]:
+        for quantization in QUANTIZATIONS:
+            row[f"litert_{quantization}"]["latency_us"] = {**latency[(row["model"], quantization)], "threads": 1}
     markdown = render_markdown(results)
     atomic_write_json(args.out / "image_recognition.json", results)
     atomic_write_text(args.out / "image_recognition.md", markdown)

@@ -27,7 +27,7 @@ import numpy as np
 from deepedge.apps import SceneLabeller
 from deepedge.data.scenes import SCENE_CLASSES, load_segmentation_dataset
 from deepedge.edge import load
-from deepedge.edge.bench import measure_latency
+from deepedge.edge.bench import interleaved_latency
 from deepedge.edge.card import machine_description
 from deepedge.edge.convert import convert, single_batch_model
 from deepedge.fileio import atomic_write_json, atomic_write_text
@@ -48,15 +48,6 @@ def keras_latency_us(model, tile, runs=30):
         model(x, training=False)
         times.append((time.perf_counter_ns() - start) / 1000)
     return float(np.median(times))
-
-
-def interleaved_latency(interpreters, rounds, runs):
-    """Median over rounds of each interpreter's median latency, the rounds taken in turn."""
-    per_round = {name: [] for name in interpreters}
-    for _ in range(rounds):
-        for name, interpreter in interpreters.items():
-            per_round[name].append(measure_latency(interpreter, runs=runs)["median"])
-    return {name: float(np.median(values)) for name, values in per_round.items()}
 
 
 def main(argv=None):
@@ -112,10 +103,10 @@ def main(argv=None):
                           "int8_kib": round(len(flatbuffer) / 1024, 1)})
     latency = interleaved_latency(interpreters, args.rounds, args.runs)
     for row in rows:
-        row["float32_us"] = round(latency[f"{row['model']}/float32"], 1)
-        row["int8_us"] = round(latency[f"{row['model']}/int8"], 1)
+        row["float32_us"] = round(latency[f"{row['model']}/float32"]["median"], 1)
+        row["int8_us"] = round(latency[f"{row['model']}/int8"]["median"], 1)
     for row in arch_rows:
-        row["int8_us"] = round(latency[f"arch/{row['architecture']}"], 1)
+        row["int8_us"] = round(latency[f"arch/{row['architecture']}"]["median"], 1)
     result = {"date": datetime.date.today().isoformat(), "machine": machine_description(),
               "latency": f"one thread, median of {args.rounds} interleaved rounds of {args.runs} invokes",
               "models": rows, "architectures": arch_rows}

@@ -31,3 +31,21 @@ def measure_latency(interpreter, runs=1000, warmup=50, signature=None):
     times /= 1000.0
     return {"median": round(float(np.median(times)), 2), "p10": round(float(np.percentile(times, 10)), 2),
             "p90": round(float(np.percentile(times, 90)), 2), "runs": runs}
+
+
+def interleaved_latency(interpreters, rounds=7, runs=1000):
+    """Latency of several interpreters measured in turns, so a slow stretch of a shared machine
+    hits every one alike: `{name: {"median": median of the rounds' medians, "round_medians",
+    "runs"}}` in microseconds.
+
+    Args:
+        interpreters: `{name: interpreter}`.
+        rounds: int. Rounds; each times every interpreter once, in the given order.
+        runs: int. Invokes timed per interpreter per round.
+    """
+    per_round = {name: [] for name in interpreters}
+    for _ in range(rounds):
+        for name, interpreter in interpreters.items():
+            per_round[name].append(measure_latency(interpreter, runs=runs)["median"])
+    return {name: {"median": round(float(np.median(values)), 2), "round_medians": values, "runs": rounds * runs}
+            for name, values in per_round.items()}

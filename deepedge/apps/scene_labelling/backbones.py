@@ -37,7 +37,8 @@ class MultiscaleBackbone(Backbone):
     """The multiscale ConvNet of Farabet, Couprie, Najman and LeCun (2013).
 
     The image is reduced to a pyramid (full, 1/2 and 1/4 size, by 2x2 averaging); one
-    ConvNet with the *same weights* runs on every level, so an object is seen with the same
+    ConvNet with the *same convolution weights* runs on every level (batch norm is kept per
+    level), so an object is seen with the same
     filters at three scales; each level's feature maps are upsampled to the finest one and
     concatenated, and a hidden 1x1 layer (the paper's two-layer classifier, first half) mixes
     them. Context grows with the pyramid, not with depth: at 1/4 size a 5x5 kernel covers
@@ -65,13 +66,8 @@ class MultiscaleBackbone(Backbone):
         if not isinstance(scales, int) or scales < 1:
             raise ValueError(f"`scales` must be a positive int. Received: scales={scales!r}")
         # === Layers ===
-        shared = []
-        for i, f in enumerate(filters):
-            shared += [keras.layers.Conv2D(f, 5, padding="same", use_bias=False, name=f"shared_conv{i + 1}"),
-                       FusedBatchNormalization(momentum=batch_norm_momentum, name=f"shared_conv{i + 1}_bn"),
-                       keras.layers.ReLU(name=f"shared_conv{i + 1}_relu")]
-            if i < len(filters) - 1:
-                shared.append(keras.layers.MaxPooling2D(2, name=f"shared_pool{i + 1}"))
+        shared = [keras.layers.Conv2D(f, 5, padding="same", use_bias=False, name=f"shared_conv{i + 1}")
+                  for i, f in enumerate(filters)]
         # === Functional Model ===
         inputs = keras.Input(shape=(None, None, channels), name="images")
         level, features = inputs, []
@@ -79,8 +75,14 @@ class MultiscaleBackbone(Backbone):
             if s:
                 level = keras.layers.AveragePooling2D(2, name=f"pyramid{s}")(level)
             x = level
-            for layer in shared:
-                x = layer(x)
+            for i, conv in enumerate(shared):
+                x = conv(x)
+                # Batch norm per scale: each level's maps have their own statistics (a smoothed
+                # image has weaker edges), and one shared moving average would fit none of them.
+                x = FusedBatchNormalization(momentum=batch_norm_momentum, name=f"scale{s}_conv{i + 1}_bn")(x)
+                x = keras.layers.ReLU(name=f"scale{s}_conv{i + 1}_relu")(x)
+                if i < len(shared) - 1:
+                    x = keras.layers.MaxPooling2D(2, name=f"scale{s}_pool{i + 1}")(x)
             if s:
                 x = keras.layers.UpSampling2D(2 ** s, interpolation="bilinear", name=f"upsample_scale{s}")(x)
             features.append(x)
