@@ -297,3 +297,19 @@ def test_cli_knows_every_scene_recipe_without_importing_keras():
 
     assert sorted(SCENE_PRESETS) == sorted(TRAINED)
     assert all(spec["architecture"] in ARCHITECTURES for spec in TRAINED.values())
+
+
+@pytest.mark.slow
+def test_training_recipe_runs_resumes_and_reports(tmp_path):
+    import json
+
+    from deepedge.apps.scene_labelling.training import train_preset
+
+    out = tmp_path / "nuclei"
+    model, report = train_preset("nuclei_labeller", out, epochs=1, limit=16, verbose=False)
+    assert (out / "model.keras").exists() and not (out / "checkpoints").exists()
+    saved = json.loads((out / "training.json").read_text())
+    assert saved["metric"] == "foreground_iou" and 0.0 <= saved["validation_metric"] <= 100.0
+    assert saved["command"] == f"deepedge train nuclei_labeller --out {out} --epochs 1 --limit 16"
+    assert set(saved["validation"]["iou"]) == set(NUCLEI_CLASSES)
+    assert model.dtype_policy.name == "float32"

@@ -10,14 +10,15 @@ ARCHITECTURES = {
         "description": "Farabet et al. (2013): one ConvNet with shared weights over a 3-level image pyramid, "
                        "features upsampled and concatenated, labels upsampled from 1/4 resolution.",
         "backbone": "multiscale",
-        "backbone_config": {"filters": (16, 32, 64), "scales": 3, "hidden": 64},
+        "backbone_config": {"filters": (16, 32, 64), "scales": 3, "hidden": 64, "batch_norm_momentum": 0.9},
         "export_size": 128,
     },
     "multiscale_refined": {
         "description": "The multiscale ConvNet plus a full-resolution refinement: its coarse features meet a 3x3 "
                        "view of the image at full size, for sharp object boundaries.",
         "backbone": "multiscale",
-        "backbone_config": {"filters": (16, 32, 64), "scales": 3, "hidden": 64, "refine_filters": 24},
+        "backbone_config": {"filters": (16, 32, 64), "scales": 3, "hidden": 64, "refine_filters": 24,
+                            "batch_norm_momentum": 0.9},
         "export_size": 128,
     },
     "encoder_decoder": {
