@@ -353,14 +353,15 @@ def info(model):
 
     if model is None:
         table = Table(title=f"Shipped models ({saved_models_dir()})")
-        for column in ("name", "task", "quantization", "size", "metric (float / exported)"):
+        for column in ("name", "task", "quantization", "size", "metric", "float / exported"):
             table.add_column(column)
         for folder in sorted(p for p in saved_models_dir().glob("*") if (p / "model.json").exists()):
             meta = read_metadata(folder / "model.json")
             metrics = meta.get("metrics") or {}
-            exported = metrics.get(f"litert_{meta['quantization']}")
+            values = [metrics.get("keras_float"), metrics.get(f"litert_{meta['quantization']}")]
             table.add_row(folder.name, meta["task"], meta["quantization"], f"{meta['size_bytes'] / 1024:.1f} KiB",
-                          f"{metrics.get('keras_float', '-')} / {exported if exported is not None else '-'}")
+                          metrics.get("metric", "-"),
+                          " / ".join("-" if v is None else f"{v:.2f}" for v in values))
         console.print(table)
         return
     tflite, meta_path = resolve_model_paths(_resolve_model(model))
