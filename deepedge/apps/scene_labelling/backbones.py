@@ -90,9 +90,12 @@ class MultiscaleBackbone(Backbone):
         outputs = _conv_bn_relu(x, hidden, 1, batch_norm_momentum, "hidden")
         output_stride = 2 ** (len(filters) - 1)
         if refine_filters:  # sharp boundaries: coarse context meets a full-resolution view of the image
-            coarse = keras.layers.Conv2D(refine_filters, 1, name="refine_reduce")(outputs)
+            # Both branches are batch-normalized, so the two halves of the concatenation have
+            # similar ranges: int8 gives a concatenation one scale, and a branch ten times
+            # smaller than the other would keep only a few of its 256 levels.
+            coarse = _conv_bn_relu(outputs, refine_filters, 1, batch_norm_momentum, "refine_reduce")
             coarse = keras.layers.UpSampling2D(output_stride, interpolation="bilinear", name="refine_upsample")(coarse)
-            fine = _conv_bn_relu(inputs, refine_filters, 3, batch_norm_momentum, "refine_fine", batch_norm=False)
+            fine = _conv_bn_relu(inputs, refine_filters, 3, batch_norm_momentum, "refine_fine")
             x = keras.layers.Concatenate(name="refine_concat")([coarse, fine])
             outputs = DepthwiseSeparableConv(refine_filters, batch_norm=False, name="refine")(x)
             output_stride = 1

@@ -38,7 +38,7 @@ TRAINED = {
         "architecture": "multiscale_refined",
         "data": "scenes",
         "metric": "mean_iou",
-        "recipe": {"epochs": 28, "scenes_per_epoch": 4000, "scene_size": 128, "batch_size": 16,
+        "recipe": {"epochs": 24, "scenes_per_epoch": 4000, "scene_size": 128, "batch_size": 16,
                    "learning_rate": 2e-3, "weight_decay": 1e-4, "class_weight_power": 0.5, "seed": 2013},
     },
     "scenes_multiscale": {
