@@ -241,8 +241,10 @@ def _export_scene_labeller(model_path, out, quantization, force, name, calibrati
                             force=force, num_calibration=calibration_samples, latency_runs=200,
                             extra_metadata={"data": name})
     with err_console.status("Measuring IoU per class, float and exported..."):
-        per_class = {"keras_float": model.evaluate_scores(test),
+        per_class = {"keras_float": model.evaluate_scores(test, tiled=True),
                      f"litert_{quantization}": load(out).evaluate_scores(test)}
+        if test.images.shape[1:3] != model.edge_input_shape[:2]:  # larger than a tile: also whole
+            per_class["keras_float_whole_image"] = model.evaluate_scores(test)
     meta["metrics"]["scores"] = per_class
     from deepedge.fileio import atomic_write_json
 

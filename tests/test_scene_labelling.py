@@ -96,6 +96,9 @@ def test_tiled_prediction_stitches_exactly(shape):
     np.testing.assert_array_equal(out[..., :1], image)
     np.testing.assert_array_equal(out[..., 1:], 2 * image)
     assert set(calls) == {(32, 32, 1)}
+    calls.clear()
+    tiled_predict(np.zeros((32, 200, 1)), model, tile=32, margin=4)
+    assert len(calls) == 9  # an axis that fits in one tile needs no seams: one row of ceil(200 / 24) tiles
 
 
 def test_padding_and_image_checks():

@@ -57,12 +57,22 @@ def pad_to_multiple(image, multiple):
     return image, (height, width)
 
 
+def _axis_tiles(size, tile, margin):
+    """`(pad_before, pad_after, [(start, keep_from, keep_to)])` along one axis of the padded image."""
+    if size <= tile:  # the whole axis fits in one tile: no seams, no margin needed
+        return 0, tile - size, [(0, 0, size)]
+    step = tile - 2 * margin
+    count = -(-size // step)
+    return margin, count * step - size + margin, [(i * step, margin, margin + step) for i in range(count)]
+
+
 def tiled_predict(image, predict_tile, tile, margin):
     """Runs a fixed-size model over an image of any size, tile by tile, and stitches the result.
 
-    Each tile of `tile` x `tile` pixels overlaps its neighbours by `margin` pixels on every
-    side; only its centre is kept, so every output pixel sees at least `margin` pixels of
-    context (the image is mirrored beyond its borders).
+    Along an axis that fits in one tile, the tile covers it whole. Along a longer one, tiles
+    overlap their neighbours by `margin` pixels on each side and only their centres are kept,
+    so every output pixel sees at least `margin` pixels of context. The image is mirrored
+    beyond its borders.
 
     Args:
         image: float array (H, W, C).
@@ -77,19 +87,16 @@ def tiled_predict(image, predict_tile, tile, margin):
         raise InvalidInputError(f"The tile margin must satisfy 0 <= 2*margin < tile. Received: "
                                 f"margin={margin}, tile={tile}.")
     height, width = image.shape[:2]
-    step = tile - 2 * margin
-    rows, cols = -(-height // step), -(-width // step)
-    padded = np.pad(image, ((margin, rows * step - height + margin), (margin, cols * step - width + margin), (0, 0)),
-                    mode="symmetric")
+    (top, bottom, rows), (left, right, cols) = _axis_tiles(height, tile, margin), _axis_tiles(width, tile, margin)
+    padded = np.pad(image, ((top, bottom), (left, right), (0, 0)), mode="symmetric")
     out = None
-    for r in range(rows):
-        for c in range(cols):
-            y, x = r * step, c * step
+    for y, y_from, y_to in rows:
+        for x, x_from, x_to in cols:
             scores = np.asarray(predict_tile(padded[y:y + tile, x:x + tile]))
             if out is None:
-                out = np.empty((rows * step, cols * step, scores.shape[-1]), np.float32)
-            out[y:y + step, x:x + step] = scores[margin:margin + step, margin:margin + step]
-    return out[:height, :width]
+                out = np.empty((padded.shape[0], padded.shape[1], scores.shape[-1]), np.float32)
+            out[y + y_from:y + y_to, x + x_from:x + x_to] = scores[y_from:y_to, x_from:x_to]
+    return out[top:top + height, left:left + width]
 
 
 def colorize(label_map, palette):

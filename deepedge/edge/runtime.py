@@ -288,6 +288,7 @@ class EdgeSceneLabeller(EdgeModel):
     The LiteRT model takes one square tile (`tile` pixels). An image of that size runs in
     one call; a smaller one is mirrored out to it; a larger one is cut into tiles that
     overlap by `margin` pixels, and only each tile's centre is kept (`tiled_predict`).
+    `SceneLabeller.predict(..., tiled=True)` does the same in Keras.
     """
 
     task_name = "scene_labelling"
@@ -308,11 +309,6 @@ class EdgeSceneLabeller(EdgeModel):
         from deepedge.edge.dense import standardize_dense_images, tiled_predict
 
         images = standardize_dense_images(images, self.channels)
-        height, width = images.shape[1:3]
-        if height <= self.tile and width <= self.tile:  # one call, the image mirrored out to the tile
-            pad = ((0, self.tile - height), (0, self.tile - width), (0, 0))
-            return np.stack([self._predict_tile(np.pad(image, pad, mode="symmetric"))[:height, :width]
-                             for image in images])
         return np.stack([tiled_predict(image, self._predict_tile, self.tile, self.margin) for image in images])
 
     def label(self, images):

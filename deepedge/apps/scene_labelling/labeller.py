@@ -14,6 +14,7 @@ from deepedge.edge.dense import (
     pad_to_multiple,
     segmentation_scores,
     standardize_dense_images,
+    tiled_predict,
 )
 from deepedge.errors import InvalidInputError, PresetNotFoundError
 from deepedge.training import losses  # noqa: F401  (registers the weighted loss that checkpoints compile with)
@@ -119,46 +120,60 @@ class SceneLabeller(TaskFilesMixin, keras.Model):
     def _standardize(self, images):
         return standardize_dense_images(images, self.backbone.channels)
 
-    def predict(self, x, batch_size=16, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size=16, verbose="auto", steps=None, callbacks=None, tiled=False):
         """Per-pixel class probabilities, shape (N, H, W, num_classes), for raw images of any size.
 
         `x` is one image ((H, W) or (H, W, C)) or a batch of equal-size images, uint8 or
         float pixels 0..255. Data sets and generators go to Keras's `predict` unchanged.
+        With `tiled=True` the image is cut into `export_size` tiles exactly as the on-device
+        runtime cuts it (the same seams, the same context): what the exported model sees.
         """
         if hasattr(x, "element_spec") or isinstance(x, keras.utils.PyDataset):
             return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
         images = self._standardize(x)
+        if tiled:
+            def predict_tile(tile):
+                return keras.ops.convert_to_numpy(self(tile[None], training=False))[0]
+
+            return np.stack([tiled_predict(image, predict_tile, self.export_size, self.tile_margin)
+                             for image in images])
         height, width = images.shape[1:3]
         padded = np.stack([pad_to_multiple(image, self.backbone.size_multiple)[0] for image in images])
         scores = [keras.ops.convert_to_numpy(self(padded[i:i + batch_size], training=False))
                   for i in range(0, len(padded), batch_size)]
         return np.concatenate(scores)[:, :height, :width]
 
-    def label(self, images, batch_size=16):
+    def label(self, images, batch_size=16, tiled=False):
         """Label maps: uint8 (H, W) for one image, (N, H, W) for a batch."""
         single = np.asarray(images).ndim == 2 or (np.asarray(images).ndim == 3
                                                  and np.asarray(images).shape[-1] == self.backbone.channels)
-        labels = np.argmax(self.predict(images, batch_size=batch_size, verbose=0), -1).astype(np.uint8)
+        scores = self.predict(images, batch_size=batch_size, verbose=0, tiled=tiled)
+        labels = np.argmax(scores, -1).astype(np.uint8)
         return labels[0] if single else labels
 
-    def confusion(self, data, batch_size=16):
+    def confusion(self, data, batch_size=16, tiled=False):
         """The (num_classes, num_classes) confusion matrix over every pixel of `data`."""
         images, masks = as_images_and_masks(data)
         if len(images) != len(masks):
             raise InvalidInputError(f"{len(images)} images but {len(masks)} masks.")
         total = np.zeros((self.num_classes, self.num_classes), np.int64)
         for i in range(0, len(images), batch_size):
-            predicted = self.label(np.asarray(images[i:i + batch_size]), batch_size=batch_size)
+            predicted = self.label(np.asarray(images[i:i + batch_size]), batch_size=batch_size, tiled=tiled)
             total += confusion_matrix(predicted, masks[i:i + batch_size], self.num_classes)
         return total
 
-    def evaluate_metric(self, data, batch_size=16):
+    def evaluate_metric(self, data, batch_size=16, tiled=False):
         """The task metric (`metric_name`), in percent, over every pixel of `data`."""
-        return metric_from_confusion(self.confusion(data, batch_size), self.metric)
+        return metric_from_confusion(self.confusion(data, batch_size, tiled), self.metric)
 
-    def evaluate_scores(self, data, batch_size=16):
+    def evaluate_metric_as_exported(self, data):
+        """The metric with images tiled as the runtime tiles them: what export's parity check
+        compares the exported model with, so the check measures quantization alone."""
+        return self.evaluate_metric(data, tiled=True)
+
+    def evaluate_scores(self, data, batch_size=16, tiled=False):
         """Pixel accuracy, mean IoU and IoU per class (fractions) on `data`."""
-        return segmentation_scores(self.confusion(data, batch_size), self.class_names)
+        return segmentation_scores(self.confusion(data, batch_size, tiled), self.class_names)
 
     # === Edge ===
     def export(self, path, quantization="int8", **kwargs):
@@ -183,7 +198,7 @@ class SceneLabeller(TaskFilesMixin, keras.Model):
     @property
     def tile_margin(self):
         """Context kept around each tile when the runtime stitches a large image (pixels)."""
-        return max(self.backbone.size_multiple, self.export_size // 8)
+        return max(self.backbone.size_multiple, self.export_size // 4)
 
     # === Presets and files ===
     @classmethod
