@@ -44,11 +44,13 @@ class DepthwiseSeparableConv(keras.layers.Layer):
         self.batch_norm_momentum = batch_norm_momentum
         self.batch_norm = bool(batch_norm)
         # === Layers ===
+        # (Creation order fixes the order of the weights, which saved optimizer states rely on.)
         self.depthwise = keras.layers.DepthwiseConv2D(
             kernel_size, strides=strides, padding="same", use_bias=not batch_norm, name="depthwise")
-        self.pointwise = keras.layers.Conv2D(filters, 1, use_bias=not batch_norm, name="pointwise")
         if batch_norm:
             self.depthwise_bn = keras.layers.BatchNormalization(momentum=batch_norm_momentum, name="depthwise_bn")
+        self.pointwise = keras.layers.Conv2D(filters, 1, use_bias=not batch_norm, name="pointwise")
+        if batch_norm:
             self.pointwise_bn = keras.layers.BatchNormalization(momentum=batch_norm_momentum, name="pointwise_bn")
 
     def build(self, input_shape):
