@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from deepedge.apps.image_recognition.training import build_optimizer
 from deepedge.apps.scene_labelling.labeller import SceneLabeller
 from deepedge.apps.scene_labelling.presets import TRAINED
 from deepedge.backend import keras
@@ -15,14 +16,6 @@ from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
 from deepedge.training.losses import WeightedSparseCategoricalCrossentropy, balanced_class_weights
-
-
-def _optimizer(recipe, steps_per_epoch, epochs):
-    """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
-        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.0)
-    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
 
 
 def random_tiles(strip, labels, count, tile, rng):
@@ -92,7 +85,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
             sample = epoch_data(np.random.default_rng([recipe["seed"], 10 ** 6]))[1]
             class_weights = balanced_class_weights(sample, model.num_classes, recipe["class_weight_power"])
             recipe["class_weights"] = class_weights
-        model.compile(optimizer=_optimizer(recipe, steps, recipe["epochs"]),
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]),
                       loss=WeightedSparseCategoricalCrossentropy(class_weights) if class_weights else "auto")
         model, history = fit_resumable(
             model, size_x, size_y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
