@@ -290,3 +290,126 @@ def draw_label_maps(runtime, dataset, path, count=4):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+SPEECH_MODELS = ("kws_dscnn",)
+
+
+def print_detections(runtime, audio, console, hop_seconds=0.25):
+    """Streams `audio` through a keyword spotter, printing each detection as it fires; returns
+    `(detections, window_scores)`."""
+    from deepedge.edge.keywords import detect_stream
+
+    scores = []
+
+    def windows():
+        for s in runtime.window_scores(audio, hop_seconds):
+            scores.append(s)
+            yield s
+
+    detections = []
+    for t, word, p in detect_stream(windows(), runtime.class_names, runtime.threshold, hop_seconds):
+        console.print(f"  {t:6.2f} s  [bold]{word}[/]  {p:.2f}", highlight=False)
+        detections.append((t, word, p))
+    return detections, np.array(scores)
+
+
+def draw_keyword_stream(audio, window_scores, class_names, said, detections, path, hop_seconds=0.25, title=""):
+    """The log-mel input over time, the keyword probabilities of each window, and what was said."""
+    from deepedge.edge.audio import SAMPLE_RATE, log_mel_spectrogram
+
+    plt = _pyplot()
+    features = log_mel_spectrogram(audio)
+    duration = len(audio) / SAMPLE_RATE
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
+    top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, duration, 0, features.shape[1]))
+    top.set_ylabel("mel band")
+    top.set_title(title or "log-mel input")
+    for start, stop, text in said:
+        top.text((start + stop) / 2, features.shape[1] - 3, text, color="white", ha="center", fontsize=8)
+    if len(window_scores):
+        times = 1.0 + np.arange(len(window_scores)) * hop_seconds
+        keywords = [i for i, n in enumerate(class_names) if not n.startswith("_")]
+        shown = [i for i in keywords if window_scores[:, i].max() > 0.3]
+        for i in shown:
+            bottom.plot(times, window_scores[:, i], label=class_names[i])
+        for i, name in enumerate(class_names):
+            if name.startswith("_"):
+                bottom.plot(times, window_scores[:, i], ":", color="grey" if name == "_silence_" else "black",
+                            label=name.strip("_"), linewidth=1)
+        bottom.legend(fontsize=7, ncol=6, loc="upper right")
+    for t, word, _ in detections:
+        bottom.axvline(t, color="red", linewidth=0.8)
+        bottom.text(t, 1.02, word, color="red", ha="center", fontsize=8)
+    bottom.set_ylim(0, 1.1)
+    bottom.set_xlabel("seconds (a window's probabilities are plotted at its end)")
+    bottom.set_ylabel("probability")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def run_speech_demo(out, limit=None, console=None, seed=0):
+    """The shipped keyword spotter on device: held-out voices, real speech, and a live stream."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from deepedge.data.speech import KEYWORDS, compose_stream, load_alsa_speech, load_keywords
+    from deepedge.edge import load, measure_latency
+    from deepedge.presets import shipped_model_dir
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = Table(title="Keyword spotting on device (voices never heard in training)")
+    table.add_column("model", no_wrap=True)
+    for column in ("data", "float acc %", "int8 acc %", "false accepts %", "KiB", "int8 us / 1 s"):
+        table.add_column(column, justify="right")
+    rows = []
+    for name in SPEECH_MODELS:
+        runtime = load(shipped_model_dir(name))
+        latency = measure_latency(runtime.interpreter, runs=300)["median"]
+        size = runtime.tflite_path.stat().st_size
+        recorded = (runtime.metadata.get("metrics") or {}).get("keyword_reports", {})
+        for data_name, data in (("keywords/test", load_keywords("test")), ("alsa_speech (real)", load_alsa_speech())):
+            if limit:
+                data = data.take(limit)
+            scores = map_in_chunks(runtime.predict, data.audio, f"{name} on {data_name}", chunk=100)
+            from deepedge.edge.keywords import keyword_report
+
+            report = keyword_report(scores, data.labels, runtime.class_names, runtime.threshold)
+            float_report = recorded.get(data_name, {}).get("keras_float")
+            table.add_row(name, data_name,
+                          f"{float_report['accuracy_with_threshold']:.1f}" if float_report and not limit else "-",
+                          f"{report['accuracy_with_threshold']:.1f}", f"{report['false_accepts_unknown']:.1f}",
+                          f"{size / 1024:.1f}", f"{latency:.0f}")
+            rows.append({"model": name, "data": data_name, "examples": len(data), "int8": report,
+                         "size_bytes": size, "latency_us": latency})
+        # A stream: held-out voices saying keywords and other words, detected as the audio arrives.
+        test = load_keywords("test")
+        rng = np.random.default_rng(seed)
+        keyword_ids = [i for i, t in enumerate(test.utterances.texts) if t in KEYWORDS]
+        other_ids = [i for i, label in enumerate(test.labels) if test.class_names[label] == "_unknown_"]
+        chosen = list(rng.choice(keyword_ids, 6, replace=False)) + list(rng.choice(other_ids, 2, replace=False))
+        rng.shuffle(chosen)
+        audio, said = compose_stream(test.utterances, chosen, rng)
+        console.print(f"\n[bold]{name}[/], streaming {len(audio) / 16000:.1f} s of held-out voices saying: "
+                      + ", ".join(text for _, _, text in said))
+        detections, scores = print_detections(runtime, audio, console)
+        picture = draw_keyword_stream(audio, scores, runtime.class_names, said, detections,
+                                      out / f"{name}_stream.png", title=f"{name}: held-out voices, streamed")
+        console.print(f"wrote {picture}")
+        real = load_alsa_speech()
+        real_audio, real_said = compose_stream(real.utterances, range(len(real) - 1), rng, noise_db=-70)
+        console.print(f"\n[bold]{name}[/], streaming a real speaker (alsa-utils test sounds): "
+                      + ", ".join(text.split(" (")[0] for _, _, text in real_said))
+        real_detections, real_scores = print_detections(runtime, real_audio, console)
+        picture = draw_keyword_stream(real_audio, real_scores, runtime.class_names,
+                                      [(a, b, t.split(" (")[0]) for a, b, t in real_said], real_detections,
+                                      out / f"{name}_real_speech.png", title=f"{name}: a real speaker, streamed")
+        console.print(f"wrote {picture}")
+    console.print(table)
+    (out / "speech_demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows

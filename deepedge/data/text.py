@@ -18,12 +18,10 @@ with PyPI `rdata`. The parsed corpus is cached as JSON.
 import dataclasses
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 import zlib
 from pathlib import Path
 
+from deepedge.data.debian import fetch_debian_package
 from deepedge.data.images import SPLITS, _check_split, cache_dir
 from deepedge.errors import DataNotFoundError
 from deepedge.fileio import atomic_write_json
@@ -78,31 +76,7 @@ def fetch_austen():
     for path in _rdb_candidates():
         if path.exists():
             return path
-    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
-        raise DataNotFoundError(
-            f"Jane Austen's novels come from the Debian package {AUSTEN_PACKAGE}, and this machine has "
-            "no apt-get/dpkg-deb to fetch it. On Debian: `apt-get download r-cran-janeaustenr && "
-            f"dpkg-deb -x r-cran-janeaustenr_*.deb {cache_dir() / 'janeaustenr'}`.")
-    target = cache_dir() / "janeaustenr"
-    with tempfile.TemporaryDirectory() as tmp:
-        result = subprocess.run(["apt-get", "download", AUSTEN_PACKAGE], cwd=tmp,
-                                capture_output=True, text=True)
-        debs = list(Path(tmp).glob("*.deb"))
-        if result.returncode != 0 or not debs:
-            raise DataNotFoundError(
-                f"`apt-get download {AUSTEN_PACKAGE}` failed ({result.stderr.strip()[:300]}). Run "
-                "`apt-get update` (as root) and try again, or install the package: "
-                f"`apt-get install {AUSTEN_PACKAGE}`.")
-        unpacked = Path(tmp) / "unpacked"
-        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True, capture_output=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".janeaustenr-"))
-        staging.chmod(0o755)
-        shutil.move(str(unpacked / "usr"), str(staging / "usr"))
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    return target / _RDB_SUFFIX
+    return fetch_debian_package(AUSTEN_PACKAGE, "janeaustenr", "Jane Austen's novels") / _RDB_SUFFIX
 
 
 def _read_books(rdb_path):

@@ -17,7 +17,8 @@ from deepedge.fileio import atomic_write_json, atomic_write_text
 
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
-UNITS = {"language_modelling": "tokens", "scene_labelling": "images, every pixel counted"}
+UNITS = {"language_modelling": "tokens", "scene_labelling": "images, every pixel counted",
+         "speech": "1-second clips of voices held out from training"}
 
 
 def machine_description():
@@ -114,6 +115,18 @@ def render_markdown(card):
             lines.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in values) + " |")
         lines.append("| **mean IoU** | " + " | ".join(f"**{scores[k]['mean_iou']:.3f}**" for k in kinds) + " |")
         lines.append("| pixel accuracy | " + " | ".join(f"{scores[k]['pixel_accuracy']:.3f}" for k in kinds) + " |")
+    reports = metrics.get("keyword_reports")
+    if reports:  # keyword spotting: false accepts and real speech, float and exported
+        lines += ["", f"## Keywords, false accepts and real speech (threshold {_first_threshold(reports):.2f})", "",
+                  "| data | model | accuracy | keyword accuracy | false accepts, unknown words | "
+                  "false accepts, silence | clips |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for data_name, kinds in reports.items():
+            for kind, r in kinds.items():
+                lines.append(f"| {data_name} | {kind} | {r['accuracy_with_threshold']:.1f}% | "
+                             f"{_percent(r.get('keyword_accuracy'))} | {_percent(r.get('false_accepts_unknown'))} | "
+                             f"{_percent(r.get('false_accepts_silence'))} | {r['examples']} |")
+        lines += ["", "Accuracy here applies the rejection threshold (a keyword below it counts as `_unknown_`); "
+                  "the parity figure above is the plain argmax."]
     training = card.get("training")
     if training:
         seconds = training.get("seconds")
@@ -134,6 +147,14 @@ def render_markdown(card):
     if card.get("export_command"):
         lines += ["", "Export and measure again:", "", f"    {card['export_command']}"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _percent(value):
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def _first_threshold(reports):
+    return next(iter(next(iter(reports.values())).values())).get("threshold", 0.0)
 
 
 def write_model_card(model_dir, data=None, export_command=None):

@@ -74,7 +74,7 @@ def _converter_error(error, model):
         "Rewrite that layer with keras.ops that map to TFLite builtins.")
 
 
-def convert(model, quantization="int8", calibration_inputs=None, num_calibration=500):
+def convert(model, quantization="int8", calibration_inputs=None, num_calibration=500, float_layers=()):
     """Converts a Keras model to a LiteRT flatbuffer with builtin ops only; returns bytes.
 
     Args:
@@ -83,6 +83,9 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
             `"dynamic"` (int8 weights, float activations) or `"float32"`.
         calibration_inputs: for int8, an array of real training inputs (raw, as the model
             takes them); the first `num_calibration` are used.
+        float_layers: names of layers to keep in float32 inside an int8 model (a task's
+            `edge_float_layers`, e.g. the speech front end); the model's inputs and outputs
+            then stay float32 too.
     """
     quantization = _normalise_quantization(quantization)
     representative_dataset = None
@@ -98,20 +101,63 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
 
         representative_dataset = one_by_one
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantization == "int8" and float_layers:
+        return _convert_keeping_float(model, float_layers, representative_dataset)
     return _run_converter(converter, quantization, representative_dataset, model, int8_io=True)
 
 
-def _run_converter(converter, quantization, representative_dataset, model, int8_io):
+def _tensors_of_layers(flatbuffer, layers):
+    """Names of the tensors a converted model computes inside the Keras layers `layers`."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with native_output_silenced():
+        interpreter = Interpreter(model_content=flatbuffer)
+    patterns = [re.compile(rf"(^|/){re.escape(name)}(_\d+)?/") for name in layers]
+    return sorted({d["name"] for d in interpreter.get_tensor_details()
+                   if any(p.search(part) for part in d["name"].split(";") for p in patterns)})
+
+
+def _convert_keeping_float(model, float_layers, representative_dataset):
+    """int8 everywhere except `float_layers` (a front end whose 8-bit version loses accuracy).
+
+    The model is converted once with float fallback to learn the names of those layers'
+    tensors, then again through LiteRT's selective quantization (`QuantizationDebugger`
+    with those nodes deny-listed): they keep float32 weights and activations, a QUANTIZE op
+    follows them, and everything after runs in int8. Inputs and outputs stay float32.
+    """
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    first = _run_converter(converter, "int8", representative_dataset, model, int8_io=False, strict_int8=False)
+    nodes = _tensors_of_layers(first, float_layers)
+    if not nodes:
+        raise ConversionError(f"No tensors of the layers {list(float_layers)} in the converted {model.name!r}; "
+                              "cannot keep them in float. Check the layer names.")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=nodes)
+    try:
+        with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
+            debugger = tf.lite.experimental.QuantizationDebugger(
+                converter=converter, debug_dataset=representative_dataset, debug_options=options)
+            return debugger.get_nondebug_quantized_model()
+    except Exception as e:
+        raise _converter_error(e, model) from e
+
+
+def _run_converter(converter, quantization, representative_dataset, model, int8_io, strict_int8=True):
     """Sets the converter up for `quantization` with builtin ops only and converts; returns bytes.
 
     With `int8_io`, an int8 model also takes and returns int8 tensors (image models); without,
     float inputs and outputs stay float at the boundary (the state of step-wise models).
+    Without `strict_int8`, ops with no int8 kernel fall back to float instead of failing.
     """
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization == "int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if strict_int8:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if int8_io:
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
@@ -168,6 +214,22 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
         return _run_converter(converter, quantization, lambda: iter(calibration_samples),
                               next(iter(signatures.values()))["model"], int8_io=False)
+
+
+def compact_tensor_names(flatbuffer, max_length=64):
+    """The flatbuffer with its internal tensor names shortened (inputs, outputs and signatures keep
+    theirs). The converter names a fused tensor after every op fused into it, one long path
+    each: a tenth of a small model's file. Nothing at run time reads them."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    for subgraph in model.subgraphs:
+        keep = set(subgraph.inputs) | set(subgraph.outputs)
+        for index, tensor in enumerate(subgraph.tensors):
+            if index not in keep and tensor.name:
+                name = tensor.name.decode() if isinstance(tensor.name, bytes) else tensor.name
+                tensor.name = name.split(";")[0][-max_length:].encode()
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def analyze_ops(flatbuffer):
@@ -228,8 +290,13 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
                    if quantization == "int8" and calibration_data is not None else None)
         flatbuffer = convert_signatures(signatures, quantization, samples)
     else:
-        calibration_inputs = getattr(calibration_data, "images", calibration_data)
-        flatbuffer = convert(single_batch_model(task), quantization, calibration_inputs, num_calibration or 500)
+        if hasattr(task, "edge_calibration_inputs"):  # tasks whose raw inputs need scaling (int16 audio)
+            calibration_inputs = task.edge_calibration_inputs(calibration_data)
+        else:
+            calibration_inputs = getattr(calibration_data, "images", calibration_data)
+        flatbuffer = convert(single_batch_model(task), quantization, calibration_inputs, num_calibration or 500,
+                             float_layers=getattr(task, "edge_float_layers", ()))
+    flatbuffer = compact_tensor_names(flatbuffer)
     convert_seconds = time.perf_counter() - started
     ops, gpu_rejected = analyze_ops(flatbuffer)
     meta = {

@@ -350,6 +350,83 @@ class EdgeSceneLabeller(EdgeModel):
         return labels, overlay(image, labels, self.palette, alpha)
 
 
+class EdgeKeywordSpotter(EdgeModel):
+    """On-device keyword spotter: 16 kHz PCM in (int16 or float), keywords out.
+
+    The `.tflite` takes raw audio: its log-mel front end runs in float32 inside the model,
+    the network after it in int8.
+    """
+
+    task_name = "keyword_spotting"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        self.class_names = list(self.metadata["labels"])
+        self.clip_samples = int(self.input_specs[0]["shape"][-1])
+        self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
+        self.threshold = float(self.metadata.get("threshold", 0.0))
+
+    def _clips(self, audio):
+        from deepedge.edge.audio import as_pcm
+
+        audio = as_pcm(audio)
+        audio = audio[None] if audio.ndim == 1 else audio
+        if audio.ndim != 2 or audio.shape[1] != self.clip_samples:
+            raise InvalidInputError(
+                f"Expected {self.clip_samples}-sample clips ({self.clip_samples / self.sample_rate:g} s at "
+                f"{self.sample_rate} Hz), shape ({self.clip_samples},) or (N, {self.clip_samples}). Received: "
+                f"shape={audio.shape}. Use `detect` for longer audio.")
+        return audio
+
+    def predict(self, audio):
+        """Class probabilities `(N, num_classes)` for one clip or a batch of clips."""
+        return np.concatenate([self.invoke(clip[None])[0] for clip in self._clips(audio)])
+
+    def classify(self, audio, top_k=1):
+        """The `top_k` (class name, probability) pairs for each clip, best first."""
+        return top_k_labels(self.predict(audio), self.class_names, top_k)
+
+    def label(self, audio):
+        """One decision per clip, with the calibrated rejection threshold applied."""
+        from deepedge.edge.keywords import decide
+
+        return [self.class_names[i] for i in decide(self.predict(audio), self.class_names, self.threshold)]
+
+    def evaluate_metric(self, data):
+        """Accuracy in percent (plain argmax) on `.audio`/`.labels` or an `(audio, labels)` tuple."""
+        audio, labels = (data.audio, data.labels) if hasattr(data, "audio") else data
+        return float(100.0 * np.mean(np.argmax(self.predict(audio), -1) == np.asarray(labels)))
+
+    def evaluate_report(self, data, threshold=None):
+        """Accuracy, keyword accuracy and false accepts (percent) with the rejection threshold."""
+        from deepedge.edge.keywords import keyword_report
+
+        audio, labels = (data.audio, data.labels) if hasattr(data, "audio") else data
+        return keyword_report(self.predict(audio), labels, self.class_names,
+                              self.threshold if threshold is None else threshold)
+
+    def window_scores(self, audio, hop_seconds=0.25):
+        """Class probabilities of 1-second windows `hop_seconds` apart over a long recording,
+        yielded as they are computed (the first once a second of audio is there)."""
+        from deepedge.edge.audio import as_pcm
+
+        audio = as_pcm(audio)
+        if audio.ndim != 1:
+            raise InvalidInputError(f"Expected mono audio of shape (samples,). Received: shape={audio.shape}.")
+        if len(audio) < self.clip_samples:
+            audio = np.concatenate([audio, np.zeros(self.clip_samples - len(audio), np.float32)])
+        hop = max(1, int(round(hop_seconds * self.sample_rate)))
+        for start in range(0, len(audio) - self.clip_samples + 1, hop):
+            yield self.invoke(audio[None, start:start + self.clip_samples])[0][0]
+
+    def detect(self, audio, hop_seconds=0.25, smoothing=3):
+        """Keywords in a long recording as it streams: yields `(time_s, keyword, probability)`."""
+        from deepedge.edge.keywords import detect_stream
+
+        yield from detect_stream(self.window_scores(audio, hop_seconds), self.class_names, self.threshold,
+                                 hop_seconds, smoothing=smoothing)
+
+
 def _images_and_labels(data):
     if hasattr(data, "images"):
         return data.images, np.asarray(data.labels)
@@ -357,7 +434,8 @@ def _images_and_labels(data):
     return images, np.asarray(labels)
 
 
-RUNTIMES = {cls.task_name: cls for cls in (EdgeImageClassifier, EdgeLanguageModel, EdgeSceneLabeller)}
+RUNTIMES = {cls.task_name: cls for cls in (EdgeImageClassifier, EdgeLanguageModel, EdgeSceneLabeller,
+                                           EdgeKeywordSpotter)}
 
 
 def load(path, num_threads=1):

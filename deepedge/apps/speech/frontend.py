@@ -1,0 +1,150 @@
+"""The speech front end as Keras layers: raw PCM in, normalised log-mel features out.
+
+Inside the model, so the exported `.tflite` takes audio, not features. `LogMelSpectrogram`
+frames the audio with slices and a concatenation (no `tf.signal`), windows it, takes an
+RFFT (LiteRT's builtin `RFFT2D`), a mel filterbank (a matmul) and a log, then subtracts a
+per-band mean and divides by a per-band deviation learnt from training audio (`adapt`).
+Every op is a LiteRT builtin; the export keeps this layer in float32 (an 8-bit power
+spectrum loses the quiet half of speech) and quantizes the network after it.
+"""
+
+import numpy as np
+
+from deepedge.backend import keras
+from deepedge.edge.audio import SAMPLE_RATE, mel_filterbank
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class LogMelSpectrogram(keras.layers.Layer):
+    """Log-mel features of raw audio, normalised per band.
+
+    Frames of `frame_length` samples every `frame_step` samples (a Hann window), an RFFT of
+    `frame_length` points, `num_mels` triangular mel filters between `fmin` and `fmax`,
+    `log(mel power + 1e-6)`, then `(x - mean) / std` per band with the statistics set by
+    `adapt` (0 and 1 until then).
+
+    Args:
+        frame_length: int. Samples per frame; a power of two, at most `2 * frame_step`.
+            Defaults to `512` (32 ms at 16 kHz).
+        frame_step: int. Samples between frames. Defaults to `320` (20 ms).
+        num_mels: int. Mel bands. Defaults to `40`.
+        sample_rate: int. Defaults to `16000`.
+        fmin, fmax: float. Lowest and highest filter edge in Hz. Default `20` and `7600`.
+
+    Input shape:
+        `(batch, samples)` float audio in [-1, 1]; `samples` a multiple of `frame_step`.
+
+    Output shape:
+        `(batch, samples // frame_step - 1, num_mels)`.
+
+    Example:
+
+    >>> LogMelSpectrogram()(np.zeros((1, 16000), "float32")).shape
+    (1, 49, 40)
+    """
+
+    def __init__(self, frame_length=512, frame_step=320, num_mels=40, sample_rate=SAMPLE_RATE,
+                 fmin=20.0, fmax=7600.0, **kwargs):
+        super().__init__(**kwargs)
+        if frame_length & (frame_length - 1) or not frame_step < frame_length <= 2 * frame_step:
+            raise ValueError("`frame_length` must be a power of two with frame_step < frame_length <= "
+                             f"2 * frame_step. Received: frame_length={frame_length}, frame_step={frame_step}")
+        self.frame_length, self.frame_step, self.num_mels = int(frame_length), int(frame_step), int(num_mels)
+        self.sample_rate, self.fmin, self.fmax = int(sample_rate), float(fmin), float(fmax)
+        self._window = np.hanning(self.frame_length + 1)[:-1].astype(np.float32)
+        self._filters = mel_filterbank(self.frame_length // 2 + 1, self.num_mels, self.sample_rate,
+                                       self.fmin, self.fmax)
+
+    def build(self, input_shape):
+        self.mean = self.add_weight(shape=(self.num_mels,), initializer="zeros", trainable=False, name="mean")
+        self.std = self.add_weight(shape=(self.num_mels,), initializer="ones", trainable=False, name="std")
+
+    def num_frames(self, samples):
+        return samples // self.frame_step - 1
+
+    def log_mel(self, audio):
+        """Un-normalised log-mel power, `(batch, frames, num_mels)`."""
+        ops = keras.ops
+        steps = audio.shape[-1] // self.frame_step
+        chunks = ops.reshape(audio[:, :steps * self.frame_step], (-1, steps, self.frame_step))
+        frames = ops.concatenate([chunks[:, :-1], chunks[:, 1:, :self.frame_length - self.frame_step]], axis=-1)
+        real, imag = ops.rfft(frames * self._window)
+        power = real * real + imag * imag
+        return ops.log(ops.matmul(power, self._filters) + 1e-6)
+
+    def call(self, audio):
+        return (self.log_mel(audio) - self.mean) / self.std
+
+    def adapt(self, audio, batch_size=256):
+        """Sets the per-band mean and deviation from float audio `(N, samples)`."""
+        total, total_sq, count = 0.0, 0.0, 0
+        for i in range(0, len(audio), batch_size):
+            feats = keras.ops.convert_to_numpy(self.log_mel(np.asarray(audio[i:i + batch_size], np.float32)))
+            feats = feats.reshape(-1, self.num_mels).astype(np.float64)
+            total, total_sq, count = total + feats.sum(0), total_sq + (feats ** 2).sum(0), count + len(feats)
+        mean = total / count
+        self.mean.assign(mean.astype(np.float32))
+        self.std.assign(np.sqrt(np.maximum(total_sq / count - mean ** 2, 1e-6)).astype(np.float32))
+
+    def compute_output_shape(self, input_shape):
+        frames = None if input_shape[-1] is None else self.num_frames(input_shape[-1])
+        return (input_shape[0], frames, self.num_mels)
+
+    def get_config(self):
+        return {**super().get_config(), "frame_length": self.frame_length, "frame_step": self.frame_step,
+                "num_mels": self.num_mels, "sample_rate": self.sample_rate, "fmin": self.fmin, "fmax": self.fmax}
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class SpecAugment(keras.layers.Layer):
+    """SpecAugment (Park et al. 2019) masking, in training only: zeroes random bands and frames.
+
+    Features are normalised, so a zero is the band's mean. At inference (and in the exported
+    model) this layer is the identity and adds no ops.
+
+    Args:
+        freq_masks: int. Bands masked per example. Defaults to `2`.
+        max_freq_width: int. Widest frequency mask. Defaults to `6`.
+        time_masks: int. Frame spans masked per example. Defaults to `2`.
+        max_time_width: int. Widest time mask. Defaults to `6`.
+        seed: int or None.
+
+    Input shape:
+        `(batch, frames, bands)`.
+    """
+
+    def __init__(self, freq_masks=2, max_freq_width=6, time_masks=2, max_time_width=6, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.freq_masks, self.max_freq_width = int(freq_masks), int(max_freq_width)
+        self.time_masks, self.max_time_width = int(time_masks), int(max_time_width)
+        self.seed = seed
+        self.active = True  # recalibrating batch norm turns masking off
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _mask(self, batch, size, count, width):
+        ops = keras.ops
+        positions = ops.arange(size, dtype="float32")[None, :]
+        keep = ops.ones((batch, size))
+        for _ in range(count):
+            w = keras.random.uniform((batch, 1), 0, width + 1, seed=self.seed_generator)
+            w = ops.floor(w)
+            start = ops.floor(keras.random.uniform((batch, 1), 0, 1, seed=self.seed_generator) * (size - w + 1))
+            inside = ops.logical_and(positions >= start, positions < start + w)
+            keep = keep * (1.0 - ops.cast(inside, "float32"))
+        return keep
+
+    def call(self, features, training=None):
+        if not training or not self.active:
+            return features
+        batch = keras.ops.shape(features)[0]
+        frames, bands = features.shape[1], features.shape[2]
+        keep_t = self._mask(batch, frames, self.time_masks, self.max_time_width)
+        keep_f = self._mask(batch, bands, self.freq_masks, self.max_freq_width)
+        return features * keep_t[:, :, None] * keep_f[:, None, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "freq_masks": self.freq_masks, "max_freq_width": self.max_freq_width,
+                "time_masks": self.time_masks, "max_time_width": self.max_time_width, "seed": self.seed}

@@ -1,0 +1,39 @@
+"""Speech presets: plain data.
+
+An architecture preset (`dscnn_s`, `dscnn_xs`) builds an untrained keyword spotter; a
+trained preset (`kws_dscnn`) loads the shipped model from `saved_models/` and carries the
+recipe that retrains it (`deepedge train kws_dscnn`).
+"""
+
+_FRONTEND = {"frame_length": 512, "frame_step": 320, "num_mels": 40}
+_SPEC_AUGMENT = {"freq_masks": 2, "max_freq_width": 6, "time_masks": 2, "max_time_width": 6}
+
+KWS_ARCHITECTURES = {
+    "dscnn_s": {
+        "description": "DS-CNN-S of Hello Edge (Zhang et al. 2017): a 10x4 stride-2 convolution and four "
+                       "depthwise-separable blocks of 64 channels over 49x40 log-mel features, ~25k parameters.",
+        "frontend": _FRONTEND,
+        "backbone": {"filters": 64, "blocks": 4},
+        "spec_augment": _SPEC_AUGMENT,
+    },
+    "dscnn_xs": {
+        "description": "A narrower DS-CNN (32 channels, three blocks), ~7k parameters, for the smallest devices.",
+        "frontend": _FRONTEND,
+        "backbone": {"filters": 32, "blocks": 3},
+        "spec_augment": _SPEC_AUGMENT,
+    },
+}
+
+KWS_TRAINED = {
+    "kws_dscnn": {
+        "description": "DS-CNN-S trained on the 20 Speech Commands core words, _silence_ and _unknown_, spoken by "
+                       "espeak-ng and flite voices with room, noise and telephone augmentation.",
+        "architecture": "dscnn_s",
+        "data": "keywords",
+        "recipe": {"epochs": 40, "batch_size": 64, "learning_rate": 3e-3, "weight_decay": 1e-4,
+                   "per_keyword": 400, "seed": 2017, "target_false_accepts": 5.0},
+    },
+}
+
+KWS_PRESETS = {**{k: {"description": v["description"]} for k, v in KWS_ARCHITECTURES.items()},
+               **{k: {"description": v["description"], "path": k} for k, v in KWS_TRAINED.items()}}

@@ -1,0 +1,506 @@
+"""Speech synthesised with espeak-ng and flite (Debian), many voices, split by speaker.
+
+| name | source | train | validation | test |
+| --- | --- | --- | --- | --- |
+| `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb` | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
+| `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 14 words + noise |
+
+A *speaker* is an espeak-ng voice variant (`m3`, `f2`, `klatt4`, `Annie`, ... 80 in all)
+speaking with one of 8 English accents, or one of flite's 5 voices. Variants are assigned to
+a split by their position in a sorted list (`i % 20` in 0..11 train, 12..14 validation,
+15..19 test), so a test voice never speaks in training; accents are shared. Each utterance
+draws its speaker, speed (espeak-ng 120-210 words a minute, flite duration x0.8-1.3) and
+pitch (espeak-ng 15-85, flite a mean F0 from the voice's range) from a generator seeded by
+`(seed, split, class, index)`, so every machine synthesises the same data.
+
+Classes: `KEYWORDS` (yes, no, up, down, left, right, on, off, stop, go, zero .. nine), then
+`_silence_` (background noise only) and `_unknown_` (other English words, drawn from Jane
+Austen's novels; a word is train/validation/test by a hash of its spelling, so test
+unknowns are words the model never heard, and homophones of keywords are excluded).
+
+Synthesis runs once (about a minute for the default training set on 2 cores) and is cached
+as int16 under `cache_dir()/speech`. Training clips are rendered anew every epoch by
+`SpeechAugmentation` (shift, speed, gain, noise at a random SNR, reverberation, telephone
+band), validation and test clips once, clean, at fixed positions.
+"""
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from deepedge.data.images import SPLITS, _check_split, cache_dir
+from deepedge.edge.audio import SAMPLE_RATE, fit_clip, load_audio, read_wav, resample, split_on_silence, to_mono, trim_silence
+from deepedge.errors import DataNotFoundError, InvalidInputError
+from deepedge.fileio import atomic_path
+
+KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
+            "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+SILENCE, UNKNOWN = "_silence_", "_unknown_"
+KEYWORD_CLASSES = (*KEYWORDS, SILENCE, UNKNOWN)
+# Words that sound like a keyword never serve as `_unknown_`.
+_HOMOPHONES = {"know", "now", "too", "to", "for", "fore", "won", "ate", "write", "rite", "wright", "sicks",
+               "stops", "goes", "yet", "yess", "ups", "downs", "lefts", "rights", "offs", "ones", "sevens",
+               "nein", "tree", "free", "fife", "sex", "gone", "go's", "oh", "own", "of", "un", "an", "in"}
+
+ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
+                  "en-029", "en-us-nyc")
+# espeak-ng's voice variants, less the deliberately robotic ones (Demonic, robosoft*, ...).
+ESPEAK_VARIANTS = (
+    "adam", "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "antonio", "aunty", "belinda",
+    "benjamin", "boris", "caleb", "croak", "david", "Denis", "Diogo", "ed", "edward", "edward2", "f1", "f2",
+    "f3", "f4", "f5", "Gene", "Gene2", "grandma", "grandpa", "gustave", "Henrique", "Hugo", "iven", "iven2",
+    "iven3", "iven4", "Jacky", "john", "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5",
+    "klatt6", "Lee", "linda", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "marcelo", "Marco", "Mario",
+    "max", "Michael", "michel", "miguel", "Mike", "Mr", "Nguyen", "norbert", "pablo", "paul", "pedro",
+    "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "Storm", "travis", "victor",
+    "whisper", "whisperf", "zac",
+)
+# flite's voices and the range of mean F0 (Hz) each is given.
+FLITE_VOICES = {"kal": (85, 140), "kal16": (85, 140), "awb": (90, 150), "rms": (80, 135), "slt": (150, 230)}
+_FLITE_SPLIT = {"kal": "train", "kal16": "train", "awb": "train", "rms": "validation", "slt": "test"}
+DEFAULT_COUNTS = {"train": 300, "validation": 40, "test": 100}  # utterances per keyword
+_FORMAT = 2  # 2: resampling without zero padding
+
+
+@dataclasses.dataclass(frozen=True)
+class Voice:
+    """One synthetic speaker: `engine` (espeak-ng or flite), its voice and variant."""
+
+    engine: str
+    voice: str
+    variant: str = ""
+
+    @property
+    def name(self):
+        return f"{self.engine}:{self.voice}" + (f"+{self.variant}" if self.variant else "")
+
+
+def variant_split(index):
+    """The split of the `index`-th variant of the sorted variant list."""
+    slot = index % 20
+    return "train" if slot < 12 else ("validation" if slot < 15 else "test")
+
+
+def speakers(split):
+    """Every synthetic speaker of a split: espeak-ng accent x variant, and flite voices."""
+    _check_split(split)
+    variants = [v for i, v in enumerate(sorted(ESPEAK_VARIANTS, key=str.lower)) if variant_split(i) == split]
+    voices = [Voice("espeak-ng", accent, variant) for variant in variants for accent in ESPEAK_ACCENTS]
+    return voices + [Voice("flite", name) for name, s in _FLITE_SPLIT.items() if s == split]
+
+
+def check_synthesizers():
+    """Raises `DataNotFoundError` naming the Debian packages when espeak-ng or flite is missing."""
+    missing = [tool for tool in ("espeak-ng", "flite") if shutil.which(tool) is None]
+    if missing:
+        raise DataNotFoundError(f"Speech data is synthesised with {' and '.join(missing)}, not found on this "
+                                f"machine. Install the Debian package(s): `apt-get install {' '.join(missing)}` "
+                                "(`make setup` does it when run as root).")
+
+
+def synthesize(text, voice, speed=1.0, pitch=0.5):
+    """Speech of `text` by `voice` as float32 mono at 16 kHz, silence trimmed.
+
+    Args:
+        text: str. What to say.
+        voice: a `Voice`.
+        speed: float. 1.0 is the engine's normal rate (espeak-ng 165 words a minute).
+        pitch: float in [0, 1]. Relative pitch (espeak-ng 0..99; flite within the voice's F0 range).
+    """
+    if voice.engine == "espeak-ng":
+        command = ["espeak-ng", "-v", f"{voice.voice}+{voice.variant}" if voice.variant else voice.voice,
+                   "-s", str(int(round(165 * speed))), "-p", str(int(round(99 * pitch))), "--stdout", "--", text]
+        result = subprocess.run(command, capture_output=True, check=False)
+        if result.returncode != 0 or len(result.stdout) < 48:
+            raise DataNotFoundError(f"espeak-ng failed for {voice.name} saying {text!r}: "
+                                    f"{result.stderr.decode(errors='replace').strip()[:200]}")
+        audio, rate = read_wav(result.stdout)
+    elif voice.engine == "flite":
+        low, high = FLITE_VOICES[voice.voice]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "speech.wav"
+            command = ["flite", "-voice", voice.voice, "--setf", f"duration_stretch={1.0 / speed:.3f}",
+                       "--setf", f"int_f0_target_mean={low + (high - low) * pitch:.1f}", "-t", text, "-o", str(out)]
+            result = subprocess.run(command, capture_output=True, check=False)
+            if result.returncode != 0 or not out.exists():
+                raise DataNotFoundError(f"flite failed for {voice.name} saying {text!r}: "
+                                        f"{result.stderr.decode(errors='replace').strip()[:200]}")
+            audio, rate = read_wav(out)
+    else:
+        raise InvalidInputError(f"Unknown speech engine {voice.engine!r}. Expected 'espeak-ng' or 'flite'.")
+    return trim_silence(resample(to_mono(audio), rate, SAMPLE_RATE))
+
+
+def _rng(*parts):
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _word_split(word):
+    slot = zlib.crc32(word.encode()) % 10
+    return "test" if slot >= 8 else ("validation" if slot == 7 else "train")
+
+
+def unknown_words(split, limit=600):
+    """English words for `_unknown_`: the commonest words of Jane Austen's novels that are not
+    keywords or their homophones, assigned to a split by a hash of their spelling."""
+    from collections import Counter
+
+    from deepedge.data.text import load_austen
+
+    counts = Counter()
+    for paragraph in load_austen("train").paragraphs:
+        counts.update(w for w in paragraph.lower().split() if w.isalpha() and len(w) > 1)
+    excluded = set(KEYWORDS) | _HOMOPHONES
+    words = [w for w, _ in counts.most_common() if w not in excluded and _word_split(w) == split]
+    return words[:limit]
+
+
+@dataclasses.dataclass(frozen=True)
+class Utterances:
+    """Variable-length utterances: int16 samples back to back, cut by `offsets`."""
+
+    samples: np.ndarray  # int16, all utterances concatenated
+    offsets: np.ndarray  # int64, len(labels) + 1
+    labels: np.ndarray  # int64 class indices
+    texts: tuple
+    speakers: tuple
+
+    def __len__(self):
+        return len(self.labels)
+
+    def audio(self, i):
+        """Utterance `i` as float32 in [-1, 1]."""
+        return self.samples[self.offsets[i]:self.offsets[i + 1]].astype(np.float32) / 32768.0
+
+
+@dataclasses.dataclass(frozen=True)
+class KeywordDataset:
+    """One split of the keyword data: 1-second clips, labels, and the utterances behind them.
+
+    `audio` holds the clean clips (int16, (N, 16000)) rendered at fixed positions; training
+    renders new ones each epoch from `utterances` with `SpeechAugmentation`.
+    """
+
+    audio: np.ndarray
+    labels: np.ndarray
+    utterances: Utterances
+    class_names: tuple
+    name: str
+    split: str
+    source: str
+    licence: str
+
+    def __len__(self):
+        return len(self.labels)
+
+    @property
+    def speakers(self):
+        return self.utterances.speakers
+
+    def take(self, n):
+        """`n` examples spread over the classes (every `len/n`-th), as a dataset of the same kind."""
+        index = np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int)
+        u = self.utterances
+        pieces = [u.samples[u.offsets[i]:u.offsets[i + 1]] for i in index]
+        offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+        utterances = Utterances(np.concatenate(pieces) if pieces else u.samples[:0], offsets, u.labels[index],
+                                tuple(u.texts[i] for i in index), tuple(u.speakers[i] for i in index))
+        return dataclasses.replace(self, audio=self.audio[index], labels=self.labels[index], utterances=utterances)
+
+    def clips(self, rng=None, augmentation=None):
+        """Fresh 1-second float32 clips of every utterance (random placement when `rng` is given)."""
+        return render_clips(self.utterances, rng or np.random.default_rng(0), augmentation, random_place=rng is not None)
+
+
+def _plan(split, per_keyword, seed):
+    """What to synthesise: `(label, text, voice, speed, pitch)` for every utterance of a split."""
+    voices = speakers(split)
+    unknown = unknown_words(split)
+    per_unknown = max(1, per_keyword * 5 // 4)  # as many unknowns as ~1.25 keywords
+    per_silence = max(1, per_keyword // 2)
+    plan = []
+    for label, name in enumerate(KEYWORD_CLASSES):
+        count = per_unknown if name == UNKNOWN else (per_silence if name == SILENCE else per_keyword)
+        for i in range(count):
+            rng = _rng(seed, split, name, i)
+            voice = voices[rng.integers(len(voices))]
+            text = "" if name == SILENCE else (unknown[rng.integers(len(unknown))] if name == UNKNOWN else name)
+            speed = rng.uniform(120, 210) / 165 if voice.engine == "espeak-ng" else 1.0 / rng.uniform(0.8, 1.3)
+            pitch = rng.uniform(0.15, 0.85) if voice.engine == "espeak-ng" else rng.uniform(0.0, 1.0)
+            plan.append((label, text, voice, speed, pitch))
+    return plan
+
+
+def _synthesize_plan(plan, description):
+    from deepedge.progress import progress_bar
+
+    def one(item):
+        _, text, voice, speed, pitch = item
+        if not text:
+            return np.zeros(0, np.int16)
+        audio = synthesize(text, voice, speed, pitch)
+        if len(audio) > SAMPLE_RATE:  # too slow to fit a second: speed it up to 0.95 s
+            audio = resample(audio, len(audio), int(0.95 * SAMPLE_RATE))
+        peak = float(np.abs(audio).max()) if len(audio) else 0.0
+        return (audio / max(peak, 1e-4) * 0.7 * 32767).astype(np.int16)
+
+    results = [None] * len(plan)
+    workers = max(2, 2 * (os.cpu_count() or 1))
+    with progress_bar() as progress, concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        bar = progress.add_task(description, total=len(plan))
+        futures = {pool.submit(one, item): i for i, item in enumerate(plan)}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            progress.advance(bar)
+    return results
+
+
+def load_utterances(split="train", per_keyword=None, seed=2017):
+    """The synthesised utterances of a split (cached as int16 under `cache_dir()/speech`).
+
+    Args:
+        split: `"train"`, `"validation"` or `"test"`.
+        per_keyword: int. Utterances per keyword; `_unknown_` gets 1.25x as many and
+            `_silence_` half. Defaults to 300 / 40 / 100 for train / validation / test.
+        seed: int. Seeds every utterance's speaker, speed and pitch.
+    """
+    _check_split(split)
+    per_keyword = DEFAULT_COUNTS[split] if per_keyword is None else int(per_keyword)
+    if per_keyword < 1:
+        raise InvalidInputError(f"`per_keyword` must be at least 1. Received: per_keyword={per_keyword}")
+    path = cache_dir() / "speech" / f"keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            return Utterances(f["samples"], f["offsets"], f["labels"], tuple(f["texts"].tolist()),
+                              tuple(f["speakers"].tolist()))
+    check_synthesizers()
+    plan = _plan(split, per_keyword, seed)
+    pieces = _synthesize_plan(plan, f"synthesising {split} speech")
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    utterances = Utterances(np.concatenate(pieces).astype(np.int16), offsets,
+                            np.array([p[0] for p in plan], np.int64), tuple(p[1] for p in plan),
+                            tuple(p[2].name for p in plan))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, samples=utterances.samples, offsets=offsets, labels=utterances.labels,
+                 texts=np.array(utterances.texts, dtype=str), speakers=np.array(utterances.speakers, dtype=str))
+    return utterances
+
+
+def load_keywords(split="train", per_keyword=None, seed=2017):
+    """One split of the keyword data as a `KeywordDataset` (see the module doc)."""
+    utterances = load_utterances(split, per_keyword, seed)
+    clips = render_clips(utterances, _rng(seed, split, "placement"), None, random_place=True)
+    return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
+                          class_names=KEYWORD_CLASSES, name="keywords", split=split,
+                          source="Debian espeak-ng 1.51 and flite 2.2 voices; unknown words from Jane Austen",
+                          licence="GPL-3 (espeak-ng), BSD-like (flite); the words are public domain")
+
+
+# === Augmentation ===
+
+def _coloured_noise(rng, n, colour):
+    """White, pink (1/f) or brown (1/f^2) noise of unit RMS."""
+    white = rng.standard_normal(n).astype(np.float32)
+    if colour == "white":
+        return white
+    spectrum = np.fft.rfft(white)
+    f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 20.0)
+    spectrum /= f ** (0.5 if colour == "pink" else 1.0)
+    noise = np.fft.irfft(spectrum, n).astype(np.float32)
+    return noise / (np.sqrt(np.mean(noise ** 2)) + 1e-9)
+
+
+def _room_impulse(rng):
+    """A synthetic room: direct path, then exponentially decaying noise (RT60 0.15-0.8 s)."""
+    rt60 = rng.uniform(0.15, 0.8)
+    n = int(min(rt60, 0.5) * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60) * rng.uniform(0.1, 0.5)
+    tail[: int(0.002 * SAMPLE_RATE)] = 0.0
+    tail[0] = 1.0
+    return tail.astype(np.float32)
+
+
+def _convolve(audio, kernel):
+    n = len(audio) + len(kernel) - 1
+    size = 1 << (n - 1).bit_length()
+    out = np.fft.irfft(np.fft.rfft(audio, size) * np.fft.rfft(kernel, size), size)[:len(audio)]
+    return out.astype(np.float32)
+
+
+def _telephone(audio, rng):
+    """Band-limited to 300-3400 Hz, as a phone line; sometimes mu-law companded to 8 bits."""
+    spectrum = np.fft.rfft(audio)
+    f = np.fft.rfftfreq(len(audio), 1 / SAMPLE_RATE)
+    low, high = rng.uniform(200, 400), rng.uniform(3000, 3600)
+    gain = 1.0 / (1.0 + (low / np.maximum(f, 1.0)) ** 8) / (1.0 + (f / high) ** 8)
+    out = np.fft.irfft(spectrum * gain, len(audio)).astype(np.float32)
+    if rng.random() < 0.5:
+        mu = 255.0
+        peak = np.abs(out).max() + 1e-9
+        y = np.sign(out / peak) * np.log1p(mu * np.abs(out / peak)) / np.log1p(mu)
+        y = np.round(y * 127) / 127
+        out = (np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu * peak).astype(np.float32)
+    return out
+
+
+@dataclasses.dataclass
+class SpeechAugmentation:
+    """What real microphones do to speech, applied to 1-second training clips.
+
+    Args:
+        speed: (low, high) speed factors (tempo and pitch together). Defaults to `(0.85, 1.15)`.
+        noise_probability: float. Chance of added noise. Defaults to `0.8`.
+        snr_db: (low, high) signal-to-noise ratio of added noise in dB. Defaults to `(0, 30)`.
+        reverb_probability: float. Chance of a synthetic room. Defaults to `0.3`.
+        telephone_probability: float. Chance of a phone-line band. Defaults to `0.15`.
+        gain_db: (low, high) peak level in dB re full scale. Defaults to `(-35, -1)`.
+    """
+
+    speed: tuple = (0.85, 1.15)
+    noise_probability: float = 0.8
+    snr_db: tuple = (0.0, 30.0)
+    reverb_probability: float = 0.3
+    telephone_probability: float = 0.15
+    gain_db: tuple = (-35.0, -1.0)
+
+    def noise(self, rng, n, babble_source=None):
+        kinds = ["white", "pink", "brown"] + (["babble"] if babble_source is not None else [])
+        kind = kinds[rng.integers(len(kinds))]
+        if kind != "babble":
+            return _coloured_noise(rng, n, kind)
+        mix = np.zeros(n, np.float32)
+        for _ in range(rng.integers(3, 7)):
+            word = babble_source.audio(rng.integers(len(babble_source)))
+            if len(word):
+                mix += fit_clip(word, n, offset=rng.integers(-len(word) // 2, n))
+        return mix / (np.sqrt(np.mean(mix ** 2)) + 1e-9)
+
+    def __call__(self, speech, rng, babble_source=None):
+        """Augments one clip of placed speech (float32, 1 second)."""
+        clip = speech
+        if rng.random() < self.reverb_probability:
+            clip = _convolve(clip, _room_impulse(rng))
+        if rng.random() < self.telephone_probability:
+            clip = _telephone(clip, rng)
+        peak = np.abs(clip).max()
+        if peak > 0:
+            clip = clip / peak * 10 ** (rng.uniform(*self.gain_db) / 20)
+        if rng.random() < self.noise_probability:
+            power = np.mean(clip[np.abs(clip) > 0.05 * np.abs(clip).max()] ** 2) if peak > 0 else 1e-6
+            noise = self.noise(rng, len(clip), babble_source)
+            clip = clip + noise * np.sqrt(power / 10 ** (rng.uniform(*self.snr_db) / 10))
+        return np.clip(clip, -1.0, 1.0).astype(np.float32)
+
+
+def _silence_clip(rng, augmentation, utterances):
+    level = 10 ** (rng.uniform(-70, -25) / 20)
+    if augmentation is None:
+        return _coloured_noise(rng, SAMPLE_RATE, ("white", "pink", "brown")[rng.integers(3)]) * level
+    return augmentation.noise(rng, SAMPLE_RATE, utterances if rng.random() < 0.3 else None) * level
+
+
+def render_clips(utterances, rng, augmentation=None, random_place=True):
+    """1-second float32 clips (N, 16000): each utterance placed in the second, then augmented.
+
+    Args:
+        utterances: `Utterances`.
+        rng: numpy Generator for placement, speed and augmentation.
+        augmentation: a `SpeechAugmentation`, or None for clean clips.
+        random_place: bool. Place each word at a random offset (else centred).
+    """
+    clips = np.zeros((len(utterances), SAMPLE_RATE), np.float32)
+    silence = KEYWORD_CLASSES.index(SILENCE)
+    for i in range(len(utterances)):
+        word = utterances.audio(i)
+        if utterances.labels[i] == silence or len(word) == 0:
+            clips[i] = _silence_clip(rng, augmentation, utterances)
+            continue
+        if augmentation is not None:
+            factor = rng.uniform(*augmentation.speed)
+            word = resample(word, SAMPLE_RATE, int(SAMPLE_RATE / factor))
+        word = word[:int(0.98 * SAMPLE_RATE)]
+        offset = rng.integers(0, SAMPLE_RATE - len(word) + 1) if random_place else None
+        clip = fit_clip(word, SAMPLE_RATE, offset)
+        clips[i] = augmentation(clip, rng, utterances) if augmentation is not None else clip
+    return clips
+
+
+# === Real speech the models never train on ===
+
+ALSA_WORDS = {"Front_Center": ("front", "center"), "Front_Left": ("front", "left"),
+              "Front_Right": ("front", "right"), "Rear_Center": ("rear", "center"),
+              "Rear_Left": ("rear", "left"), "Rear_Right": ("rear", "right"),
+              "Side_Left": ("side", "left"), "Side_Right": ("side", "right")}
+
+
+def load_alsa_speech():
+    """Real speech: the channel names spoken in Debian `alsa-utils`'s test sounds, cut into words.
+
+    One real speaker says "Front Left", "Rear Right", ...; each recording is split at its
+    pause into two words, giving 6 keywords (`left`, `right`) and 10 `_unknown_` words
+    (front, rear, side, center), plus its `Noise.wav` as `_silence_`. Returns a
+    `KeywordDataset` (split "test"), with the word and file in `utterances.texts`.
+    """
+    from deepedge.data.debian import fetch_debian_package
+
+    folder = Path("/usr/share/sounds/alsa")
+    if not (folder / "Front_Left.wav").exists():
+        folder = fetch_debian_package("alsa-utils", "alsa-utils", "The ALSA test sounds") / "usr/share/sounds/alsa"
+    pieces, labels, texts = [], [], []
+    for stem, words in ALSA_WORDS.items():
+        audio = load_audio(folder / f"{stem}.wav")
+        segments = split_on_silence(audio)
+        if len(segments) != len(words):  # a pause the splitter missed: keep the recording whole as unknown
+            segments, words = [(0, len(audio))], (" ".join(words),)
+        for (start, stop), word in zip(segments, words):
+            pieces.append(audio[start:stop])
+            labels.append(KEYWORD_CLASSES.index(word) if word in KEYWORDS else KEYWORD_CLASSES.index(UNKNOWN))
+            texts.append(f"{word} ({stem}.wav)")
+    noise = load_audio(folder / "Noise.wav")
+    pieces.append(noise[:SAMPLE_RATE])
+    labels.append(KEYWORD_CLASSES.index(SILENCE))
+    texts.append("noise (Noise.wav)")
+    clips = np.stack([fit_clip(p) for p in pieces])
+    pcm = [(np.clip(p, -1, 1) * 32767).astype(np.int16) for p in pieces]
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pcm])]).astype(np.int64)
+    utterances = Utterances(np.concatenate(pcm), offsets, np.array(labels, np.int64), tuple(texts),
+                            ("alsa-utils speaker",) * len(labels))
+    return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
+                          class_names=KEYWORD_CLASSES, name="alsa_speech", split="test",
+                          source="Debian alsa-utils /usr/share/sounds/alsa (real speech)", licence="GPL-2+")
+
+
+__all__ = ["ALSA_WORDS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
+           "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SpeechAugmentation", "UNKNOWN", "Utterances",
+           "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_keywords", "load_utterances", "render_clips",
+           "speakers", "synthesize", "unknown_words"]
+
+
+def compose_stream(utterances, indices, rng, gap_seconds=(0.5, 1.0), noise_db=-50.0):
+    """One long recording: the utterances `indices` one after another with pauses and a noise floor.
+
+    Returns `(audio, said)`: float32 audio and a list of `(start_s, stop_s, text)`.
+    """
+    pieces, said, position = [], [], 0
+    for i in indices:
+        gap = np.zeros(int(rng.uniform(*gap_seconds) * SAMPLE_RATE), np.float32)
+        word = utterances.audio(int(i))
+        pieces += [gap, word]
+        position += len(gap)
+        said.append((position / SAMPLE_RATE, (position + len(word)) / SAMPLE_RATE, utterances.texts[int(i)]))
+        position += len(word)
+    pieces.append(np.zeros(int(gap_seconds[1] * SAMPLE_RATE), np.float32))
+    audio = np.concatenate(pieces)
+    audio = audio + _coloured_noise(rng, len(audio), "pink") * 10 ** (noise_db / 20)
+    return np.clip(audio, -1, 1).astype(np.float32), said

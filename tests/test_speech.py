@@ -1,0 +1,447 @@
+"""Speech: audio I/O, synthesised data, the log-mel front end, the keyword spotter, its export."""
+
+import io
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deepedge.edge.audio import (
+    SAMPLE_RATE,
+    fit_clip,
+    load_audio,
+    log_mel_spectrogram,
+    read_wav,
+    resample,
+    split_on_silence,
+    trim_silence,
+    write_wav,
+)
+from deepedge.errors import InvalidInputError
+
+
+def wav_bytes(samples, rate, bits=16, float_format=False):
+    """A WAV file in memory: samples (n,) or (n, channels) in [-1, 1]."""
+    samples = np.asarray(samples, np.float64)
+    samples = samples[:, None] if samples.ndim == 1 else samples
+    channels = samples.shape[1]
+    if float_format:
+        data, code = samples.astype("<f4").tobytes(), 3
+    elif bits == 8:
+        data, code = np.round(samples * 127 + 128).astype(np.uint8).tobytes(), 1
+    elif bits == 16:
+        data, code = np.round(samples * 32767).astype("<i2").tobytes(), 1
+    elif bits == 24:
+        ints = (samples * (2 ** 23 - 1)).astype("<i4").ravel()
+        data, code = b"".join(int(v).to_bytes(3, "little", signed=True) for v in ints), 1
+    width = 4 if float_format else bits // 8
+    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, code, channels,
+                         rate, rate * channels * width, channels * width, 32 if float_format else bits,
+                         b"data", len(data))
+    return header + data
+
+
+def tone(freq, seconds, rate, amplitude=0.5):
+    t = np.arange(int(seconds * rate)) / rate
+    return amplitude * np.sin(2 * np.pi * freq * t)
+
+
+# === Audio I/O (numpy only) ===
+
+@pytest.mark.parametrize("bits,float_format", [(8, False), (16, False), (24, False), (32, True)])
+def test_read_wav_decodes_every_sample_format(bits, float_format):
+    samples = tone(440, 0.05, 8000)
+    audio, rate = read_wav(wav_bytes(samples, 8000, bits, float_format))
+    assert rate == 8000 and audio.shape == (len(samples), 1)
+    assert np.abs(audio[:, 0] - samples).max() < (0.01 if bits == 8 else 1e-3)
+
+
+def test_load_audio_mixes_down_and_resamples_to_16k(tmp_path):
+    left, right = tone(1000, 0.5, 44100, 0.6), tone(1000, 0.5, 44100, 0.2)
+    path = tmp_path / "stereo.wav"
+    path.write_bytes(wav_bytes(np.stack([left, right], 1), 44100))
+    audio = load_audio(path)
+    assert audio.dtype == np.float32 and audio.shape == (8000,)
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(audio) - 1000) < 5  # the tone keeps its pitch
+    assert abs(np.abs(audio[1000:7000]).max() - 0.4) < 0.02  # and the mean of the channels' amplitudes
+
+
+def test_resample_round_trip_keeps_a_band_limited_signal():
+    x = tone(300, 1.0, SAMPLE_RATE).astype(np.float32)
+    back = resample(resample(x, SAMPLE_RATE, 22050), 22050, SAMPLE_RATE)
+    assert back.shape == x.shape and np.abs(back - x)[1600:-1600].max() < 1e-3  # edges ring a little
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"hello, not a wav at all", "not a WAV"),
+    (b"RIFF\x10\x00\x00\x00WAVEfmt ", "corrupt"),
+    (wav_bytes(np.zeros(0), 16000), "no audio samples"),
+])
+def test_bad_audio_files_give_clear_errors(tmp_path, data, message):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(data)
+    with pytest.raises(InvalidInputError, match=message):
+        load_audio(path)
+
+
+def test_too_short_and_missing_files_are_refused(tmp_path):
+    path = tmp_path / "short.wav"
+    path.write_bytes(wav_bytes(tone(440, 0.02, 16000), 16000))
+    with pytest.raises(InvalidInputError, match="at least 100 ms"):
+        load_audio(path)
+    with pytest.raises(InvalidInputError, match="No audio file"):
+        load_audio(tmp_path / "missing.wav")
+
+
+def test_write_wav_round_trips_and_is_atomic(tmp_path):
+    x = tone(500, 0.1, SAMPLE_RATE).astype(np.float32)
+    write_wav(tmp_path / "x.wav", x)
+    audio, rate = read_wav(tmp_path / "x.wav")
+    assert rate == SAMPLE_RATE and np.abs(audio[:, 0] - x).max() < 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == ["x.wav"]
+
+
+def test_trim_split_and_fit_find_the_words():
+    silence = np.zeros(8000, np.float32)
+    word = tone(400, 0.3, SAMPLE_RATE).astype(np.float32)
+    audio = np.concatenate([silence, word, silence, word, silence])
+    segments = split_on_silence(audio)
+    assert len(segments) == 2
+    assert abs(segments[0][0] - 8000) <= 160 and abs(segments[1][1] - (2 * 8000 + 2 * 4800)) <= 160
+    assert abs(len(trim_silence(audio)) - (2 * 4800 + 8000)) <= 2 * 160 + 640
+    clip = fit_clip(word)
+    assert clip.shape == (SAMPLE_RATE,) and np.flatnonzero(clip)[0] - 1 == (SAMPLE_RATE - 4800) // 2
+
+
+# === Synthesised data ===
+
+def test_speakers_are_many_and_never_shared_between_splits():
+    from deepedge.data.speech import speakers
+
+    names = {split: {v.name for v in speakers(split)} for split in ("train", "validation", "test")}
+    assert len(names["train"]) >= 50 and len(names["test"]) >= 50
+    assert not names["train"] & names["test"] and not names["train"] & names["validation"]
+    variants = {split: {n.split("+")[-1] for n in names[split] if "+" in n} for split in names}
+    assert not variants["train"] & variants["test"]  # a test voice variant never speaks in training
+
+
+def test_synthesis_is_deterministic_and_engines_differ():
+    from deepedge.data.speech import Voice, synthesize
+
+    a = synthesize("seven", Voice("espeak-ng", "en-us", "f2"), speed=1.1, pitch=0.6)
+    b = synthesize("seven", Voice("espeak-ng", "en-us", "f2"), speed=1.1, pitch=0.6)
+    c = synthesize("seven", Voice("flite", "slt"))
+    assert np.array_equal(a, b) and 0.2 * SAMPLE_RATE < len(a) < 1.0 * SAMPLE_RATE
+    assert 0.2 * SAMPLE_RATE < len(c) < 1.0 * SAMPLE_RATE and np.abs(c).max() > 0.05
+    slow = synthesize("seven", Voice("espeak-ng", "en-us", "f2"), speed=0.75)
+    assert len(slow) > 1.2 * len(a)
+
+
+def test_unknown_words_exclude_keywords_and_differ_between_splits():
+    from deepedge.data.speech import KEYWORDS, unknown_words
+
+    train, test = set(unknown_words("train")), set(unknown_words("test"))
+    assert len(train) >= 300 and len(test) >= 100
+    assert not (train | test) & set(KEYWORDS) and not train & test
+    assert "know" not in train | test and "to" not in train | test  # homophones of no / two
+
+
+@pytest.fixture(scope="module")
+def tiny_keywords():
+    from deepedge.data.speech import load_keywords
+
+    return {"train": load_keywords("train", per_keyword=4), "validation": load_keywords("validation", per_keyword=2)}
+
+
+def test_keyword_data_covers_every_class_with_labelled_clips(tiny_keywords):
+    from deepedge.data.speech import KEYWORD_CLASSES
+
+    train = tiny_keywords["train"]
+    assert train.audio.shape == (len(train), SAMPLE_RATE) and train.audio.dtype == np.int16
+    assert set(np.unique(train.labels)) == set(range(len(KEYWORD_CLASSES)))
+    for i in np.flatnonzero(train.labels < 20)[:10]:
+        assert train.utterances.texts[i] == KEYWORD_CLASSES[train.labels[i]]
+        assert np.abs(train.audio[i]).max() > 1000  # speech, not silence
+    subset = train.take(10)
+    assert len(subset) == 10 and len(subset.utterances) == 10
+
+
+def test_keyword_data_is_cached_and_reloads_identically(tiny_keywords):
+    from deepedge.data.speech import load_keywords
+
+    again = load_keywords("train", per_keyword=4)
+    assert np.array_equal(again.audio, tiny_keywords["train"].audio)
+    assert again.speakers == tiny_keywords["train"].speakers
+
+
+def test_augmentation_adds_noise_at_the_requested_snr():
+    from deepedge.data.speech import SpeechAugmentation
+
+    augment = SpeechAugmentation(speed=(1, 1), noise_probability=1.0, snr_db=(10, 10), reverb_probability=0,
+                                 telephone_probability=0, gain_db=(-6, -6))
+    speech = fit_clip(tone(300, 0.5, SAMPLE_RATE).astype(np.float32))
+    rng = np.random.default_rng(0)
+    out = augment(speech, rng)
+    clean = speech / np.abs(speech).max() * 10 ** (-6 / 20)
+    noise = out - clean
+    voiced = np.abs(clean) > 0.05 * np.abs(clean).max()
+    snr = 10 * np.log10(np.mean(clean[voiced] ** 2) / np.mean(noise ** 2))
+    assert abs(snr - 10) < 1.0 and np.abs(out).max() <= 1.0
+
+
+def test_rendered_training_clips_change_every_epoch_but_repeat_per_seed(tiny_keywords):
+    from deepedge.data.speech import SpeechAugmentation
+
+    train = tiny_keywords["train"]
+    a = train.clips(np.random.default_rng(1), SpeechAugmentation())
+    b = train.clips(np.random.default_rng(1), SpeechAugmentation())
+    c = train.clips(np.random.default_rng(2), SpeechAugmentation())
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert a.shape == (len(train), SAMPLE_RATE) and np.abs(a).max() <= 1.0
+
+
+def test_real_alsa_speech_is_cut_into_words():
+    from deepedge.data.speech import KEYWORD_CLASSES, load_alsa_speech
+
+    real = load_alsa_speech()
+    names = [KEYWORD_CLASSES[label] for label in real.labels]
+    assert names.count("left") == 3 and names.count("right") == 3 and names.count("_silence_") == 1
+    assert names.count("_unknown_") == 10 and real.audio.shape == (17, SAMPLE_RATE)
+
+
+# === Front end ===
+
+def test_log_mel_layer_matches_numpy_and_litert():
+    """Keras and LiteRT compute the same features (the front end converts to builtins)."""
+    from deepedge.apps.speech import LogMelSpectrogram
+    from deepedge.backend import keras
+    from deepedge.edge.convert import convert
+
+    rng = np.random.default_rng(0)
+    audio = (rng.standard_normal((1, SAMPLE_RATE)) * 0.1).astype(np.float32)
+    layer = LogMelSpectrogram()
+    keras_features = keras.ops.convert_to_numpy(layer(audio))[0]
+    assert keras_features.shape == (49, 40)
+    np.testing.assert_allclose(keras_features, log_mel_spectrogram(audio[0]), atol=1e-4)
+    inputs = keras.Input((SAMPLE_RATE,), batch_size=1)
+    flatbuffer = convert(keras.Model(inputs, layer(inputs)), "float32")
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], audio)
+    interpreter.invoke()
+    litert_features = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+    np.testing.assert_allclose(litert_features, keras_features, atol=1e-3)
+
+
+def test_log_mel_adapt_normalises_each_band():
+    from deepedge.apps.speech import LogMelSpectrogram
+    from deepedge.backend import keras
+
+    rng = np.random.default_rng(0)
+    audio = (rng.standard_normal((32, SAMPLE_RATE)) * rng.uniform(0.01, 0.5, (32, 1))).astype(np.float32)
+    layer = LogMelSpectrogram(num_mels=16)
+    layer.build((None, SAMPLE_RATE))
+    layer.adapt(audio, batch_size=8)
+    features = keras.ops.convert_to_numpy(layer(audio)).reshape(-1, 16)
+    np.testing.assert_allclose(features.mean(0), 0, atol=1e-3)
+    np.testing.assert_allclose(features.std(0), 1, atol=1e-3)
+
+
+def test_spec_augment_masks_in_training_only():
+    from deepedge.apps.speech import SpecAugment
+    from deepedge.backend import keras
+
+    features = np.ones((8, 49, 40), np.float32)
+    layer = SpecAugment(freq_masks=2, max_freq_width=6, time_masks=2, max_time_width=6, seed=1)
+    assert np.array_equal(keras.ops.convert_to_numpy(layer(features, training=False)), features)
+    masked = keras.ops.convert_to_numpy(layer(features, training=True))
+    assert set(np.unique(masked)) <= {0.0, 1.0} and 0 < (masked == 0).mean() < 0.6
+    layer.active = False
+    assert np.array_equal(keras.ops.convert_to_numpy(layer(features, training=True)), features)
+
+
+def test_front_end_rejects_bad_frame_settings():
+    from deepedge.apps.speech import LogMelSpectrogram
+
+    with pytest.raises(ValueError, match="power of two"):
+        LogMelSpectrogram(frame_length=500)
+    with pytest.raises(ValueError, match="frame_step"):
+        LogMelSpectrogram(frame_length=1024, frame_step=320)
+
+
+# === Keyword decisions ===
+
+def test_keyword_report_counts_false_accepts_and_applies_the_threshold():
+    from deepedge.edge.keywords import calibrate_threshold, decide, keyword_report
+
+    names = ["yes", "no", "_silence_", "_unknown_"]
+    scores = np.array([[0.9, 0.05, 0.0, 0.05],   # yes, right
+                       [0.6, 0.3, 0.0, 0.1],     # no, taken for yes (weak)
+                       [0.1, 0.1, 0.8, 0.0],     # silence, right
+                       [0.55, 0.0, 0.0, 0.45],   # unknown, falsely accepted as yes (weak)
+                       [0.0, 0.2, 0.0, 0.8]])    # unknown, right
+    labels = np.array([0, 1, 2, 3, 3])
+    plain = keyword_report(scores, labels, names)
+    assert plain["accuracy"] == 60.0 and plain["false_accepts_unknown"] == 50.0
+    assert plain["keyword_accuracy"] == 50.0 and plain["false_accepts_silence"] == 0.0
+    strict = keyword_report(scores, labels, names, threshold=0.7)
+    assert strict["false_accepts_unknown"] == 0.0 and strict["accuracy_with_threshold"] == 80.0
+    assert list(decide(scores, names, 0.7)) == [0, 3, 2, 3, 3]
+    assert calibrate_threshold(scores, labels, names, target_false_accepts=0.0) == 0.6
+
+
+def test_detect_stream_smooths_and_does_not_repeat():
+    from deepedge.edge.keywords import detect_stream
+
+    names = ["yes", "no", "_silence_", "_unknown_"]
+    quiet, yes = [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]
+    windows = [quiet] * 4 + [yes] * 4 + [quiet] * 8 + [yes] * 3
+    found = list(detect_stream(windows, names, threshold=0.6, hop_seconds=0.25, smoothing=3))
+    assert [w for _, w, _ in found] == ["yes", "yes"]
+    assert found[0][0] == 1.0 + 5 * 0.25  # two of three smoothed windows say yes
+
+
+# === KeywordSpotter and its export ===
+
+@pytest.fixture(scope="module")
+def tiny_spotter(tiny_keywords):
+    """A narrow DS-CNN trained for a few seconds on 4 utterances per keyword."""
+    from deepedge.apps.speech import KeywordSpotter
+    from deepedge.backend import keras
+    from deepedge.data.speech import KEYWORD_CLASSES, SpeechAugmentation
+
+    keras.utils.set_random_seed(0)
+    model = KeywordSpotter(KEYWORD_CLASSES, backbone={"filters": 16, "blocks": 2},
+                           spec_augment={"freq_masks": 1, "time_masks": 1})
+    train = tiny_keywords["train"]
+    clips = train.clips(np.random.default_rng(0), SpeechAugmentation())
+    model.log_mel.adapt(clips)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(clips, train.labels, batch_size=16, epochs=3, verbose=0)
+    model.threshold = 0.3
+    return model
+
+
+def test_spotter_takes_int16_or_float_clips_and_checks_their_shape(tiny_spotter, tiny_keywords):
+    clips = tiny_keywords["validation"].audio[:3]
+    as_int16 = tiny_spotter.scores(clips)
+    as_float = tiny_spotter.scores(clips.astype(np.float32) / 32768.0)
+    assert as_int16.shape == (3, 22) and np.allclose(as_int16, as_float, atol=1e-5)
+    np.testing.assert_allclose(as_int16.sum(-1), 1.0, atol=1e-5)
+    assert len(tiny_spotter.classify(clips[0], top_k=2)[0]) == 2
+    with pytest.raises(InvalidInputError, match="16000-sample clips"):
+        tiny_spotter.scores(np.zeros(8000, np.float32))
+    with pytest.raises(InvalidInputError, match="int16 PCM or float"):
+        tiny_spotter.scores(np.zeros(16000, np.int32))
+
+
+def test_spotter_config_round_trip_and_safe_save_load(tiny_spotter, tiny_keywords, tmp_path):
+    from deepedge.apps.speech import KeywordSpotter
+
+    clips = tiny_keywords["validation"].audio[:4]
+    clone = KeywordSpotter.from_config(tiny_spotter.get_config())
+    assert clone.count_params() == tiny_spotter.count_params() and clone.threshold == 0.3
+    tiny_spotter.save(tmp_path / "kws.keras")
+    loaded = KeywordSpotter.load(tmp_path / "kws.keras")
+    np.testing.assert_allclose(loaded.scores(clips), tiny_spotter.scores(clips), atol=1e-6)
+    assert loaded.threshold == 0.3 and loaded.class_names == tiny_spotter.class_names
+
+
+def test_presets_build_hello_edge_sized_models():
+    from deepedge.apps.speech import KeywordSpotter
+    from deepedge.errors import PresetNotFoundError
+
+    assert 20_000 < KeywordSpotter.from_preset("dscnn_s").count_params() < 30_000
+    assert KeywordSpotter.from_preset("dscnn_xs").count_params() < 10_000
+    with pytest.raises(PresetNotFoundError, match="dscnn_s"):
+        KeywordSpotter.from_preset("dscnn_huge")
+
+
+@pytest.fixture(scope="module")
+def exported_spotter(tiny_spotter, tiny_keywords, tmp_path_factory):
+    path = tmp_path_factory.mktemp("kws") / "int8"
+    meta = tiny_spotter.export(path, calibration_data=tiny_keywords["train"],
+                               evaluation_data=tiny_keywords["validation"], force=True, latency_runs=50)
+    return path, meta
+
+
+def test_int8_export_takes_audio_keeps_the_front_end_float_and_the_network_int8(exported_spotter):
+    from ai_edge_litert.interpreter import Interpreter
+
+    path, meta = exported_spotter
+    assert meta["inputs"][0]["shape"] == [1, 16000] and meta["inputs"][0]["dtype"] == "float32"
+    assert meta["input"]["kind"] == "audio" and meta["threshold"] == 0.3
+    assert {"RFFT2D", "LOG", "CONV_2D", "DEPTHWISE_CONV_2D", "QUANTIZE"} <= set(meta["ops"])
+    assert not any(op.startswith("Flex") for op in meta["ops"])
+    interpreter = Interpreter(model_path=str(path / "model.tflite"))
+    kinds = {}
+    for op in interpreter._get_ops_details():
+        inputs = [i for i in op["inputs"] if i >= 0]
+        kinds.setdefault(op["op_name"], set()).add(interpreter._get_tensor_details(inputs[0], 0)["dtype"].__name__)
+    assert kinds["RFFT2D"] == {"float32"} and kinds["LOG"] == {"float32"}
+    assert kinds["CONV_2D"] == {"int8"} and kinds["DEPTHWISE_CONV_2D"] == {"int8"}
+    assert set(meta["metrics"]) >= {"keras_float", "litert_int8", "drop"}
+
+
+def test_edge_spotter_agrees_with_keras_and_refuses_bad_input(exported_spotter, tiny_spotter, tiny_keywords):
+    from deepedge.edge import load
+
+    runtime = load(exported_spotter[0])
+    clips = tiny_keywords["validation"].audio[:8]
+    edge, float_scores = runtime.predict(clips), tiny_spotter.scores(clips)
+    assert edge.shape == float_scores.shape and np.abs(edge - float_scores).max() < 0.1
+    assert len(runtime.label(clips)) == 8 and runtime.threshold == 0.3
+    for bad, message in [(np.zeros(15999, np.float32), "16000-sample clips"),
+                         (np.zeros((2, 16000), np.int32), "int16 PCM or float"),
+                         (np.full(16000, np.nan, np.float32), "NaN"),
+                         (np.zeros((1, 2, 16000), np.float32), "16000-sample clips")]:
+        with pytest.raises(InvalidInputError, match=message):
+            runtime.predict(bad)
+    with pytest.raises(InvalidInputError, match="mono"):
+        next(runtime.window_scores(np.zeros((32000, 2), np.float32)))
+
+
+def test_edge_spotter_streams_a_long_recording_window_by_window(exported_spotter):
+    from deepedge.edge import load
+
+    runtime = load(exported_spotter[0])
+    audio = (np.random.default_rng(0).standard_normal(3 * SAMPLE_RATE) * 0.01).astype(np.float32)
+    windows = list(runtime.window_scores(audio, hop_seconds=0.5))
+    assert len(windows) == 5 and all(w.shape == (22,) for w in windows)
+    assert all(0.0 <= t <= 3.0 for t, _, _ in runtime.detect(audio))
+
+
+def test_speech_runtime_imports_no_tensorflow(exported_spotter):
+    code = ("import sys, numpy as np\nfrom deepedge.edge import load\n"
+            f"r = load({str(exported_spotter[0])!r})\nr.predict(np.zeros(16000, np.int16))\n"
+            "list(r.detect(np.zeros(40000, np.float32)))\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"
+
+
+def test_cli_predict_speech_reads_any_wav_and_explains_bad_files(exported_spotter, tmp_path):
+    from click.testing import CliRunner
+
+    from deepedge.cli import cli
+
+    stereo = tmp_path / "stereo.wav"
+    stereo.write_bytes(wav_bytes(np.stack([tone(300, 0.8, 44100)] * 2, 1), 44100))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["predict", "speech", str(stereo), "--model", str(exported_spotter[0]),
+                                 "--out", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    assert "stereo.wav: 0.80 s ->" in result.output and (tmp_path / "p.png").stat().st_size > 1000
+    long = tmp_path / "long.wav"
+    write_wav(long, np.zeros(3 * SAMPLE_RATE, np.float32))
+    result = runner.invoke(cli, ["predict", "speech", str(long), "--model", str(exported_spotter[0])])
+    assert result.exit_code == 0 and "streamed in 1-second windows" in result.output
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF....WAVEjunk")
+    result = runner.invoke(cli, ["predict", "speech", str(corrupt), "--model", str(exported_spotter[0])])
+    assert isinstance(result.exception, InvalidInputError) and "corrupt" in str(result.exception)
