@@ -85,6 +85,34 @@ def _evaluate_language_model(path, split, limit):
 
 SEGMENTATION_DATA = ("scenes", "nuclei")
 SPEECH_DATA = ("keywords", "alsa_speech")
+SENTENCE_DATA = ("sentences",)
+
+
+def _load_recognizer(path):
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+
+    return SpeechRecognizer.load(path)
+
+
+def _evaluate_recognizer(path, split, limit, beam_width=None):
+    from deepedge.data.speech import load_sentences
+    from deepedge.edge.ctc import character_error_rate, word_error_rate
+    from deepedge.progress import progress_bar
+
+    data = load_sentences(split)
+    if limit:
+        data = data.take(limit)
+    model, kind = _open_model(path, _load_recognizer)
+    hypotheses = []
+    with progress_bar() as progress:
+        bar = progress.add_task(f"Transcribing sentences/{split}", total=len(data))
+        for i in range(len(data)):
+            hypotheses.append(model.transcribe(data.audio(i), beam_width) if beam_width else model.transcribe(data.audio(i)))
+            progress.advance(bar)
+    return {"model": str(path), "kind": kind, "data": "sentences", "split": split, "examples": len(data),
+            "unit": "sentences", "metric": "cer", "value": round(character_error_rate(data.texts, hypotheses), 4),
+            "wer": round(word_error_rate(data.texts, hypotheses), 4), "decoding": f"beam {beam_width}" if beam_width
+            else "greedy", "samples": [{"reference": r, "hypothesis": h} for r, h in zip(data.texts[:3], hypotheses)]}
 
 
 def _load_keyword_spotter(path):
@@ -167,6 +195,8 @@ def evaluate_model(model, split="test", data=None, limit=None):
         return _evaluate_scene_labeller(path, name, split, limit)
     if name in SPEECH_DATA:
         return _evaluate_keyword_spotter(path, name, split, limit)
+    if name in SENTENCE_DATA:
+        return _evaluate_recognizer(path, split, limit)
     dataset = load_image_dataset(name, split)
     if limit:
         dataset = dataset.take(limit)
@@ -216,6 +246,15 @@ def train(preset, out, epochs, limit, export):
     out = Path(out) if out else saved_models_dir() / preset
     if preset in SPEECH_PRESETS:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+        if preset == "asr_ctc":
+            from deepedge.apps.speech.training import train_recognizer
+
+            model, report = train_recognizer(preset, out, epochs=epochs, limit=limit)
+            console.print(f"Trained {preset}: validation character error rate {report['validation_metric']:.2f}% "
+                          f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
+            if export:
+                _export(out / "model.keras", out, "int8", False, None, None)
+            return
         from deepedge.apps.speech.training import train_preset
 
         model, report = train_preset(preset, out, epochs=epochs, limit=limit)
@@ -348,6 +387,50 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
     return meta
 
 
+def _export_recognizer(model_path, out, quantization, force, calibration_samples):
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.data.speech import load_sentences
+    from deepedge.edge import load
+    from deepedge.edge.card import write_model_card
+    from deepedge.edge.ctc import character_error_rate, word_error_rate
+    from deepedge.fileio import atomic_write_json
+
+    model = SpeechRecognizer.load(model_path)
+    train, test = load_sentences("train"), load_sentences("test")
+    with err_console.status(f"Converting to {quantization} (streaming step) and checking CER on sentences/test..."):
+        meta = model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+                            force=force, num_calibration=calibration_samples or 400, latency_runs=300,
+                            extra_metadata={"data": "sentences"})
+    runtime = load(out)
+    with err_console.status("Word error rate, beam search and the real-time factor on device..."):
+        import time
+
+        started, audio_seconds, greedy, beam = time.perf_counter(), 0.0, [], []
+        for i in range(len(test)):
+            audio = test.audio(i)
+            audio_seconds += len(audio) / 16000
+            greedy.append(runtime.transcribe(audio))
+        rtf = (time.perf_counter() - started) / audio_seconds
+        beam = [runtime.transcribe(test.audio(i), beam_width=8) for i in range(min(200, len(test)))]
+    meta["metrics"]["recognition"] = {
+        "wer_greedy": round(word_error_rate(test.texts, greedy), 3),
+        "cer_beam8_first200": round(character_error_rate(test.texts[:len(beam)], beam), 3),
+        "cer_greedy_first200": round(character_error_rate(test.texts[:len(beam)], greedy[:len(beam)]), 3),
+        "real_time_factor": round(rtf, 4), "audio_seconds": round(audio_seconds, 1),
+        "samples": [{"reference": r, "hypothesis": h} for r, h in zip(test.texts[:5], greedy[:5])]}
+    atomic_write_json(Path(out) / "model.json", meta)
+    data_info = {"name": "sentences", "source": test.source, "licence": test.licence,
+                 "train_examples": len(train), "test_examples": len(test),
+                 "test_speakers": len(set(test.speakers))}
+    command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
+    write_model_card(out, data=data_info, export_command=command)
+    metrics = meta["metrics"]
+    console.print(f"Exported {out}/model.tflite: {meta['size_bytes'] / 1024:.1f} KiB, CER float "
+                  f"{metrics['keras_float']:.2f}% vs {quantization} {metrics[f'litert_{quantization}']:.2f}% on "
+                  f"held-out voices and chapters, real-time factor {rtf:.4f} on one thread")
+    return meta
+
+
 def _export(model_path, out, quantization, force, data, calibration_samples):
     from deepedge.data import load_image_dataset
     from deepedge.edge.card import write_model_card
@@ -360,6 +443,8 @@ def _export(model_path, out, quantization, force, data, calibration_samples):
         return _export_scene_labeller(model_path, out, quantization, force, name, calibration_samples)
     if name in SPEECH_DATA:
         return _export_keyword_spotter(model_path, out, quantization, force, name, calibration_samples)
+    if name in SENTENCE_DATA:
+        return _export_recognizer(model_path, out, quantization, force, calibration_samples)
     from deepedge.apps import ImageClassifier
 
     classifier = ImageClassifier.load(model_path)
@@ -567,6 +652,7 @@ def predict(family, file, model, out, top_k):
     picture is converted to grey and resized to the model's input. speech: a WAV file at any
     sample rate and channel count (resampled to 16 kHz, mixed down); a clip up to a second long
     is classified, a longer one streamed through the spotter, detections printed as they fire.
+    With a speech recogniser (`--model asr_ctc`) the file is transcribed as it streams.
     """
     import time
 
@@ -575,6 +661,8 @@ def predict(family, file, model, out, top_k):
     defaults = {"scene": "scenes_labeller", "image": "fashion_edgenet", "speech": "kws_dscnn"}
     runtime = load(_resolve_model(model or defaults[family]))
     expected = {"scene": "scene_labelling", "image": "image_classification", "speech": "keyword_spotting"}[family]
+    if family == "speech" and runtime.task_name == "speech_recognition":
+        return _transcribe_file(runtime, file, out)
     if runtime.task_name != expected:
         raise InvalidInputError(f"{model} is a {runtime.task_name} model; `predict {family}` needs a {expected} model.")
     if family == "speech":
@@ -611,6 +699,37 @@ def predict(family, file, model, out, top_k):
     with atomic_path(out) as tmp:
         Image.fromarray(painted).save(tmp, format="PNG")
     console.print(f"wrote {out}")
+
+
+def _transcribe_file(runtime, file, out):
+    import time
+
+    from deepedge.edge.audio import load_audio
+    from deepedge.edge.ctc import beam_decode
+
+    audio = load_audio(file, runtime.sample_rate)
+    console.print(f"{Path(file).name}: {len(audio) / runtime.sample_rate:.1f} s, streamed in "
+                  f"{runtime.chunk_samples / runtime.sample_rate * 1000:.0f} ms chunks:")
+    started, shown, logits = time.perf_counter(), "", []
+    decoder = None
+    from deepedge.edge.ctc import GreedyStream
+
+    decoder = GreedyStream(runtime.characters)
+    for seconds, chunk_logits in runtime.stream(audio):
+        logits.append(chunk_logits)
+        text = decoder.push(chunk_logits)
+        if text != shown:
+            console.print(f"  {seconds:6.2f} s  {text}", highlight=False)
+            shown = text
+    elapsed = time.perf_counter() - started
+    logits = np.concatenate(logits)
+    console.print(f"greedy: [bold]{shown}[/]", highlight=False)
+    console.print(f"beam 8: [bold]{beam_decode(logits, runtime.characters, 8)}[/]", highlight=False)
+    console.print(f"real-time factor {elapsed / (len(audio) / runtime.sample_rate):.4f} on one thread")
+    if out:
+        from deepedge.demo import draw_ctc_outputs
+
+        console.print(f"wrote {draw_ctc_outputs(audio, logits, runtime.characters, out, title=Path(file).name)}")
 
 
 def _predict_speech(runtime, file, out, top_k):

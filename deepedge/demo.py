@@ -411,5 +411,83 @@ def run_speech_demo(out, limit=None, console=None, seed=0):
                                       out / f"{name}_real_speech.png", title=f"{name}: a real speaker, streamed")
         console.print(f"wrote {picture}")
     console.print(table)
+    rows += run_recognizer_demo(out, limit=limit, console=console)
     (out / "speech_demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
+
+
+def run_recognizer_demo(out, limit=None, console=None, show=4):
+    """The shipped recogniser on device: held-out sentences transcribed as they stream, CER, a picture."""
+    import time
+
+    from rich.console import Console
+
+    from deepedge.data.speech import load_sentences
+    from deepedge.edge import load
+    from deepedge.edge.ctc import character_error_rate, word_error_rate
+    from deepedge.presets import saved_models_dir
+
+    console = console or Console()
+    folder = saved_models_dir() / "asr_ctc"
+    if not (folder / "model.json").exists():
+        return []
+    runtime = load(folder)
+    test = load_sentences("test")
+    test = test.take(limit or 100)
+    console.print(f"\n[bold]asr_ctc[/], held-out voices reading held-out chapters, transcribed as the audio streams:")
+    references, hypotheses, started, seconds = [], [], time.perf_counter(), 0.0
+    for i in range(len(test)):
+        audio = test.audio(i)
+        seconds += len(audio) / 16000
+        partial = list(runtime.transcribe_stream(audio))
+        hypotheses.append(partial[-1][1])
+        references.append(test.texts[i])
+        if i < show:
+            console.print(f"  said:  {test.texts[i]}", highlight=False)
+            middle = partial[len(partial) // 2]
+            console.print(f"  {middle[0]:.2f} s: {middle[1]}", highlight=False)
+            console.print(f"  heard: {partial[-1][1]}", highlight=False)
+    rtf = (time.perf_counter() - started) / seconds
+    cer, wer = character_error_rate(references, hypotheses), word_error_rate(references, hypotheses)
+    console.print(f"asr_ctc on device: CER {cer:.1f}%, WER {wer:.1f}% over {len(test)} test sentences "
+                  f"(float Keras: {runtime.metadata['metrics']['keras_float']:.1f}% CER on all "
+                  f"{runtime.metadata['metrics']['examples']}), real-time factor {rtf:.4f} on one thread")
+    picture = draw_ctc_outputs(test.audio(0), runtime.logits(test.audio(0)), runtime.characters,
+                               out / "asr_ctc_outputs.png", title="asr_ctc on device", said=test.texts[0])
+    console.print(f"wrote {picture}")
+    return [{"model": "asr_ctc", "data": "sentences/test", "examples": len(test), "cer": round(cer, 2),
+             "wer": round(wer, 2), "real_time_factor": round(rtf, 4)}]
+
+
+def draw_ctc_outputs(audio, logits, characters, path, title="", said=None):
+    """The log-mel input and the CTC outputs over time: each step's most likely character and
+    the probability of blank vs. any character."""
+    from deepedge.edge.audio import SAMPLE_RATE, log_mel_spectrogram
+
+    plt = _pyplot()
+    features = log_mel_spectrogram(audio)
+    duration = len(audio) / SAMPLE_RATE
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    step = duration / max(1, len(logits))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
+    top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, duration, 0, features.shape[1]))
+    top.set_ylabel("mel band")
+    top.set_title(title + (f" -- said: {said}" if said else ""), fontsize=9)
+    times = (np.arange(len(logits)) + 0.5) * step
+    bottom.plot(times, probs[:, 0], color="lightgrey", label="blank")
+    bottom.plot(times, 1 - probs[:, 0], color="tab:blue", label="a character")
+    best = probs.argmax(-1)
+    for t, c, p in zip(times, best, probs.max(-1)):
+        if c != 0:
+            bottom.text(t, min(1.0, p) + 0.02, characters[c - 1] if characters[c - 1] != " " else "_",
+                        ha="center", fontsize=7)
+    bottom.set_ylim(0, 1.15)
+    bottom.set_xlabel("seconds")
+    bottom.set_ylabel("CTC probability")
+    bottom.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

@@ -10,7 +10,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # the training back end before TensorFlow is imported; a test checks it against the recipes).
 LANGUAGE_PRESETS = ("austen_lstm_word", "austen_nplm", "austen_lstm_char")
 SCENE_PRESETS = ("scenes_labeller", "scenes_multiscale", "nuclei_labeller")
-SPEECH_PRESETS = ("kws_dscnn",)
+SPEECH_PRESETS = ("kws_dscnn", "asr_ctc")
 
 
 def saved_models_dir():

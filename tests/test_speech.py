@@ -445,3 +445,107 @@ def test_cli_predict_speech_reads_any_wav_and_explains_bad_files(exported_spotte
     corrupt.write_bytes(b"RIFF....WAVEjunk")
     result = runner.invoke(cli, ["predict", "speech", str(corrupt), "--model", str(exported_spotter[0])])
     assert isinstance(result.exception, InvalidInputError) and "corrupt" in str(result.exception)
+
+
+# === CTC and the streaming recogniser ===
+
+def test_greedy_ctc_merges_repeats_and_drops_blanks():
+    from deepedge.edge.ctc import GreedyStream, greedy_decode
+
+    chars = ["a", "b"]
+    best = [1, 1, 0, 1, 2, 2, 0, 0, 2]  # a a _ a b b _ _ b -> "aabb"
+    logits = np.eye(3)[best] * 5
+    assert greedy_decode(logits, chars) == "aabb"
+    stream = GreedyStream(chars)
+    assert [stream.push(logits[i:i + 3]) for i in (0, 3, 6)] == ["a", "aab", "aabb"]
+
+
+def test_beam_search_finds_the_most_probable_labelling():
+    """Summed over alignments, "a" beats the best single path (blank, blank)."""
+    from itertools import product
+
+    from deepedge.edge.ctc import beam_decode, greedy_decode
+
+    probs = np.array([[0.4, 0.35, 0.25], [0.4, 0.35, 0.25]])  # classes: blank, a, b
+    logits = np.log(probs)
+    assert greedy_decode(logits, ["a", "b"]) == ""
+    totals = {}
+    for path in product(range(3), repeat=2):
+        text = greedy_decode(np.eye(3)[list(path)], ["a", "b"])
+        totals[text] = totals.get(text, 0.0) + np.prod([probs[t, c] for t, c in enumerate(path)])
+    assert max(totals, key=totals.get) == "a" == beam_decode(logits, ["a", "b"], beam_width=4)
+
+
+def test_error_rates_count_edits():
+    from deepedge.edge.ctc import character_error_rate, edit_distance, word_error_rate
+
+    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
+    assert character_error_rate(["abcd", "ef"], ["abd", "ef"]) == pytest.approx(100 / 6)
+    assert word_error_rate(["the cat sat"], ["the bat sat down"]) == pytest.approx(200 / 3)
+
+
+def test_sentences_have_transcripts_phonemes_and_held_out_chapters():
+    from deepedge.data.speech import CHARACTERS, austen_sentences, load_sentences
+
+    data = load_sentences("validation", 3)
+    assert len(data) == 3 and all(set(t) <= set(CHARACTERS) for t in data.texts)
+    assert all(len(p) > 3 for p in data.phonemes) and data.audio(0).dtype == np.float32
+    assert not set(austen_sentences("train")[:2000]) & set(austen_sentences("test"))
+
+
+@pytest.fixture(scope="module")
+def tiny_recognizer():
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.backend import keras
+    from deepedge.data.speech import CHARACTERS
+
+    keras.utils.set_random_seed(0)
+    return SpeechRecognizer(CHARACTERS, conv_filters=16, lstm_units=[24, 24], chunk_frames=4)
+
+
+def test_recogniser_streams_chunk_by_chunk_exactly_as_it_reads_whole_utterances(tiny_recognizer):
+    audio = (np.random.default_rng(0).standard_normal(9000) * 0.1).astype(np.float32)
+    offline, streamed = tiny_recognizer.logits(audio), tiny_recognizer.stream_logits(audio)
+    assert offline.shape == (32, 29) and np.abs(offline - streamed).max() < 1e-4  # 9000 samples: 8 chunks
+
+
+def test_recogniser_labels_and_loss(tiny_recognizer):
+    from deepedge.apps.speech.recognizer import CTCLoss
+
+    labels = tiny_recognizer.labels(["ab", "b a"])
+    assert labels.tolist() == [[3, 4, 0], [4, 1, 3]]
+    with pytest.raises(InvalidInputError, match="alphabet"):
+        tiny_recognizer.labels(["Hello!"])
+    logits = np.zeros((2, 10, 29), np.float32)
+    loss = np.asarray(CTCLoss()(labels, logits))
+    assert np.isfinite(loss) and loss > 0
+
+
+@pytest.mark.slow
+def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_recognizer, tmp_path):
+    from deepedge.data.speech import load_sentences
+    from deepedge.edge import load
+
+    data = load_sentences("validation", 3)
+    meta = tiny_recognizer.export(tmp_path / "asr", calibration_data=data, num_calibration=40, latency_runs=20)
+    assert meta["signatures"] == {"step": {"inputs": sorted(meta["signatures"]["step"]["inputs"]),
+                                           "outputs": sorted(meta["signatures"]["step"]["outputs"])}}
+    assert {"RFFT2D", "LOG", "FULLY_CONNECTED"} <= set(meta["ops"]) and meta["input"]["chunk_samples"] == 1280
+    runtime = load(tmp_path / "asr")
+    audio = data.audio(0)
+    logits = runtime.logits(audio)
+    keras_logits = tiny_recognizer.logits(audio)
+    assert logits.shape == keras_logits.shape and np.abs(logits - keras_logits).max() < 0.25
+    partial = list(runtime.transcribe_stream(audio))
+    assert len(partial) == int(np.ceil(len(audio) / 1280)) and partial[-1][0] >= len(audio) / 16000
+    assert isinstance(runtime.transcribe(audio, beam_width=4), str)
+    with pytest.raises(InvalidInputError, match="mono"):
+        runtime.transcribe(np.zeros((100, 2), np.float32))
+
+
+def test_batched_recognition_matches_one_utterance_at_a_time(tiny_recognizer):
+    rng = np.random.default_rng(1)
+    utterances = [(rng.standard_normal(n) * 0.1).astype(np.float32) for n in (3000, 17000, 9000)]
+    batched = tiny_recognizer.batch_logits(utterances)
+    for audio, logits in zip(utterances, batched):
+        np.testing.assert_allclose(logits, tiny_recognizer.logits(audio), atol=1e-4)

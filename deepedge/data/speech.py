@@ -66,7 +66,7 @@ ESPEAK_VARIANTS = (
 # flite's voices and the range of mean F0 (Hz) each is given.
 FLITE_VOICES = {"kal": (85, 140), "kal16": (85, 140), "awb": (90, 150), "rms": (80, 135), "slt": (150, 230)}
 _FLITE_SPLIT = {"kal": "train", "kal16": "train", "awb": "train", "rms": "validation", "slt": "test"}
-DEFAULT_COUNTS = {"train": 300, "validation": 40, "test": 100}  # utterances per keyword
+DEFAULT_COUNTS = {"train": 400, "validation": 40, "test": 100}  # utterances per keyword
 _FORMAT = 2  # 2: resampling without zero padding
 
 
@@ -270,7 +270,7 @@ def load_utterances(split="train", per_keyword=None, seed=2017):
     Args:
         split: `"train"`, `"validation"` or `"test"`.
         per_keyword: int. Utterances per keyword; `_unknown_` gets 1.25x as many and
-            `_silence_` half. Defaults to 300 / 40 / 100 for train / validation / test.
+            `_silence_` half. Defaults to 400 / 40 / 100 for train / validation / test.
         seed: int. Seeds every utterance's speaker, speed and pitch.
     """
     _check_split(split)
@@ -365,6 +365,8 @@ class SpeechAugmentation:
         reverb_probability: float. Chance of a synthetic room. Defaults to `0.3`.
         telephone_probability: float. Chance of a phone-line band. Defaults to `0.15`.
         gain_db: (low, high) peak level in dB re full scale. Defaults to `(-35, -1)`.
+        noise_kinds: the noises drawn from: `"white"`, `"pink"`, `"brown"` and `"babble"`
+            (other utterances of the same set, 3 to 6 at once).
     """
 
     speed: tuple = (0.85, 1.15)
@@ -373,9 +375,10 @@ class SpeechAugmentation:
     reverb_probability: float = 0.3
     telephone_probability: float = 0.15
     gain_db: tuple = (-35.0, -1.0)
+    noise_kinds: tuple = ("white", "pink", "brown", "babble")
 
     def noise(self, rng, n, babble_source=None):
-        kinds = ["white", "pink", "brown"] + (["babble"] if babble_source is not None else [])
+        kinds = [k for k in self.noise_kinds if k != "babble" or babble_source is not None] or ["white"]
         kind = kinds[rng.integers(len(kinds))]
         if kind != "babble":
             return _coloured_noise(rng, n, kind)
@@ -401,6 +404,16 @@ class SpeechAugmentation:
             noise = self.noise(rng, len(clip), babble_source)
             clip = clip + noise * np.sqrt(power / 10 ** (rng.uniform(*self.snr_db) / 10))
         return np.clip(clip, -1.0, 1.0).astype(np.float32)
+
+
+CONDITIONS = {
+    "clean": None,
+    "babble, 10 dB SNR": SpeechAugmentation((1, 1), 1.0, (10, 10), 0.0, 0.0, (-6, -6), ("babble",)),
+    "white noise, 5 dB SNR": SpeechAugmentation((1, 1), 1.0, (5, 5), 0.0, 0.0, (-6, -6), ("white",)),
+    "telephone band": SpeechAugmentation((1, 1), 0.0, (30, 30), 0.0, 1.0, (-6, -6)),
+    "reverberant room": SpeechAugmentation((1, 1), 0.0, (30, 30), 1.0, 0.0, (-6, -6)),
+    "fast / slow speech (x0.8-1.25)": SpeechAugmentation((0.8, 1.25), 0.0, (30, 30), 0.0, 0.0, (-6, -6)),
+}
 
 
 def _silence_clip(rng, augmentation, utterances):
@@ -481,8 +494,8 @@ def load_alsa_speech():
                           source="Debian alsa-utils /usr/share/sounds/alsa (real speech)", licence="GPL-2+")
 
 
-__all__ = ["ALSA_WORDS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
-           "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SpeechAugmentation", "UNKNOWN", "Utterances",
+__all__ = ["ALSA_WORDS", "CHARACTERS", "CONDITIONS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
+           "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SentenceDataset", "austen_sentences", "load_sentences", "normalise_transcript", "phonemes", "SpeechAugmentation", "UNKNOWN", "Utterances",
            "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_keywords", "load_utterances", "render_clips",
            "speakers", "synthesize", "unknown_words"]
 
@@ -504,3 +517,149 @@ def compose_stream(utterances, indices, rng, gap_seconds=(0.5, 1.0), noise_db=-5
     audio = np.concatenate(pieces)
     audio = audio + _coloured_noise(rng, len(audio), "pink") * 10 ** (noise_db / 20)
     return np.clip(audio, -1, 1).astype(np.float32), said
+
+
+# === Sentences, for speech recognition ===
+
+CHARACTERS = tuple(" 'abcdefghijklmnopqrstuvwxyz")  # what the recogniser writes; CTC adds a blank
+SENTENCE_COUNTS = {"train": 6000, "validation": 300, "test": 600}
+
+
+def normalise_transcript(text):
+    """Lower case letters, apostrophes and single spaces: the recogniser's alphabet."""
+    import re
+
+    text = text.lower().replace("\u2019", "'").replace("--", " ")
+    text = re.sub(r"[^a-z' ]+", " ", text)
+    return " ".join(w.strip("'") for w in text.split() if w.strip("'"))
+
+
+def austen_sentences(split, min_words=3, max_words=9):
+    """Sentences (and clauses between punctuation) of Jane Austen's chapters of `split`, normalised.
+
+    Train, validation and test sentences come from different chapters (see `load_austen`), and
+    a validation or test sentence that also occurs in a training chapter ("said Elinor") is
+    left out, so a test transcript is never heard in training.
+    """
+    import re
+
+    from deepedge.data.text import load_austen
+
+    seen, sentences = (set(austen_sentences("train", min_words, max_words)) if split != "train" else set()), []
+    for paragraph in load_austen(split).paragraphs:
+        paragraph = re.sub(r"\b(Mr|Mrs|Dr|St)\.", r"\1", paragraph)  # not a sentence end
+        for piece in re.split(r"[.!?;:,\"()]+|--", paragraph):
+            if any(ch.isdigit() for ch in piece):
+                continue
+            text = normalise_transcript(piece)
+            n = len(text.split())
+            if min_words <= n <= max_words and text not in seen:
+                seen.add(text)
+                sentences.append(text)
+    return sentences
+
+
+def phonemes(text, voice="en-us"):
+    """espeak-ng's phonemes of `text` (IPA), as it would say them."""
+    check_synthesizers()
+    result = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice, "--", text], capture_output=True,
+                            text=True, check=False)
+    return " ".join(result.stdout.split())
+
+
+@dataclasses.dataclass(frozen=True)
+class SentenceDataset:
+    """Spoken sentences of one split: utterances (int16) with their character and phoneme transcripts."""
+
+    utterances: Utterances
+    phonemes: tuple
+    name: str
+    split: str
+    source: str
+    licence: str
+
+    def __len__(self):
+        return len(self.utterances)
+
+    @property
+    def texts(self):
+        return self.utterances.texts
+
+    @property
+    def speakers(self):
+        return self.utterances.speakers
+
+    def audio(self, i):
+        return self.utterances.audio(i)
+
+    def take(self, n):
+        u = self.utterances
+        n = min(n, len(u))
+        end = int(u.offsets[n])
+        return dataclasses.replace(self, utterances=Utterances(u.samples[:end], u.offsets[:n + 1], u.labels[:n],
+                                                               u.texts[:n], u.speakers[:n]),
+                                   phonemes=self.phonemes[:n])
+
+
+def load_sentences(split="train", count=None, seed=2014):
+    """Sentences from Jane Austen spoken by the split's voices (cached under `cache_dir()/speech`).
+
+    Each sentence (3-9 words, from the split's own chapters) is said by a random speaker of the
+    split at a random speed and pitch, like the keywords. Transcripts are normalised to
+    `CHARACTERS`; phonemes are espeak-ng's IPA for the same text.
+
+    Args:
+        split: `"train"`, `"validation"` or `"test"`.
+        count: int. Sentences; defaults to 6000 / 300 / 600.
+        seed: int.
+    """
+    _check_split(split)
+    count = SENTENCE_COUNTS[split] if count is None else int(count)
+    if count < 1:
+        raise InvalidInputError(f"`count` must be at least 1. Received: count={count}")
+    path = cache_dir() / "speech" / f"sentences-v{_FORMAT}-{split}-{count}-{seed}.npz"
+    source = "Debian espeak-ng 1.51 and flite 2.2 voices reading Jane Austen (Debian r-cran-janeaustenr)"
+    licence = "GPL-3 (espeak-ng), BSD-like (flite); the texts are public domain"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            utterances = Utterances(f["samples"], f["offsets"], f["labels"], tuple(f["texts"].tolist()),
+                                    tuple(f["speakers"].tolist()))
+            return SentenceDataset(utterances, tuple(f["phonemes"].tolist()), "sentences", split, source, licence)
+    check_synthesizers()
+    texts = austen_sentences(split)
+    voices = speakers(split)
+    plan = []
+    for i in range(count):
+        rng = _rng(seed, split, "sentence", i)
+        voice = voices[rng.integers(len(voices))]
+        text = texts[rng.integers(len(texts))]
+        speed = rng.uniform(130, 200) / 165 if voice.engine == "espeak-ng" else 1.0 / rng.uniform(0.85, 1.2)
+        pitch = rng.uniform(0.15, 0.85) if voice.engine == "espeak-ng" else rng.uniform(0.0, 1.0)
+        plan.append((i, text, voice, speed, pitch))
+
+    def one(item):
+        _, text, voice, speed, pitch = item
+        audio = synthesize(text, voice, speed, pitch)
+        peak = float(np.abs(audio).max()) if len(audio) else 0.0
+        return (audio / max(peak, 1e-4) * 0.7 * 32767).astype(np.int16), phonemes(text)
+
+    results = [None] * len(plan)
+    from deepedge.progress import progress_bar
+
+    with progress_bar() as progress, concurrent.futures.ThreadPoolExecutor(max(2, 2 * (os.cpu_count() or 1))) as pool:
+        bar = progress.add_task(f"synthesising {split} sentences", total=len(plan))
+        futures = {pool.submit(one, item): k for k, item in enumerate(plan)}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            progress.advance(bar)
+    pieces = [r[0] for r in results]
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    utterances = Utterances(np.concatenate(pieces), offsets, np.arange(count, dtype=np.int64),
+                            tuple(p[1] for p in plan), tuple(p[2].name for p in plan))
+    phones = tuple(r[1] for r in results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, samples=utterances.samples, offsets=offsets, labels=utterances.labels,
+                 texts=np.array(utterances.texts, dtype=str), speakers=np.array(utterances.speakers, dtype=str),
+                 phonemes=np.array(phones, dtype=str))
+    return SentenceDataset(utterances, phones, "sentences", split, source, licence)

@@ -102,7 +102,8 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
         representative_dataset = one_by_one
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantization == "int8" and float_layers:
-        return _convert_keeping_float(model, float_layers, representative_dataset)
+        return _convert_keeping_float(lambda: tf.lite.TFLiteConverter.from_keras_model(model), model, float_layers,
+                                      representative_dataset)
     return _run_converter(converter, quantization, representative_dataset, model, int8_io=True)
 
 
@@ -117,21 +118,23 @@ def _tensors_of_layers(flatbuffer, layers):
                    if any(p.search(part) for part in d["name"].split(";") for p in patterns)})
 
 
-def _convert_keeping_float(model, float_layers, representative_dataset):
+def _convert_keeping_float(make_converter, model, float_layers, representative_dataset):
     """int8 everywhere except `float_layers` (a front end whose 8-bit version loses accuracy).
 
     The model is converted once with float fallback to learn the names of those layers'
     tensors, then again through LiteRT's selective quantization (`QuantizationDebugger`
     with those nodes deny-listed): they keep float32 weights and activations, a QUANTIZE op
     follows them, and everything after runs in int8. Inputs and outputs stay float32.
+
+    Args:
+        make_converter: callable returning a fresh `TFLiteConverter` for the model.
     """
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    first = _run_converter(converter, "int8", representative_dataset, model, int8_io=False, strict_int8=False)
+    first = _run_converter(make_converter(), "int8", representative_dataset, model, int8_io=False, strict_int8=False)
     nodes = _tensors_of_layers(first, float_layers)
     if not nodes:
         raise ConversionError(f"No tensors of the layers {list(float_layers)} in the converted {model.name!r}; "
                               "cannot keep them in float. Check the layer names.")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = make_converter()
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_dataset
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -185,7 +188,7 @@ def _signature_function(model, input_names, output_names):
     return signature
 
 
-def convert_signatures(signatures, quantization="int8", calibration_samples=None):
+def convert_signatures(signatures, quantization="int8", calibration_samples=None, float_layers=()):
     """Converts several batch-1 Keras models into one LiteRT flatbuffer, one signature each.
 
     This is how recurrent models ship (DESIGN.md, edge contract 4): `step(token, *state) ->
@@ -199,6 +202,7 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
             runtime loop never re-quantizes its state by hand.
         calibration_samples: for int8, a list of `(signature name, {input name: array})`
             pairs drawn from real data (see `LanguageModel.calibration_samples`).
+        float_layers: names of layers kept in float32 in an int8 model (see `convert`).
     """
     quantization = _normalise_quantization(quantization)
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,9 +215,13 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
             archive.write_out(tmp, verbose=False)
         if quantization == "int8" and not calibration_samples:
             raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
+        model = next(iter(signatures.values()))["model"]
+        if quantization == "int8" and float_layers:
+            return _convert_keeping_float(
+                lambda: tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures)), model,
+                float_layers, lambda: iter(calibration_samples))
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
-        return _run_converter(converter, quantization, lambda: iter(calibration_samples),
-                              next(iter(signatures.values()))["model"], int8_io=False)
+        return _run_converter(converter, quantization, lambda: iter(calibration_samples), model, int8_io=False)
 
 
 def compact_tensor_names(flatbuffer, max_length=64):
@@ -288,7 +296,8 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         samples = (task.calibration_samples(calibration_data, **({"num_samples": num_calibration}
                                                                    if num_calibration else {}))
                    if quantization == "int8" and calibration_data is not None else None)
-        flatbuffer = convert_signatures(signatures, quantization, samples)
+        flatbuffer = convert_signatures(signatures, quantization, samples,
+                                        float_layers=getattr(task, "edge_float_layers", ()))
     else:
         if hasattr(task, "edge_calibration_inputs"):  # tasks whose raw inputs need scaling (int16 audio)
             calibration_inputs = task.edge_calibration_inputs(calibration_data)
@@ -344,6 +353,8 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
 def _num_examples(task, data):
     if hasattr(data, "labels"):
         return int(len(data.labels))
+    if hasattr(data, "texts"):  # spoken sentences
+        return int(len(data.texts))
     if hasattr(task, "tokenizer"):
         from deepedge.edge.decoding import as_token_ids
 

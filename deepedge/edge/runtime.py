@@ -427,6 +427,68 @@ class EdgeKeywordSpotter(EdgeModel):
                                  hop_seconds, smoothing=smoothing)
 
 
+class EdgeSpeechRecognizer(EdgeStepModel):
+    """On-device streaming recogniser: audio chunks in, state carried, characters out.
+
+    The `.tflite` holds one `step` signature: a chunk of `chunk_samples` of 16 kHz audio plus
+    the state (the previous hop of audio, two feature frames, each LSTM's h and c) in,
+    per-step character logits plus the new state out. This class owns the loop and the CTC
+    decoding, so a long recording is transcribed while it streams.
+    """
+
+    task_name = "speech_recognition"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        self.characters = list(self.metadata["characters"])
+        self.chunk_samples = int(self.metadata["input"]["chunk_samples"])
+        self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
+
+    def _audio(self, audio):
+        from deepedge.edge.audio import as_pcm
+
+        audio = as_pcm(audio, "audio")
+        if audio.ndim != 1:
+            raise InvalidInputError(f"Expected one mono recording of shape (samples,). Received: shape={audio.shape}.")
+        return audio
+
+    def stream(self, audio):
+        """Yields `(seconds of audio consumed, logits of the chunk)` chunk by chunk."""
+        audio = self._audio(audio)
+        audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
+        state = self.initial_state()
+        for start in range(0, len(audio), self.chunk_samples):
+            outputs, state = self.step({"audio": audio[None, start:start + self.chunk_samples]}, state)
+            yield (start + self.chunk_samples) / self.sample_rate, outputs["logits"][0]
+
+    def logits(self, audio):
+        """Per-step logits `(steps, classes)` of a whole recording, computed as it streams."""
+        return np.concatenate([logits for _, logits in self.stream(audio)])
+
+    def transcribe(self, audio, beam_width=None):
+        """The transcript: greedy CTC decoding, or prefix beam search with `beam_width`."""
+        from deepedge.edge.ctc import beam_decode, greedy_decode
+
+        logits = self.logits(audio)
+        return beam_decode(logits, self.characters, beam_width) if beam_width else greedy_decode(logits, self.characters)
+
+    def transcribe_stream(self, audio):
+        """Yields `(seconds, text so far)` after every chunk: greedy decoding as the audio arrives."""
+        from deepedge.edge.ctc import GreedyStream
+
+        decoder = GreedyStream(self.characters)
+        for seconds, logits in self.stream(audio):
+            yield seconds, decoder.push(logits)
+
+    def evaluate_metric(self, data, limit=None, beam_width=None):
+        """Character error rate in percent on a `SentenceDataset` (greedy unless `beam_width`)."""
+        from deepedge.edge.ctc import character_error_rate
+
+        count = len(data) if limit is None else min(limit, len(data))
+        hypotheses = [self.transcribe(data.audio(i), beam_width) for i in range(count)]
+        return character_error_rate(data.texts[:count], hypotheses)
+
+
 def _images_and_labels(data):
     if hasattr(data, "images"):
         return data.images, np.asarray(data.labels)
@@ -435,7 +497,7 @@ def _images_and_labels(data):
 
 
 RUNTIMES = {cls.task_name: cls for cls in (EdgeImageClassifier, EdgeLanguageModel, EdgeSceneLabeller,
-                                           EdgeKeywordSpotter)}
+                                           EdgeKeywordSpotter, EdgeSpeechRecognizer)}
 
 
 def load(path, num_threads=1):

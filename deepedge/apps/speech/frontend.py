@@ -30,9 +30,12 @@ class LogMelSpectrogram(keras.layers.Layer):
         num_mels: int. Mel bands. Defaults to `40`.
         sample_rate: int. Defaults to `16000`.
         fmin, fmax: float. Lowest and highest filter edge in Hz. Default `20` and `7600`.
+        mel_groups: int. The filterbank is applied in this many blocks of bands, each over
+            only the bins it touches (same result, fewer weights). Defaults to `4`.
 
     Input shape:
-        `(batch, samples)` float audio in [-1, 1]; `samples` a multiple of `frame_step`.
+        `(batch, samples)` float audio in [-1, 1], any length (a trailing part shorter than
+        `frame_step` is dropped).
 
     Output shape:
         `(batch, samples // frame_step - 1, num_mels)`.
@@ -44,7 +47,7 @@ class LogMelSpectrogram(keras.layers.Layer):
     """
 
     def __init__(self, frame_length=512, frame_step=320, num_mels=40, sample_rate=SAMPLE_RATE,
-                 fmin=20.0, fmax=7600.0, **kwargs):
+                 fmin=20.0, fmax=7600.0, mel_groups=4, **kwargs):
         super().__init__(**kwargs)
         if frame_length & (frame_length - 1) or not frame_step < frame_length <= 2 * frame_step:
             raise ValueError("`frame_length` must be a power of two with frame_step < frame_length <= "
@@ -54,6 +57,15 @@ class LogMelSpectrogram(keras.layers.Layer):
         self._window = np.hanning(self.frame_length + 1)[:-1].astype(np.float32)
         self._filters = mel_filterbank(self.frame_length // 2 + 1, self.num_mels, self.sample_rate,
                                        self.fmin, self.fmax)
+        # The filters are triangles: each band touches a narrow run of bins. Splitting the bands
+        # into `mel_groups` runs, each multiplied only by the bins it touches, gives the same
+        # result with a quarter of the (float32) weights: 10 KB instead of 40 KB at 512 points.
+        self.mel_groups = int(mel_groups)
+        self._groups = []
+        for bands in np.array_split(np.arange(self.num_mels), max(1, min(self.mel_groups, self.num_mels))):
+            bins = np.flatnonzero(self._filters[:, bands].any(axis=1))
+            low, high = (int(bins[0]), int(bins[-1]) + 1) if len(bins) else (0, 1)
+            self._groups.append((low, high, self._filters[low:high, bands[0]:bands[-1] + 1]))
 
     def build(self, input_shape):
         self.mean = self.add_weight(shape=(self.num_mels,), initializer="zeros", trainable=False, name="mean")
@@ -65,12 +77,15 @@ class LogMelSpectrogram(keras.layers.Layer):
     def log_mel(self, audio):
         """Un-normalised log-mel power, `(batch, frames, num_mels)`."""
         ops = keras.ops
-        steps = audio.shape[-1] // self.frame_step
+        length = audio.shape[-1] if audio.shape[-1] is not None else ops.shape(audio)[-1]
+        steps = length // self.frame_step
         chunks = ops.reshape(audio[:, :steps * self.frame_step], (-1, steps, self.frame_step))
         frames = ops.concatenate([chunks[:, :-1], chunks[:, 1:, :self.frame_length - self.frame_step]], axis=-1)
         real, imag = ops.rfft(frames * self._window)
         power = real * real + imag * imag
-        return ops.log(ops.matmul(power, self._filters) + 1e-6)
+        mel = [ops.matmul(power[..., low:high], weights) for low, high, weights in self._groups]
+        mel = mel[0] if len(mel) == 1 else ops.concatenate(mel, axis=-1)
+        return ops.log(mel + 1e-6)
 
     def call(self, audio):
         return (self.log_mel(audio) - self.mean) / self.std
@@ -92,7 +107,8 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "frame_length": self.frame_length, "frame_step": self.frame_step,
-                "num_mels": self.num_mels, "sample_rate": self.sample_rate, "fmin": self.fmin, "fmax": self.fmax}
+                "num_mels": self.num_mels, "sample_rate": self.sample_rate, "fmin": self.fmin, "fmax": self.fmax,
+                "mel_groups": self.mel_groups}
 
 
 @keras.saving.register_keras_serializable(package="deepedge")

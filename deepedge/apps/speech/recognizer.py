@@ -1,0 +1,278 @@
+"""`SpeechRecognizer`: audio in, characters out, "all the way from acoustics to the sequence of
+characters" with a convolutional front, LSTMs and CTC (Graves et al.), streaming on device.
+
+Offline (Keras) the model reads a whole utterance. It is built so that the same weights also
+run chunk by chunk with explicit state, and give the same outputs:
+
+- the log-mel front end reads one hop (20 ms) of earlier audio before each chunk (zeros
+  before the first), so frame `k` covers the same samples either way;
+- the convolution is causal: it sees the two previous frames (zeros at the start);
+- the LSTMs are unidirectional, their `h`/`c` carried between chunks.
+
+`edge_signatures()` exports that step (`audio chunk + state -> logits + state`) as one
+LiteRT signature; the runtime owns the loop and the CTC decoding (greedy or beam).
+"""
+
+import numpy as np
+
+from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
+from deepedge.apps.task import TaskFilesMixin
+from deepedge.backend import keras
+from deepedge.edge.audio import SAMPLE_RATE, as_pcm
+from deepedge.edge.ctc import character_error_rate, greedy_decode
+from deepedge.errors import InvalidInputError
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class CTCLoss(keras.losses.Loss):
+    """CTC loss over logits `(batch, time, classes)` with the blank at index 0.
+
+    Labels are `(batch, max_label_length)` int class indices (1..), padded with 0; every
+    output step of the model counts (padding audio is silence, which CTC labels blank).
+    """
+
+    def __init__(self, name="ctc", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        y_true = ops.cast(y_true, "int32")
+        label_length = ops.sum(ops.cast(y_true > 0, "int32"), axis=-1)
+        batch, steps = ops.shape(y_pred)[0], ops.shape(y_pred)[1]
+        output_length = ops.ones((batch,), "int32") * steps
+        return ops.ctc_loss(y_true, ops.log_softmax(y_pred, axis=-1), label_length, output_length, mask_index=0)
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class SpeechRecognizer(TaskFilesMixin, keras.Model):
+    """A streaming CTC speech recogniser: 16 kHz PCM in, per-step character logits out.
+
+    Args:
+        characters: str or list of str. The alphabet (index 0 is CTC's blank, so character
+            `i` is class `i + 1`).
+        frontend: dict. `LogMelSpectrogram` arguments.
+        conv_filters: int. Channels of the causal stride-2 convolution.
+        lstm_units: list of int. One unidirectional LSTM layer per entry.
+        dropout: float. Dropout between layers in training.
+        spec_augment: dict or None. `SpecAugment` arguments.
+        chunk_frames: int. Frames (20 ms each) per streaming step. Defaults to `8`.
+        time_stride: int, 1 or 2. Stride of the convolution: 20 or 40 ms per output step.
+            CTC needs at least one step per character (more for doubled letters), and fast
+            speech runs near 20 characters a second. Defaults to `1`.
+    """
+
+    family = "speech"
+    task_name = "speech_recognition"
+    metric_name = "cer"
+    metric_higher_is_better = False
+    parity_threshold = 1.5  # CER points an int8 export may lose
+    edge_float_layers = ("log_mel",)
+
+    def __init__(self, characters, frontend=None, conv_filters=128, lstm_units=(192, 192), dropout=0.1,
+                 spec_augment=None, chunk_frames=8, time_stride=1, **kwargs):
+        characters = list(characters)
+        if len(set(characters)) != len(characters) or not characters:
+            raise ValueError(f"`characters` must be distinct. Received: {characters!r}")
+        if time_stride not in (1, 2) or chunk_frames < 2 or chunk_frames % time_stride:
+            raise ValueError("`time_stride` must be 1 or 2 and `chunk_frames` (>= 2) a multiple of it. "
+                             f"Received: time_stride={time_stride}, chunk_frames={chunk_frames}")
+        frontend = dict(frontend or {})
+        lstm_units = [int(u) for u in (lstm_units if not np.isscalar(lstm_units) else [lstm_units])]
+        log_mel = LogMelSpectrogram(**frontend, name="log_mel")
+        masking = SpecAugment(**spec_augment, name="spec_augment") if spec_augment else None
+        conv = keras.layers.Conv1D(conv_filters, 3, strides=time_stride, activation="relu", name="conv")
+        drop = keras.layers.Dropout(dropout, name="dropout")
+        lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(lstm_units)]
+        for i, lstm in enumerate(lstms):
+            lstm.cell.name = f"lstm_{i}_cell"
+        head = keras.layers.Dense(len(characters) + 1, name="logits")
+        # === Functional Model (offline) ===
+        inputs = keras.Input(shape=(None,), name="audio")
+        hop = log_mel.frame_step
+        padded = keras.layers.ZeroPadding1D((hop, 0), name="audio_context")(keras.layers.Reshape((-1, 1))(inputs))
+        x = log_mel(keras.layers.Reshape((-1,))(padded))
+        if masking is not None:
+            x = masking(x)
+        x = keras.layers.ZeroPadding1D((2, 0), name="feature_context")(x)
+        x = conv(x)
+        for lstm in lstms:
+            x = lstm(drop(x))
+        outputs = head(drop(x))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.characters = characters
+        self.frontend_config = frontend
+        self.conv_filters, self.lstm_units, self.dropout_rate = int(conv_filters), lstm_units, float(dropout)
+        self.spec_augment_config = dict(spec_augment) if spec_augment else None
+        self.chunk_frames, self.time_stride = int(chunk_frames), int(time_stride)
+        self.log_mel, self.spec_augment, self.conv, self.lstms, self.head = log_mel, masking, conv, lstms, head
+
+    @property
+    def hop(self):
+        return self.log_mel.frame_step
+
+    @property
+    def chunk_samples(self):
+        return self.chunk_frames * self.hop
+
+    def compile(self, optimizer="auto", loss="auto", metrics=None, **kwargs):
+        """Compiles with AdamW (clipped gradients) and the CTC loss unless told otherwise."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4, clipnorm=5.0)
+        if loss == "auto":
+            loss = CTCLoss()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    # === Text ===
+    def encode_text(self, text):
+        """Class indices (1..) of a transcript; characters outside the alphabet are an error."""
+        index = {c: i + 1 for i, c in enumerate(self.characters)}
+        unknown = sorted({c for c in text if c not in index})
+        if unknown:
+            raise InvalidInputError(f"Characters {unknown} are not in the recogniser's alphabet "
+                                    f"{''.join(self.characters)!r}. Normalise the text first "
+                                    "(`deepedge.data.speech.normalise_transcript`).")
+        return [index[c] for c in text]
+
+    def labels(self, texts, max_length=None):
+        """`(N, max_length)` int32 labels, padded with 0 (the blank)."""
+        encoded = [self.encode_text(t) for t in texts]
+        width = max_length or max(1, max(len(e) for e in encoded))
+        out = np.zeros((len(encoded), width), np.int32)
+        for i, e in enumerate(encoded):
+            out[i, :len(e)] = e[:width]
+        return out
+
+    # === Recognition ===
+    def logits(self, audio):
+        """Per-step logits `(steps, classes)` of one utterance (float or int16 PCM, 1D)."""
+        audio = as_pcm(audio, "audio")
+        if audio.ndim != 1:
+            raise InvalidInputError(f"Expected one mono utterance of shape (samples,). Received: shape={audio.shape}.")
+        padded = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
+        return keras.ops.convert_to_numpy(self(padded[None], training=False))[0]
+
+    def transcribe(self, audio):
+        """The greedy CTC transcript of one utterance."""
+        return greedy_decode(self.logits(audio), self.characters)
+
+    def batch_logits(self, utterances, batch_size=32, bucket_seconds=1.0):
+        """Logits of many utterances, batched: each padded to a whole number of `bucket_seconds`
+        (few shapes, so few retraces), cut back to its own length of steps."""
+        bucket = int(round(bucket_seconds * SAMPLE_RATE / self.chunk_samples)) * self.chunk_samples
+        groups = {}
+        for i, audio in enumerate(utterances):
+            groups.setdefault(-(-max(1, len(audio)) // bucket) * bucket, []).append(i)
+        out = [None] * len(utterances)
+        for length, members in sorted(groups.items()):
+            for start in range(0, len(members), batch_size):
+                rows = members[start:start + batch_size]
+                x = np.zeros((len(rows), length), np.float32)
+                for r, i in enumerate(rows):
+                    x[r, :len(utterances[i])] = as_pcm(utterances[i], "audio")
+                logits = super().predict(x, batch_size=len(rows), verbose=0)
+                for r, i in enumerate(rows):
+                    steps = -(-len(utterances[i]) // self.chunk_samples) * self.chunk_frames // self.time_stride
+                    out[i] = logits[r, :steps]
+        return out
+
+    def evaluate_metric(self, data, limit=None):
+        """Character error rate in percent (greedy decoding) on a `SentenceDataset`."""
+        count = len(data) if limit is None else min(limit, len(data))
+        logits = self.batch_logits([data.audio(i) for i in range(count)])
+        return character_error_rate(data.texts[:count], [greedy_decode(x, self.characters) for x in logits])
+
+    # === Streaming export ===
+    def state_spec(self):
+        """[(name, shape, dtype, initial value)] of the state one streaming step carries."""
+        spec = [("audio_context", (1, self.hop), np.float32, 0.0),
+                ("feature_context", (1, 2, self.log_mel.num_mels), np.float32, 0.0)]
+        for i, units in enumerate(self.lstm_units):
+            spec += [(f"h{i}", (1, units), np.float32, 0.0), (f"c{i}", (1, units), np.float32, 0.0)]
+        return spec
+
+    def initial_state(self):
+        return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
+
+    def step_model(self):
+        """A batch-1 model `[audio chunk, *state] -> [logits, *state]` sharing these weights."""
+        ops = keras.ops
+        chunk = keras.Input(shape=(self.chunk_samples,), batch_size=1, name="audio")
+        states = [keras.Input(shape=shape[1:], batch_size=1, name=name) for name, shape, *_ in self.state_spec()]
+        audio = ops.concatenate([states[0], chunk], axis=1)
+        frames = self.log_mel(audio)  # chunk_frames frames
+        x = self.conv(ops.concatenate([states[1], frames], axis=1))  # chunk_frames / time_stride steps
+        new_states = [chunk[:, -self.hop:], frames[:, -2:]]
+        steps = [x[:, t] for t in range(self.chunk_frames // self.time_stride)]
+        for i, lstm in enumerate(self.lstms):
+            h, c = states[2 + 2 * i], states[3 + 2 * i]
+            outputs = []
+            for x_t in steps:
+                x_t, (h, c) = lstm.cell(x_t, [h, c])
+                outputs.append(x_t)
+            steps = outputs
+            new_states += [h, c]
+        logits = self.head(ops.stack(steps, axis=1))
+        return keras.Model([chunk] + states, [logits] + new_states, name=f"{self.name}_step")
+
+    def edge_signatures(self):
+        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
+        state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
+                 for name, shape, dtype, fill in self.state_spec()]
+        return {"step": {"model": self.step_model(), "inputs": ["audio"] + [s["name"] for s in state],
+                         "outputs": ["logits"] + [s["name"] for s in state], "state": state}}
+
+    def stream_logits(self, audio):
+        """Logits of one utterance computed chunk by chunk with the step model (Keras; for checks)."""
+        model = self.step_model()
+        names = [name for name, *_ in self.state_spec()]
+        state = self.initial_state()
+        audio = as_pcm(audio, "audio")
+        audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
+        out = []
+        for start in range(0, len(audio), self.chunk_samples):
+            result = model([audio[None, start:start + self.chunk_samples]] + [state[n] for n in names], training=False)
+            result = [keras.ops.convert_to_numpy(r) for r in result]
+            out.append(result[0][0])
+            state = dict(zip(names, result[1:]))
+        return np.concatenate(out)
+
+    def calibration_samples(self, data, num_samples=400, seed=0):
+        """Real `(signature, inputs)` pairs for int8 calibration: Keras steps through training speech."""
+        model = self.step_model()
+        names = [name for name, *_ in self.state_spec()]
+        rng = np.random.default_rng(seed)
+        samples = []
+        while len(samples) < num_samples:
+            audio = data.audio(int(rng.integers(len(data))))
+            audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
+            state = self.initial_state()
+            for start in range(0, len(audio), self.chunk_samples):
+                chunk = audio[None, start:start + self.chunk_samples]
+                samples.append(("step", {"audio": chunk, **state}))
+                result = model([chunk] + [state[n] for n in names], training=False)
+                state = dict(zip(names, [keras.ops.convert_to_numpy(r) for r in result[1:]]))
+        return samples[:num_samples]
+
+    def edge_metadata(self):
+        return {"labels": ["<blank>"] + list(self.characters), "characters": list(self.characters),
+                "input": {"kind": "audio_stream", "chunk_samples": self.chunk_samples, "sample_rate": SAMPLE_RATE,
+                          "range": [-1.0, 1.0], "hop_samples": self.hop,
+                          "preprocessing": "log-mel features in the graph (float32), conv + LSTMs int8"},
+                "params": int(self.count_params())}
+
+    def export(self, path, quantization="int8", **kwargs):
+        from deepedge.edge.convert import export
+
+        return export(self, path, quantization=quantization, **kwargs)
+
+    # === Config ===
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "characters": list(self.characters),
+                "frontend": self.frontend_config, "conv_filters": self.conv_filters, "lstm_units": self.lstm_units,
+                "dropout": self.dropout_rate, "spec_augment": self.spec_augment_config,
+                "chunk_frames": self.chunk_frames, "time_stride": self.time_stride}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
