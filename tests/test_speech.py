@@ -214,6 +214,7 @@ def test_real_alsa_speech_is_cut_into_words():
 
 # === Front end ===
 
+@pytest.mark.slow
 def test_log_mel_layer_matches_numpy_and_litert():
     """Keras and LiteRT compute the same features (the front end converts to builtins)."""
     from deepedge.apps.speech import LogMelSpectrogram
@@ -327,6 +328,7 @@ def tiny_spotter(tiny_keywords):
     return model
 
 
+@pytest.mark.slow
 def test_spotter_takes_int16_or_float_clips_and_checks_their_shape(tiny_spotter, tiny_keywords):
     clips = tiny_keywords["validation"].audio[:3]
     as_int16 = tiny_spotter.scores(clips)
@@ -340,6 +342,7 @@ def test_spotter_takes_int16_or_float_clips_and_checks_their_shape(tiny_spotter,
         tiny_spotter.scores(np.zeros(16000, np.int32))
 
 
+@pytest.mark.slow
 def test_spotter_config_round_trip_and_safe_save_load(tiny_spotter, tiny_keywords, tmp_path):
     from deepedge.apps.speech import KeywordSpotter
 
@@ -370,6 +373,7 @@ def exported_spotter(tiny_spotter, tiny_keywords, tmp_path_factory):
     return path, meta
 
 
+@pytest.mark.slow
 def test_int8_export_takes_audio_keeps_the_front_end_float_and_the_network_int8(exported_spotter):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -388,6 +392,7 @@ def test_int8_export_takes_audio_keeps_the_front_end_float_and_the_network_int8(
     assert set(meta["metrics"]) >= {"keras_float", "litert_int8", "drop"}
 
 
+@pytest.mark.slow
 def test_edge_spotter_agrees_with_keras_and_refuses_bad_input(exported_spotter, tiny_spotter, tiny_keywords):
     from deepedge.edge import load
 
@@ -406,6 +411,7 @@ def test_edge_spotter_agrees_with_keras_and_refuses_bad_input(exported_spotter, 
         next(runtime.window_scores(np.zeros((32000, 2), np.float32)))
 
 
+@pytest.mark.slow
 def test_edge_spotter_streams_a_long_recording_window_by_window(exported_spotter):
     from deepedge.edge import load
 
@@ -416,6 +422,7 @@ def test_edge_spotter_streams_a_long_recording_window_by_window(exported_spotter
     assert all(0.0 <= t <= 3.0 for t, _, _ in runtime.detect(audio))
 
 
+@pytest.mark.slow
 def test_speech_runtime_imports_no_tensorflow(exported_spotter):
     code = ("import sys, numpy as np\nfrom deepedge.edge import load\n"
             f"r = load({str(exported_spotter[0])!r})\nr.predict(np.zeros(16000, np.int16))\n"
@@ -425,6 +432,7 @@ def test_speech_runtime_imports_no_tensorflow(exported_spotter):
     assert out.strip() == "False False"
 
 
+@pytest.mark.slow
 def test_cli_predict_speech_reads_any_wav_and_explains_bad_files(exported_spotter, tmp_path):
     from click.testing import CliRunner
 
@@ -549,3 +557,20 @@ def test_batched_recognition_matches_one_utterance_at_a_time(tiny_recognizer):
     batched = tiny_recognizer.batch_logits(utterances)
     for audio, logits in zip(utterances, batched):
         np.testing.assert_allclose(logits, tiny_recognizer.logits(audio), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_cli_evaluates_a_spotter_on_real_speech_as_json(exported_spotter):
+    import json
+
+    from click.testing import CliRunner
+
+    from deepedge.cli import cli
+
+    result = CliRunner().invoke(cli, ["evaluate", str(exported_spotter[0]), "--data", "alsa_speech", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["data"] == "alsa_speech" and report["examples"] == 17 and report["metric"] == "accuracy"
+    assert {"false_accepts_unknown", "keyword_accuracy", "threshold"} <= set(report)
+    bad = CliRunner().invoke(cli, ["evaluate", str(exported_spotter[0]), "--data", "alsa_speech", "--split", "train"])
+    assert isinstance(bad.exception, InvalidInputError) and "test set only" in str(bad.exception)

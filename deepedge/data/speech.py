@@ -3,9 +3,10 @@
 | name | source | train | validation | test |
 | --- | --- | --- | --- | --- |
 | `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb` | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
-| `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 14 words + noise |
+| `sentences` | the same voices reading 3-9 word clauses of Jane Austen, with character and phoneme transcripts | train chapters | validation chapters | test chapters (sentences also in train chapters dropped) |
+| `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 16 words + noise |
 
-A *speaker* is an espeak-ng voice variant (`m3`, `f2`, `klatt4`, `Annie`, ... 80 in all)
+A *speaker* is an espeak-ng voice variant (`m3`, `f2`, `klatt4`, `Annie`, ... 83 in all)
 speaking with one of 8 English accents, or one of flite's 5 voices. Variants are assigned to
 a split by their position in a sorted list (`i % 20` in 0..11 train, 12..14 validation,
 15..19 test), so a test voice never speaks in training; accents are shared. Each utterance

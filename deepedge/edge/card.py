@@ -50,6 +50,7 @@ def build_card(model_dir, data=None, export_command=None):
         "ops": meta["ops"],
         "gpu_delegate": meta["gpu_delegate"],
         "metrics": meta.get("metrics"),
+        "input": meta.get("input"),
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
@@ -93,6 +94,8 @@ def render_markdown(card):
                                                      f"({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
                                   f"{UNITS.get(card['family'], 'examples')}")]
+    if (card.get("input") or {}).get("kind", "").startswith("audio"):
+        rows.append(("input", f"16 kHz audio, float32 in [-1, 1]: {card['input'].get('preprocessing', '')}"))
     latency = card["latency_us"]
     rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
                                 f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
