@@ -147,3 +147,27 @@ def test_shipped_scene_labellers_meet_their_cards_and_the_demo_draws_them(tmp_pa
     assert "IoU per class" in console.export_text()
     for name in ("scenes_labeller", "nuclei_labeller"):
         assert (tmp_path / f"{name}_overlay.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_shipped_speech_models_meet_their_cards_and_the_demo_streams_them(tmp_path):
+    from rich.console import Console
+
+    from deepedge.data.speech import load_keywords, load_sentences
+    from deepedge.demo import run_speech_demo
+
+    folder, meta = _shipped_int8_with_card("kws_dscnn")
+    assert meta["metrics"]["passed"] and meta["size_bytes"] <= 100 * 1024 and meta["input"]["kind"] == "audio"
+    assert {"keywords/test", "alsa_speech (real)"} <= set(meta["metrics"]["keyword_reports"])
+    spotter = load(folder)
+    assert spotter.evaluate_metric(load_keywords("test").take(400)) >= 88.0
+    folder, meta = _shipped_int8_with_card("asr_ctc")
+    assert meta["signatures"].keys() == {"step"} and meta["metrics"]["split"] == "test"
+    recognizer = load(folder)
+    assert recognizer.evaluate_metric(load_sentences("test").take(20)) <= meta["metrics"]["litert_int8"] + 15.0
+    console = Console(record=True, width=160)
+    rows = run_speech_demo(tmp_path, limit=60, console=console)
+    text = console.export_text()
+    assert "streaming" in text and "heard:" in text and any(r["model"] == "asr_ctc" for r in rows)
+    for picture in ("kws_dscnn_stream.png", "kws_dscnn_real_speech.png", "asr_ctc_outputs.png"):
+        assert (tmp_path / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
