@@ -27,7 +27,7 @@ import numpy as np
 from deepedge.apps import SceneLabeller
 from deepedge.data.scenes import SCENE_CLASSES, load_segmentation_dataset
 from deepedge.edge import load
-from deepedge.edge.bench import interleaved_latency
+from deepedge.edge.bench import call_latency_us, interleaved_latency
 from deepedge.edge.card import machine_description
 from deepedge.edge.convert import convert, single_batch_model
 from deepedge.fileio import atomic_write_json, atomic_write_text
@@ -40,14 +40,7 @@ ARCHITECTURES = ("multiscale", "multiscale_refined", "encoder_decoder")
 
 def keras_latency_us(model, tile, runs=30):
     x = np.asarray(tile[None], np.float32)
-    for _ in range(3):
-        model(x, training=False)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        model(x, training=False)
-        times.append((time.perf_counter_ns() - start) / 1000)
-    return float(np.median(times))
+    return call_latency_us(lambda: model(x, training=False), runs=runs)
 
 
 def main(argv=None):

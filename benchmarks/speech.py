@@ -21,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from deepedge.backend import keras  # first: silences TensorFlow's start-up logs
 
 import numpy as np
 
 from deepedge.apps.speech import KeywordSpotter
 from deepedge.data.speech import CONDITIONS, compose_stream, load_alsa_speech, load_keywords
 from deepedge.edge import load
-from deepedge.edge.bench import interleaved_latency
+from deepedge.edge.bench import call_latency_us, interleaved_latency
 from deepedge.edge.card import machine_description
 from deepedge.edge.convert import convert, single_batch_model
 from deepedge.edge.keywords import keyword_report
@@ -41,14 +40,7 @@ MODEL = "kws_dscnn"
 
 def keras_latency_us(model, clip, runs=50):
     x = np.asarray(clip[None], np.float32)
-    for _ in range(3):
-        model(x, training=False)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        model(x, training=False)
-        times.append((time.perf_counter_ns() - start) / 1000)
-    return float(np.median(times))
+    return call_latency_us(lambda: model(x, training=False), runs=runs)
 
 
 def subset(data, mask, name):

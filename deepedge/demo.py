@@ -434,7 +434,7 @@ def run_recognizer_demo(out, limit=None, console=None, show=4):
     runtime = load(folder)
     test = load_sentences("test")
     test = test.take(limit or 100)
-    console.print(f"\n[bold]asr_ctc[/], held-out voices reading held-out chapters, transcribed as the audio streams:")
+    console.print("\n[bold]asr_ctc[/], held-out voices reading held-out chapters, transcribed as the audio streams:")
     references, hypotheses, started, seconds = [], [], time.perf_counter(), 0.0
     for i in range(len(test)):
         audio = test.audio(i)

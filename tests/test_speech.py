@@ -1,6 +1,5 @@
 """Speech: audio I/O, synthesised data, the log-mel front end, the keyword spotter, its export."""
 
-import io
 import struct
 import subprocess
 import sys

@@ -49,3 +49,15 @@ def interleaved_latency(interpreters, rounds=7, runs=1000):
             per_round[name].append(measure_latency(interpreter, runs=runs)["median"])
     return {name: {"median": round(float(np.median(values)), 2), "round_medians": values, "runs": rounds * runs}
             for name, values in per_round.items()}
+
+
+def call_latency_us(fn, runs=50, warmup=3):
+    """Median wall time of `fn()` in microseconds (for Keras `model(x)` next to the interpreter)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        fn()
+        times.append((time.perf_counter_ns() - start) / 1000)
+    return float(np.median(times))
