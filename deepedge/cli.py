@@ -399,7 +399,7 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
     train, test = load_sentences("train"), load_sentences("test")
     with err_console.status(f"Converting to {quantization} (streaming step) and checking CER on sentences/test..."):
         meta = model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
-                            force=force, num_calibration=calibration_samples or 400, latency_runs=300,
+                            force=force, num_calibration=calibration_samples or 150, latency_runs=300,
                             extra_metadata={"data": "sentences"})
     runtime = load(out)
     with err_console.status("Word error rate, beam search and the real-time factor on device..."):

@@ -18,7 +18,8 @@ from deepedge.fileio import atomic_write_json, atomic_write_text
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
 UNITS = {"language_modelling": "tokens", "scene_labelling": "images, every pixel counted",
-         "speech": "1-second clips of voices held out from training"}
+         "speech": "1-second clips of voices held out from training",
+         "speech_recognition": "sentences, voices and chapters held out from training"}
 
 
 def machine_description():
@@ -93,11 +94,12 @@ def render_markdown(card):
                  ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
                                                      f"({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
-                                  f"{UNITS.get(card['family'], 'examples')}")]
+                                  f"{UNITS.get(card['task'], UNITS.get(card['family'], 'examples'))}")]
     if (card.get("input") or {}).get("kind", "").startswith("audio"):
         rows.append(("input", f"16 kHz audio, float32 in [-1, 1]: {card['input'].get('preprocessing', '')}"))
     latency = card["latency_us"]
-    rows += [("median latency", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
+    step = f" (one `{latency['signature']}` call)" if latency.get("signature") else ""
+    rows += [(f"median latency{step}", f"{latency['median']:.1f} us (p10 {latency['p10']:.1f}, p90 {latency['p90']:.1f}), "
                                 f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
              ("measured on", latency["machine"]),
              ("ops", ", ".join(card["ops"])),
@@ -130,6 +132,20 @@ def render_markdown(card):
                              f"{_percent(r.get('false_accepts_silence'))} | {r['examples']} |")
         lines += ["", "Accuracy here applies the rejection threshold (a keyword below it counts as `_unknown_`); "
                   "the parity figure above is the plain argmax."]
+    recognition = metrics.get("recognition")
+    if recognition:  # speech recognition: words, beam search, streaming speed, examples
+        lines += ["", "## Recognition on device (test split)", "",
+                  f"Word error rate {recognition['wer_greedy']:.1f}% (greedy). Beam search (width 8, no language "
+                  f"model) on the first 200 sentences: CER {recognition['cer_beam8_first200']:.1f}% against "
+                  f"{recognition['cer_greedy_first200']:.1f}% greedy. Streaming real-time factor "
+                  f"{recognition['real_time_factor']:.4f} on one thread over {recognition['audio_seconds']:.0f} s "
+                  "of audio (chunks in, state carried, CTC decoding in numpy).", "",
+                  "| said | heard (int8, greedy) |", "| --- | --- |"]
+        lines += [f"| {x['reference']} | {x['hypothesis']} |" for x in recognition.get("samples", [])]
+    if metrics and not metrics.get("passed", True):
+        lines += ["", f"**Parity not met**: the {card['quantization']} model loses {metrics['drop']:.2f} "
+                  f"{metrics.get('drop_unit', 'points')}, more than the {metrics['max_drop']} allowed; it was "
+                  "written with `--force`."]
     training = card.get("training")
     if training:
         seconds = training.get("seconds")

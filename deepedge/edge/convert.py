@@ -114,8 +114,24 @@ def _tensors_of_layers(flatbuffer, layers):
     with native_output_silenced():
         interpreter = Interpreter(model_content=flatbuffer)
     patterns = [re.compile(rf"(^|/){re.escape(name)}(_\d+)?/") for name in layers]
-    return sorted({d["name"] for d in interpreter.get_tensor_details()
-                   if any(p.search(part) for part in d["name"].split(";") for p in patterns)})
+
+    def inside(name):
+        return any(p.search(part) for part in name.split(";") for p in patterns)
+
+    names = {d["name"] for d in interpreter.get_tensor_details() if inside(d["name"])}
+    # An op whose output is a model output carries the signature's name, not the layer's: it is
+    # found by its weights.
+    every = {d["name"] for d in interpreter.get_tensor_details()}
+    for op in interpreter._get_ops_details():
+        if any(i >= 0 and inside(interpreter._get_tensor_details(i, 0)["name"]) for i in op["inputs"]):
+            for o in op["outputs"]:
+                name = interpreter._get_tensor_details(o, 0)["name"]
+                names.add(name)
+                # The quantizer names the int8 copy of a float output "<name>1"; the node to keep
+                # in float is the original.
+                if name.endswith("1") and name[:-1] in every:
+                    names.add(name[:-1])
+    return sorted(names)
 
 
 def _convert_keeping_float(make_converter, model, float_layers, representative_dataset):
