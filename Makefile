@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python benchmarks/image_recognition.py
 	$(BIN)/python benchmarks/language_modelling.py
 	$(BIN)/python benchmarks/scene_labelling.py
+	$(BIN)/python benchmarks/speech.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache
