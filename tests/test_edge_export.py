@@ -75,3 +75,32 @@ def test_flex_op_fails_naming_the_layer_and_the_op():
     model = keras.Model(inputs, Determinant(name="determinant")(keras.layers.Dense(4)(inputs)))
     with pytest.raises(ConversionError, match=r"Layer 'determinant' uses TensorFlow op\(s\) MatrixDeterminant"):
         convert(model, "float32")
+
+
+def test_float_layers_stay_float_even_when_they_produce_the_output():
+    """Selective int8: a deny-listed layer keeps float weights, also when its op writes the model's output."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16,), batch_size=1)
+    hidden = keras.layers.Dense(32, activation="relu", name="body")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(4, name="head")(hidden))
+    samples = np.random.default_rng(0).standard_normal((50, 16)).astype(np.float32)
+    interpreter = Interpreter(model_content=convert(model, "int8", samples, float_layers=("head",)))
+    kinds = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] == "FULLY_CONNECTED":
+            kinds.append(interpreter._get_tensor_details(op["inputs"][1], 0)["dtype"].__name__)
+    assert sorted(kinds) == ["float32", "int8"]  # body int8, head float
+
+
+def test_exported_tensor_names_are_short_and_the_model_unchanged(tmp_path, trained_digits_classifier, digits):
+    from ai_edge_litert.interpreter import Interpreter
+
+    meta = trained_digits_classifier.export(tmp_path / "m", calibration_data=digits["train"], latency_runs=20)
+    interpreter = Interpreter(model_path=str(tmp_path / "m" / "model.tflite"))
+    assert max(len(d["name"]) for d in interpreter.get_tensor_details()) <= 64
+    assert meta["inputs"][0]["name"] == interpreter.get_input_details()[0]["name"]
+    images = digits["test"].images[:20]
+    assert np.mean(np.argmax(load(tmp_path / "m").predict(images), -1)
+                   == np.argmax(trained_digits_classifier.predict(images, verbose=0), -1)) >= 0.95
