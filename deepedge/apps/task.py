@@ -38,3 +38,18 @@ class TaskFilesMixin:
         if not isinstance(model, cls):
             raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
         return model
+
+
+class ClassifierCompileMixin:
+    """`compile` defaults for a task that outputs class probabilities: AdamW, sparse
+    cross-entropy, accuracy. Mix in before `keras.Model`."""
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles with AdamW, sparse cross-entropy and accuracy unless told otherwise."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy()
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)

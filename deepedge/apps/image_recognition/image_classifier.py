@@ -4,14 +4,14 @@ import numpy as np
 
 from deepedge.apps.image_recognition.backbones import BACKBONES
 from deepedge.apps.image_recognition.presets import ARCHITECTURES, PRESETS, TRAINED
-from deepedge.apps.task import TaskFilesMixin
+from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.preprocess import standardize_images, top_k_labels
 from deepedge.errors import PresetNotFoundError
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class ImageClassifier(TaskFilesMixin, keras.Model):
+class ImageClassifier(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     """An image classifier that takes raw pixels and returns class probabilities.
 
     The model is `Rescaling` (pixels 0..255 to the backbone's range) -> backbone ->
@@ -61,16 +61,6 @@ class ImageClassifier(TaskFilesMixin, keras.Model):
     @property
     def image_shape(self):
         return tuple(self.backbone.image_shape)
-
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compiles with AdamW, sparse cross-entropy and accuracy unless told otherwise."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy()
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
         """Class probabilities, shape (N, num_classes), for raw uint8 or float images."""

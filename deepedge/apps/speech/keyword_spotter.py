@@ -9,7 +9,7 @@ import numpy as np
 
 from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
 from deepedge.apps.speech.presets import KWS_ARCHITECTURES, KWS_PRESETS, KWS_TRAINED
-from deepedge.apps.task import TaskFilesMixin
+from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.audio import SAMPLE_RATE, as_pcm
 from deepedge.edge.preprocess import top_k_labels
@@ -52,7 +52,7 @@ def standardize_audio(audio, samples):
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class KeywordSpotter(TaskFilesMixin, keras.Model):
+class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     """A keyword spotter that takes 16 kHz PCM and returns class probabilities.
 
     The model is `LogMelSpectrogram` -> `SpecAugment` (training only) -> DS-CNN -> `Dense`
@@ -105,16 +105,6 @@ class KeywordSpotter(TaskFilesMixin, keras.Model):
         self.spec_augment_config = dict(spec_augment) if spec_augment else None
         self.threshold = float(threshold)
         self.log_mel, self.spec_augment, self.body = log_mel, masking, body
-
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compiles with AdamW, sparse cross-entropy and accuracy unless told otherwise."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy()
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
         """Class probabilities `(N, num_classes)` for int16 or float clips of `clip_samples`."""
