@@ -43,21 +43,6 @@ def keras_latency_us(model, clip, runs=50):
     return call_latency_us(lambda: model(x, training=False), runs=runs)
 
 
-def subset(data, mask, name):
-    index = np.flatnonzero(mask)
-    import dataclasses
-
-    from deepedge.data.speech import Utterances
-
-    u = data.utterances
-    pieces = [u.samples[u.offsets[i]:u.offsets[i + 1]] for i in index]
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    utterances = Utterances(np.concatenate(pieces), offsets, u.labels[index], tuple(u.texts[i] for i in index),
-                            tuple(u.speakers[i] for i in index))
-    return dataclasses.replace(data, audio=data.audio[index], labels=data.labels[index], utterances=utterances,
-                               name=name)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -77,8 +62,8 @@ def main(argv=None):
     runtime = load(folder)
     test = load_keywords("test")
     flite = np.array([s.startswith("flite:") for s in test.speakers])
-    sets = [("held-out espeak-ng voices, clean", subset(test, ~flite, "espeak-ng")),
-            ("held-out flite voice (slt), clean", subset(test, flite, "flite")),
+    sets = [("held-out espeak-ng voices, clean", test.select(np.flatnonzero(~flite), "espeak-ng")),
+            ("held-out flite voice (slt), clean", test.select(np.flatnonzero(flite), "flite")),
             ("a real speaker (alsa-utils)", load_alsa_speech())]
     for condition, augmentation in CONDITIONS.items():
         if augmentation is not None:

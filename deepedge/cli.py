@@ -710,10 +710,9 @@ def _transcribe_file(runtime, file, out):
     audio = load_audio(file, runtime.sample_rate)
     console.print(f"{Path(file).name}: {len(audio) / runtime.sample_rate:.1f} s, streamed in "
                   f"{runtime.chunk_samples / runtime.sample_rate * 1000:.0f} ms chunks:")
-    started, shown, logits = time.perf_counter(), "", []
-    decoder = None
     from deepedge.edge.ctc import GreedyStream
 
+    started, shown, logits = time.perf_counter(), "", []
     decoder = GreedyStream(runtime.characters)
     for seconds, chunk_logits in runtime.stream(audio):
         logits.append(chunk_logits)

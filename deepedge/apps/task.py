@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import numpy as np
+
 from deepedge.backend import keras
 from deepedge.errors import ModelFileError
 
@@ -53,3 +55,25 @@ class ClassifierCompileMixin:
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+
+class StepwiseExportMixin:
+    """What a recurrent task needs for the step-wise export (DESIGN.md, edge contract 4).
+
+    The task defines `state_spec()` -> `[(name, shape, dtype, initial value)]`, `step_model()`
+    (a batch-1 model `[step input, *state] -> [output, *state]`) and the class attributes
+    `step_input` and `step_output` (the signature's names for them).
+    """
+
+    step_input = "input"
+    step_output = "output"
+
+    def initial_state(self):
+        return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
+
+    def edge_signatures(self):
+        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
+        state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
+                 for name, shape, dtype, fill in self.state_spec()]
+        return {"step": {"model": self.step_model(), "inputs": [self.step_input] + [s["name"] for s in state],
+                         "outputs": [self.step_output] + [s["name"] for s in state], "state": state}}

@@ -182,6 +182,35 @@ class Utterances:
         """Utterance `i` as float32 in [-1, 1]."""
         return self.samples[self.offsets[i]:self.offsets[i + 1]].astype(np.float32) / 32768.0
 
+    @classmethod
+    def from_pieces(cls, pieces, labels, texts, speakers):
+        """Utterances from a list of int16 arrays, one per utterance."""
+        offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+        samples = np.concatenate(pieces).astype(np.int16) if len(pieces) else np.zeros(0, np.int16)
+        return cls(samples, offsets, np.asarray(labels, np.int64), tuple(texts), tuple(speakers))
+
+    def subset(self, index):
+        """The utterances at `index` (a sequence of positions), in that order."""
+        return Utterances.from_pieces([self.samples[self.offsets[i]:self.offsets[i + 1]] for i in index],
+                                      self.labels[np.asarray(index, np.int64)], [self.texts[i] for i in index],
+                                      [self.speakers[i] for i in index])
+
+    def save(self, path, **extra):
+        """Writes the utterances (and `extra` string arrays) to an `.npz`, atomically; nothing pickled."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, samples=self.samples, offsets=self.offsets, labels=self.labels,
+                     texts=np.array(self.texts, dtype=str), speakers=np.array(self.speakers, dtype=str),
+                     **{k: np.array(v, dtype=str) for k, v in extra.items()})
+
+    @classmethod
+    def load(cls, path, *extra):
+        """`Utterances` from `save`, plus the named extra string arrays as tuples."""
+        with np.load(path, allow_pickle=False) as f:
+            utterances = cls(f["samples"], f["offsets"], f["labels"], tuple(f["texts"].tolist()),
+                             tuple(f["speakers"].tolist()))
+            return (utterances, *(tuple(f[k].tolist()) for k in extra)) if extra else utterances
+
 
 @dataclasses.dataclass(frozen=True)
 class KeywordDataset:
@@ -209,17 +238,24 @@ class KeywordDataset:
 
     def take(self, n):
         """`n` examples spread over the classes (every `len/n`-th), as a dataset of the same kind."""
-        index = np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int)
-        u = self.utterances
-        pieces = [u.samples[u.offsets[i]:u.offsets[i + 1]] for i in index]
-        offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-        utterances = Utterances(np.concatenate(pieces) if pieces else u.samples[:0], offsets, u.labels[index],
-                                tuple(u.texts[i] for i in index), tuple(u.speakers[i] for i in index))
-        return dataclasses.replace(self, audio=self.audio[index], labels=self.labels[index], utterances=utterances)
+        return self.select(np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int))
+
+    def select(self, index, name=None):
+        """The examples at `index`, as a dataset of the same kind (optionally renamed)."""
+        return dataclasses.replace(self, audio=self.audio[index], labels=self.labels[index],
+                                   utterances=self.utterances.subset(index), name=name or self.name)
 
     def clips(self, rng=None, augmentation=None):
         """Fresh 1-second float32 clips of every utterance (random placement when `rng` is given)."""
         return render_clips(self.utterances, rng or np.random.default_rng(0), augmentation, random_place=rng is not None)
+
+
+def _draw_prosody(rng, voice, words_per_minute, duration_stretch):
+    """`(speed, pitch)` for one utterance: espeak-ng's rate drawn in `words_per_minute` (pitch
+    0.15-0.85), flite's duration stretch in `duration_stretch` (pitch anywhere in its range)."""
+    if voice.engine == "espeak-ng":
+        return rng.uniform(*words_per_minute) / 165, rng.uniform(0.15, 0.85)
+    return 1.0 / rng.uniform(*duration_stretch), rng.uniform(0.0, 1.0)
 
 
 def _plan(split, per_keyword, seed):
@@ -233,17 +269,28 @@ def _plan(split, per_keyword, seed):
         count = per_unknown if name == UNKNOWN else (per_silence if name == SILENCE else per_keyword)
         for i in range(count):
             rng = _rng(seed, split, name, i)
-            voice = voices[rng.integers(len(voices))]
+            voice = voices[rng.integers(len(voices))]  # the order of the draws fixes the data
             text = "" if name == SILENCE else (unknown[rng.integers(len(unknown))] if name == UNKNOWN else name)
-            speed = rng.uniform(120, 210) / 165 if voice.engine == "espeak-ng" else 1.0 / rng.uniform(0.8, 1.3)
-            pitch = rng.uniform(0.15, 0.85) if voice.engine == "espeak-ng" else rng.uniform(0.0, 1.0)
+            speed, pitch = _draw_prosody(rng, voice, (120, 210), (0.8, 1.3))
             plan.append((label, text, voice, speed, pitch))
     return plan
 
 
-def _synthesize_plan(plan, description):
+def _parallel_map(func, items, description):
+    """`[func(item) for item in items]` on a thread pool (synthesis runs in subprocesses), with a bar."""
     from deepedge.progress import progress_bar
 
+    results = [None] * len(items)
+    with progress_bar() as progress, concurrent.futures.ThreadPoolExecutor(max(2, 2 * (os.cpu_count() or 1))) as pool:
+        bar = progress.add_task(description, total=len(items))
+        futures = {pool.submit(func, item): i for i, item in enumerate(items)}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            progress.advance(bar)
+    return results
+
+
+def _synthesize_plan(plan, description):
     def one(item):
         _, text, voice, speed, pitch = item
         if not text:
@@ -254,15 +301,7 @@ def _synthesize_plan(plan, description):
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return (audio / max(peak, 1e-4) * 0.7 * 32767).astype(np.int16)
 
-    results = [None] * len(plan)
-    workers = max(2, 2 * (os.cpu_count() or 1))
-    with progress_bar() as progress, concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        bar = progress.add_task(description, total=len(plan))
-        futures = {pool.submit(one, item): i for i, item in enumerate(plan)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
-            progress.advance(bar)
-    return results
+    return _parallel_map(one, plan, description)
 
 
 def load_utterances(split="train", per_keyword=None, seed=2017):
@@ -280,20 +319,13 @@ def load_utterances(split="train", per_keyword=None, seed=2017):
         raise InvalidInputError(f"`per_keyword` must be at least 1. Received: per_keyword={per_keyword}")
     path = cache_dir() / "speech" / f"keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}.npz"
     if path.exists():
-        with np.load(path, allow_pickle=False) as f:
-            return Utterances(f["samples"], f["offsets"], f["labels"], tuple(f["texts"].tolist()),
-                              tuple(f["speakers"].tolist()))
+        return Utterances.load(path)
     check_synthesizers()
     plan = _plan(split, per_keyword, seed)
     pieces = _synthesize_plan(plan, f"synthesising {split} speech")
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    utterances = Utterances(np.concatenate(pieces).astype(np.int16), offsets,
-                            np.array([p[0] for p in plan], np.int64), tuple(p[1] for p in plan),
-                            tuple(p[2].name for p in plan))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, samples=utterances.samples, offsets=offsets, labels=utterances.labels,
-                 texts=np.array(utterances.texts, dtype=str), speakers=np.array(utterances.speakers, dtype=str))
+    utterances = Utterances.from_pieces(pieces, [p[0] for p in plan], [p[1] for p in plan],
+                                        [p[2].name for p in plan])
+    utterances.save(path)
     return utterances
 
 
@@ -487,9 +519,7 @@ def load_alsa_speech():
     texts.append("noise (Noise.wav)")
     clips = np.stack([fit_clip(p) for p in pieces])
     pcm = [(np.clip(p, -1, 1) * 32767).astype(np.int16) for p in pieces]
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pcm])]).astype(np.int64)
-    utterances = Utterances(np.concatenate(pcm), offsets, np.array(labels, np.int64), tuple(texts),
-                            ("alsa-utils speaker",) * len(labels))
+    utterances = Utterances.from_pieces(pcm, labels, texts, ["alsa-utils speaker"] * len(labels))
     return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
                           class_names=KEYWORD_CLASSES, name="alsa_speech", split="test",
                           source="Debian alsa-utils /usr/share/sounds/alsa (real speech)", licence="GPL-2+")
@@ -622,10 +652,7 @@ def load_sentences(split="train", count=None, seed=2014):
     source = "Debian espeak-ng 1.51 and flite 2.2 voices reading Jane Austen (Debian r-cran-janeaustenr)"
     licence = "GPL-3 (espeak-ng), BSD-like (flite); the texts are public domain"
     if path.exists():
-        with np.load(path, allow_pickle=False) as f:
-            utterances = Utterances(f["samples"], f["offsets"], f["labels"], tuple(f["texts"].tolist()),
-                                    tuple(f["speakers"].tolist()))
-            return SentenceDataset(utterances, tuple(f["phonemes"].tolist()), "sentences", split, source, licence)
+        return SentenceDataset(*Utterances.load(path, "phonemes"), "sentences", split, source, licence)
     check_synthesizers()
     texts = austen_sentences(split)
     voices = speakers(split)
@@ -634,8 +661,7 @@ def load_sentences(split="train", count=None, seed=2014):
         rng = _rng(seed, split, "sentence", i)
         voice = voices[rng.integers(len(voices))]
         text = texts[rng.integers(len(texts))]
-        speed = rng.uniform(130, 200) / 165 if voice.engine == "espeak-ng" else 1.0 / rng.uniform(0.85, 1.2)
-        pitch = rng.uniform(0.15, 0.85) if voice.engine == "espeak-ng" else rng.uniform(0.0, 1.0)
+        speed, pitch = _draw_prosody(rng, voice, (130, 200), (0.85, 1.2))
         plan.append((i, text, voice, speed, pitch))
 
     def one(item):
@@ -644,23 +670,9 @@ def load_sentences(split="train", count=None, seed=2014):
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return (audio / max(peak, 1e-4) * 0.7 * 32767).astype(np.int16), phonemes(text)
 
-    results = [None] * len(plan)
-    from deepedge.progress import progress_bar
-
-    with progress_bar() as progress, concurrent.futures.ThreadPoolExecutor(max(2, 2 * (os.cpu_count() or 1))) as pool:
-        bar = progress.add_task(f"synthesising {split} sentences", total=len(plan))
-        futures = {pool.submit(one, item): k for k, item in enumerate(plan)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
-            progress.advance(bar)
-    pieces = [r[0] for r in results]
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    utterances = Utterances(np.concatenate(pieces), offsets, np.arange(count, dtype=np.int64),
-                            tuple(p[1] for p in plan), tuple(p[2].name for p in plan))
+    results = _parallel_map(one, plan, f"synthesising {split} sentences")
+    utterances = Utterances.from_pieces([r[0] for r in results], np.arange(count), [p[1] for p in plan],
+                                        [p[2].name for p in plan])
     phones = tuple(r[1] for r in results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, samples=utterances.samples, offsets=offsets, labels=utterances.labels,
-                 texts=np.array(utterances.texts, dtype=str), speakers=np.array(utterances.speakers, dtype=str),
-                 phonemes=np.array(phones, dtype=str))
+    utterances.save(path, phonemes=phones)
     return SentenceDataset(utterances, phones, "sentences", split, source, licence)

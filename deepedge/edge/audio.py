@@ -128,6 +128,22 @@ def as_pcm(audio, name="audio"):
     return np.clip(audio, -1.0, 1.0)
 
 
+def pad_end(audio, multiple):
+    """1D audio zero-padded at the end to a whole number of `multiple` samples."""
+    return np.concatenate([audio, np.zeros((-len(audio)) % multiple, np.float32)])
+
+
+def standardize_clips(audio, samples, sample_rate=SAMPLE_RATE):
+    """`(N, samples)` float32 clips from one clip or a batch of int16/float PCM, checked."""
+    audio = as_pcm(audio)
+    audio = audio[None] if audio.ndim == 1 else audio
+    if audio.ndim != 2 or audio.shape[1] != samples:
+        raise InvalidInputError(f"Expected {samples}-sample clips ({samples / sample_rate:g} s at {sample_rate} Hz), "
+                                f"shape ({samples},) or (N, {samples}). Received: shape={audio.shape}. "
+                                "Cut or pad longer audio, or stream it with `detect`.")
+    return audio
+
+
 def load_audio(source, sample_rate=SAMPLE_RATE, min_seconds=0.1):
     """A WAV file (path or bytes) as float32 mono at `sample_rate`; too short a file is an error."""
     audio, rate = read_wav(source)

@@ -366,21 +366,12 @@ class EdgeKeywordSpotter(EdgeModel):
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
         self.threshold = float(self.metadata.get("threshold", 0.0))
 
-    def _clips(self, audio):
-        from deepedge.edge.audio import as_pcm
-
-        audio = as_pcm(audio)
-        audio = audio[None] if audio.ndim == 1 else audio
-        if audio.ndim != 2 or audio.shape[1] != self.clip_samples:
-            raise InvalidInputError(
-                f"Expected {self.clip_samples}-sample clips ({self.clip_samples / self.sample_rate:g} s at "
-                f"{self.sample_rate} Hz), shape ({self.clip_samples},) or (N, {self.clip_samples}). Received: "
-                f"shape={audio.shape}. Use `detect` for longer audio.")
-        return audio
-
     def predict(self, audio):
         """Class probabilities `(N, num_classes)` for one clip or a batch of clips."""
-        return np.concatenate([self.invoke(clip[None])[0] for clip in self._clips(audio)])
+        from deepedge.edge.audio import standardize_clips
+
+        clips = standardize_clips(audio, self.clip_samples, self.sample_rate)
+        return np.concatenate([self.invoke(clip[None])[0] for clip in clips])
 
     def classify(self, audio, top_k=1):
         """The `top_k` (class name, probability) pairs for each clip, best first."""
@@ -454,8 +445,9 @@ class EdgeSpeechRecognizer(EdgeStepModel):
 
     def stream(self, audio):
         """Yields `(seconds of audio consumed, logits of the chunk)` chunk by chunk."""
-        audio = self._audio(audio)
-        audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
+        from deepedge.edge.audio import pad_end
+
+        audio = pad_end(self._audio(audio), self.chunk_samples)
         state = self.initial_state()
         for start in range(0, len(audio), self.chunk_samples):
             outputs, state = self.step({"audio": audio[None, start:start + self.chunk_samples]}, state)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from deepedge.apps.task import TaskFilesMixin
+from deepedge.apps.task import StepwiseExportMixin, TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.decoding import as_token_ids, generate_text, log_softmax, segment_starts
 from deepedge.errors import InvalidInputError
@@ -19,11 +19,12 @@ from deepedge.tokenizers import Tokenizer
 ops = keras.ops
 
 
-class LanguageModel(TaskFilesMixin, keras.Model):
+class LanguageModel(TaskFilesMixin, StepwiseExportMixin, keras.Model):
     """What every deepedge language model shares: tokenizer, perplexity, generation, step export."""
 
     family = "language_modelling"
     task_name = "language_model"
+    step_input, step_output = "token", "logits"
     metric_name = "perplexity"
     metric_higher_is_better = False
     parity_threshold = 3.0  # percent of the float perplexity an int8 export may add
@@ -56,9 +57,6 @@ class LanguageModel(TaskFilesMixin, keras.Model):
         """[(name, shape, dtype, initial value)] of the state the step carries."""
         raise NotImplementedError
 
-    def initial_state(self):
-        return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
-
     def keras_step_fn(self):
         """`step(token, state) -> (logits, state)` running the Keras step model (slow; for checks)."""
         model = self.step_model()
@@ -70,13 +68,6 @@ class LanguageModel(TaskFilesMixin, keras.Model):
             return outputs[0].reshape(-1), dict(zip(names, outputs[1:]))
 
         return step
-
-    def edge_signatures(self):
-        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
-        state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
-                 for name, shape, dtype, fill in self.state_spec()]
-        return {"step": {"model": self.step_model(), "inputs": ["token"] + [s["name"] for s in state],
-                         "outputs": ["logits"] + [s["name"] for s in state], "state": state}}
 
     def calibration_samples(self, data, num_samples=2000, seed=0, run_length=50):
         """Real `(signature, inputs)` pairs for int8 calibration: Keras steps over training text.

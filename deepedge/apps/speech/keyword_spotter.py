@@ -11,9 +11,9 @@ from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
 from deepedge.apps.speech.presets import KWS_ARCHITECTURES, KWS_PRESETS, KWS_TRAINED
 from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
 from deepedge.backend import keras
-from deepedge.edge.audio import SAMPLE_RATE, as_pcm
+from deepedge.edge.audio import SAMPLE_RATE, standardize_clips
 from deepedge.edge.preprocess import top_k_labels
-from deepedge.errors import InvalidInputError, PresetNotFoundError
+from deepedge.errors import PresetNotFoundError
 from deepedge.layers.normalization import FusedBatchNormalization
 
 
@@ -37,18 +37,6 @@ def dscnn_backbone(input_shape, filters=64, blocks=4, stem_kernel=(10, 4), stem_
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     return keras.Model(inputs, x, name=name)
-
-
-def standardize_audio(audio, samples):
-    """`(N, samples)` float32 clips from one clip or a batch of int16/float PCM, checked."""
-    audio = as_pcm(audio)
-    if audio.ndim == 1:
-        audio = audio[None]
-    if audio.ndim != 2 or audio.shape[1] != samples:
-        raise InvalidInputError(f"Expected {samples}-sample clips ({samples / SAMPLE_RATE:g} s at {SAMPLE_RATE} Hz), "
-                                f"shape ({samples},) or (N, {samples}). Received: shape={audio.shape}. "
-                                "Cut or pad longer audio, or use `detect` for a stream.")
-    return audio
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
@@ -109,12 +97,12 @@ class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     def predict(self, x, batch_size=256, verbose="auto", steps=None, callbacks=None):
         """Class probabilities `(N, num_classes)` for int16 or float clips of `clip_samples`."""
         if not hasattr(x, "element_spec") and not isinstance(x, keras.utils.PyDataset):
-            x = standardize_audio(x, self.clip_samples)
+            x = standardize_clips(x, self.clip_samples)
         return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
 
     def scores(self, audio, batch_size=256):
         """Class probabilities, computed with `model(x)` (fast for small batches)."""
-        audio = standardize_audio(audio, self.clip_samples)
+        audio = standardize_clips(audio, self.clip_samples)
         return np.concatenate([keras.ops.convert_to_numpy(self(audio[i:i + batch_size], training=False))
                                for i in range(0, len(audio), batch_size)])
 
@@ -135,7 +123,7 @@ class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
 
     def edge_calibration_inputs(self, data):
         """float32 clips for int8 calibration from a `KeywordDataset` or int16/float clips."""
-        return None if data is None else standardize_audio(getattr(data, "audio", data), self.clip_samples)
+        return None if data is None else standardize_clips(getattr(data, "audio", data), self.clip_samples)
 
     def edge_metadata(self):
         """Labels, the input's meaning and the rejection threshold, for the on-device runtime."""

@@ -16,9 +16,9 @@ LiteRT signature; the runtime owns the loop and the CTC decoding (greedy or beam
 import numpy as np
 
 from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
-from deepedge.apps.task import TaskFilesMixin
+from deepedge.apps.task import StepwiseExportMixin, TaskFilesMixin
 from deepedge.backend import keras
-from deepedge.edge.audio import SAMPLE_RATE, as_pcm
+from deepedge.edge.audio import SAMPLE_RATE, as_pcm, pad_end
 from deepedge.edge.ctc import character_error_rate, greedy_decode
 from deepedge.errors import InvalidInputError
 
@@ -44,7 +44,7 @@ class CTCLoss(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class SpeechRecognizer(TaskFilesMixin, keras.Model):
+class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
     """A streaming CTC speech recogniser: 16 kHz PCM in, per-step character logits out.
 
     Args:
@@ -65,6 +65,7 @@ class SpeechRecognizer(TaskFilesMixin, keras.Model):
     task_name = "speech_recognition"
     metric_name = "cer"
     metric_higher_is_better = False
+    step_input, step_output = "audio", "logits"
     parity_threshold = 1.5  # CER points an int8 export may lose
     # The front end and the 29-way output layer stay float32: CTC's blank/character margins are
     # small against the logits' range (asr_ctc, 400 calibration steps: an int8 head lost 2.43 CER
@@ -152,8 +153,7 @@ class SpeechRecognizer(TaskFilesMixin, keras.Model):
         audio = as_pcm(audio, "audio")
         if audio.ndim != 1:
             raise InvalidInputError(f"Expected one mono utterance of shape (samples,). Received: shape={audio.shape}.")
-        padded = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
-        return keras.ops.convert_to_numpy(self(padded[None], training=False))[0]
+        return keras.ops.convert_to_numpy(self(pad_end(audio, self.chunk_samples)[None], training=False))[0]
 
     def transcribe(self, audio):
         """The greedy CTC transcript of one utterance."""
@@ -194,9 +194,6 @@ class SpeechRecognizer(TaskFilesMixin, keras.Model):
             spec += [(f"h{i}", (1, units), np.float32, 0.0), (f"c{i}", (1, units), np.float32, 0.0)]
         return spec
 
-    def initial_state(self):
-        return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
-
     def step_model(self):
         """A batch-1 model `[audio chunk, *state] -> [logits, *state]` sharing these weights."""
         ops = keras.ops
@@ -218,27 +215,22 @@ class SpeechRecognizer(TaskFilesMixin, keras.Model):
         logits = self.head(ops.stack(steps, axis=1))
         return keras.Model([chunk] + states, [logits] + new_states, name=f"{self.name}_step")
 
-    def edge_signatures(self):
-        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
-        state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
-                 for name, shape, dtype, fill in self.state_spec()]
-        return {"step": {"model": self.step_model(), "inputs": ["audio"] + [s["name"] for s in state],
-                         "outputs": ["logits"] + [s["name"] for s in state], "state": state}}
+    def _keras_steps(self, audio, model):
+        """Runs the step `model` over one utterance chunk by chunk: yields `(chunk, state before
+        it, logits)`."""
+        names = [name for name, *_ in self.state_spec()]
+        state = self.initial_state()
+        audio = pad_end(as_pcm(audio, "audio"), self.chunk_samples)
+        for start in range(0, len(audio), self.chunk_samples):
+            chunk = audio[None, start:start + self.chunk_samples]
+            result = [keras.ops.convert_to_numpy(r) for r in model([chunk] + [state[n] for n in names],
+                                                                   training=False)]
+            yield chunk, state, result[0][0]
+            state = dict(zip(names, result[1:]))
 
     def stream_logits(self, audio):
         """Logits of one utterance computed chunk by chunk with the step model (Keras; for checks)."""
-        model = self.step_model()
-        names = [name for name, *_ in self.state_spec()]
-        state = self.initial_state()
-        audio = as_pcm(audio, "audio")
-        audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
-        out = []
-        for start in range(0, len(audio), self.chunk_samples):
-            result = model([audio[None, start:start + self.chunk_samples]] + [state[n] for n in names], training=False)
-            result = [keras.ops.convert_to_numpy(r) for r in result]
-            out.append(result[0][0])
-            state = dict(zip(names, result[1:]))
-        return np.concatenate(out)
+        return np.concatenate([logits for _, _, logits in self._keras_steps(audio, self.step_model())])
 
     def calibration_samples(self, data, num_samples=150, seed=0):
         """Real `(signature, inputs)` pairs for int8 calibration: Keras steps through training speech.
@@ -247,18 +239,11 @@ class SpeechRecognizer(TaskFilesMixin, keras.Model):
         steps lost 2.71 CER points to int8, 400 lost 2.20, 150 lost 1.65, 80 lost 1.77).
         """
         model = self.step_model()
-        names = [name for name, *_ in self.state_spec()]
         rng = np.random.default_rng(seed)
         samples = []
         while len(samples) < num_samples:
-            audio = data.audio(int(rng.integers(len(data))))
-            audio = np.concatenate([audio, np.zeros((-len(audio)) % self.chunk_samples, np.float32)])
-            state = self.initial_state()
-            for start in range(0, len(audio), self.chunk_samples):
-                chunk = audio[None, start:start + self.chunk_samples]
-                samples.append(("step", {"audio": chunk, **state}))
-                result = model([chunk] + [state[n] for n in names], training=False)
-                state = dict(zip(names, [keras.ops.convert_to_numpy(r) for r in result[1:]]))
+            for chunk, state, _ in self._keras_steps(data.audio(int(rng.integers(len(data)))), model):
+                samples.append(("step", {self.step_input: chunk, **state}))
         return samples[:num_samples]
 
     def edge_metadata(self):
