@@ -34,7 +34,7 @@ from deepedge.edge.convert import convert, single_batch_model
 from deepedge.edge.runtime import dequantize, quantize, tensor_spec
 from deepedge.fileio import atomic_write_json, atomic_write_text
 from deepedge.quiet import native_output_silenced
-from deepedge.training import ImageAugmentation, recalibrate_batch_norm
+from deepedge.training import ImageAugmentation, ordered_batches, recalibrate_batch_norm
 from deepedge.training.batchnorm import batch_norm_layers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,14 +147,14 @@ def train_peer(train, validation, seconds):
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     budget = WallClockBudget(seconds, recipe["learning_rate"])
     augmentation = ImageAugmentation(flip=recipe["flip"], max_shift=recipe["max_shift"])
-    validation_data = (validation.images.astype(np.float32), validation.labels)
+    validation_data = ordered_batches(validation.images.astype(np.float32), validation.labels, recipe["batch_size"])
     epoch = 0
     while budget.spent < seconds:
         rng = np.random.default_rng([recipe["seed"], epoch])
         order = rng.permutation(len(train))
         images = augmentation(train.images[order], rng).astype(np.float32)
-        history = model.fit(images, train.labels[order], batch_size=recipe["batch_size"], epochs=1,
-                            validation_data=validation_data, callbacks=[budget], verbose=0).history
+        history = model.fit(ordered_batches(images, train.labels[order], recipe["batch_size"]), epochs=1,
+                            shuffle=False, validation_data=validation_data, callbacks=[budget], verbose=0).history
         epoch += 1
         print(f"peer: epoch {epoch}, {budget.spent:.0f}/{seconds:.0f} s, "
               f"validation accuracy {100 * history['val_accuracy'][-1]:.2f}% (before BN re-estimation)")

@@ -60,6 +60,17 @@ def test_config_round_trip():
     assert set(model.get_config()) == {"name", "trainable", "backbone", "class_names", "image_scale", "image_offset"}
 
 
+def test_edgenet_stem_stride_halves_the_stem_and_round_trips():
+    backbone = EdgeNetBackbone(image_shape=(28, 28, 1), stem_filters=8, stem_strides=2, block_filters=(16, 24),
+                               block_strides=(1, 2))
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in backbone.layers}
+    assert shapes["stem_relu"] == (14, 14, 8) and shapes["block1"] == (14, 14, 16) and shapes["block2"] == (7, 7, 24)
+    assert EdgeNetBackbone.from_config(backbone.get_config()).get_config() == backbone.get_config()
+    # Configs saved before `stem_strides` existed still load as stride 1.
+    old = {k: v for k, v in backbone.get_config().items() if k != "stem_strides"}
+    assert EdgeNetBackbone.from_config(old).stem_strides == 1
+
+
 def test_save_and_load_give_identical_predictions(trained_digits_classifier, digits, tmp_path):
     path = tmp_path / "digits.keras"
     trained_digits_classifier.save(path)

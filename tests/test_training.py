@@ -112,3 +112,15 @@ def test_checkpoint_of_another_architecture_is_refused(digits, tmp_path):
     with pytest.raises(CheckpointError, match="different run"):
         fit_resumable(other, train.images, train.labels, epochs=1, checkpoint_dir=tmp_path, batch_size=32,
                       verbose=False)
+
+
+def test_ordered_batches_keep_order_and_the_last_partial_batch():
+    from deepedge.training import ordered_batches
+
+    x = np.arange(10, dtype=np.float64).reshape(5, 2)
+    y = np.arange(5)
+    batches = list(ordered_batches(x, y, batch_size=2).as_numpy_iterator())
+    assert [b[1].tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+    assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == y.dtype
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x.astype(np.float32))
+    assert not ordered_batches(x, y, 2).options().autotune.enabled

@@ -51,7 +51,7 @@ def _config_digest(model):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _batches(x, y, batch_size):
+def ordered_batches(x, y, batch_size):
     """`(x, y)` as a tf.data pipeline of batches in order, with tf.data's autotuning off.
 
     Keras builds an autotuned pipeline from numpy arrays; each `fit` call of an epoch then
@@ -106,7 +106,7 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         model = keras.saving.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)
         if verbose:
             print(f"Resuming from {checkpoint_dir / state['checkpoint']} after epoch {start}/{epochs}.")
-    validation = None if validation_data is None else _batches(*validation_data, batch_size)
+    validation = None if validation_data is None else ordered_batches(*validation_data, batch_size)
     for epoch in range(start, epochs):
         rng = np.random.default_rng([seed, epoch])
         if epoch_data is not None:
@@ -120,8 +120,8 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
             images = images.astype(np.float32)
         epoch_started = time.perf_counter()
         callbacks = [EpochProgress(epoch, epochs, math.ceil(len(labels) / batch_size))] if verbose else []
-        result = model.fit(_batches(images, labels, batch_size), epochs=epoch + 1, initial_epoch=epoch,
-                           validation_data=validation, verbose=0, callbacks=callbacks)
+        result = model.fit(ordered_batches(images, labels, batch_size), epochs=epoch + 1, initial_epoch=epoch,
+                           shuffle=False, validation_data=validation, verbose=0, callbacks=callbacks)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         history.setdefault("epoch_seconds", []).append(round(time.perf_counter() - epoch_started, 2))

@@ -82,21 +82,25 @@ class EdgeNetBackbone(Backbone):
 
     A 3x3 stem convolution at full resolution, then depthwise-separable blocks (see
     `DepthwiseSeparableConv`) that halve the resolution where `strides` is 2, and global
-    average pooling. The default (about 90k parameters) runs in under 30 microseconds as an
-    int8 LiteRT model on one CPU thread at 28x28. The stem is narrow (16 filters) because
-    it is the only layer at full resolution: a 3x3 kernel on one grey channel has only nine
-    inputs, and its width costs more latency there than anywhere else.
+    average pooling. The default (about 90k parameters) works at 28x28, 14x14, 7x7 and 4x4.
+    Measured as int8 LiteRT on one CPU thread, where the time goes decides the shape:
+    - The stem is narrow (16 filters): it is the only layer at full resolution, and a 3x3
+      kernel on one grey channel has only nine inputs to mix.
+    - The two widest blocks (192) run at 4x4, not 7x7: a quarter less latency and no loss
+      of accuracy on Fashion-MNIST (93.4% against 93.3% for the same widths at 7x7).
+    - A stride-2 stem (`stem_strides=2`) is faster still but cost 0.8 points there.
 
     Args:
         image_shape: tuple. `(height, width, channels)`. Defaults to `(28, 28, 1)`.
         stem_filters: int. Filters of the stem convolution. Defaults to `16`.
+        stem_strides: int. Stride of the stem convolution. Defaults to `1`.
         block_filters: tuple of int. Output filters of each separable block.
         block_strides: tuple of int. Stride of each block, same length as `block_filters`.
         batch_norm_momentum: float. Defaults to `0.99`.
     """
 
     def __init__(self, image_shape=(28, 28, 1), stem_filters=16, block_filters=(48, 96, 128, 192, 192),
-                 block_strides=(2, 1, 2, 1, 1), batch_norm_momentum=0.99, **kwargs):
+                 block_strides=(2, 1, 2, 2, 1), batch_norm_momentum=0.99, stem_strides=1, **kwargs):
         image_shape = _check_image_shape(image_shape, 8)
         block_filters, block_strides = tuple(block_filters), tuple(block_strides)
         if len(block_filters) != len(block_strides):
@@ -104,7 +108,8 @@ class EdgeNetBackbone(Backbone):
                              f"block_filters={block_filters}, block_strides={block_strides}")
         # === Layers / Functional Model ===
         inputs = keras.Input(shape=image_shape, name="images")
-        x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, name="stem")(inputs)
+        x = keras.layers.Conv2D(stem_filters, 3, strides=stem_strides, padding="same", use_bias=False,
+                                name="stem")(inputs)
         x = keras.layers.BatchNormalization(momentum=batch_norm_momentum, name="stem_bn")(x)
         x = keras.layers.ReLU(name="stem_relu")(x)
         for i, (filters, strides) in enumerate(zip(block_filters, block_strides)):
@@ -115,12 +120,14 @@ class EdgeNetBackbone(Backbone):
         # === Config ===
         self.image_shape = image_shape
         self.stem_filters = stem_filters
+        self.stem_strides = stem_strides
         self.block_filters = block_filters
         self.block_strides = block_strides
         self.batch_norm_momentum = batch_norm_momentum
 
     def _constructor_config(self):
         return {"image_shape": self.image_shape, "stem_filters": self.stem_filters,
+                "stem_strides": self.stem_strides,
                 "block_filters": self.block_filters, "block_strides": self.block_strides,
                 "batch_norm_momentum": self.batch_norm_momentum}
 
