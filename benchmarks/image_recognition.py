@@ -14,12 +14,14 @@ import argparse
 import datetime
 import json
 import math
+import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
-from deepedge.backend import keras, tf  # first: silences TensorFlow's start-up logs
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # the peer trains with the kernels `deepedge train` uses
+from deepedge.backend import keras, tf  # noqa: E402 (first: silences TensorFlow's logs)
 
 import ai_edge_litert
 import numpy as np
@@ -263,13 +265,15 @@ def render_markdown(results):
         "Accuracies in percent. Latencies are medians in microseconds: Keras `model(x, training=False)` "
         f"over {KERAS_RUNS} calls (TensorFlow's own thread pools); LiteRT on one interpreter thread "
         f"(XNNPACK), the median of {results['rounds']} rounds of {results['runs']} invokes, the rounds "
-        "taken in turn over every model so a slow stretch of the machine cannot skew one row. int8 is full-integer: int8 weights, activations, "
+        "taken in turn over every model so a slow stretch of the machine cannot skew one row. int8 is "
+        "full-integer: int8 weights, activations, "
         f"input and output, calibrated on {CALIBRATION_IMAGES} training images.", "",
         "The peer, MobileNetV3-Small (minimalistic, no pretrained weights), was trained here with the "
         f"edge net's recipe for a budget of {peer['budget_seconds']:.0f} s of fit time (by default the "
         f"edge net's training time; {peer['epochs']} epochs). Batch norm: {peer['batch_norm']}; its train "
         "time includes that re-estimation, as ours does. Our models' training times are those "
-        "recorded in their training.json.", "",
+        "recorded in their training.json. Everything trains with TensorFlow's oneDNN kernels "
+        f"(TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}), as `deepedge train` does.", "",
         f"    {results['command']}", ""])
 
 
