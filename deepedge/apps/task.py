@@ -46,14 +46,18 @@ class ClassifierCompileMixin:
     """`compile` defaults for a task that outputs class probabilities: AdamW, sparse
     cross-entropy, accuracy. Mix in before `keras.Model`."""
 
+    def default_metrics(self):
+        """The metrics `compile` uses when given none; a task may report others."""
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compiles with AdamW, sparse cross-entropy and accuracy unless told otherwise."""
+        """Compiles with AdamW, sparse cross-entropy and `default_metrics()` unless told otherwise."""
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy()
         if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+            metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from deepedge.apps.scene_labelling.backbones import BACKBONES
 from deepedge.apps.scene_labelling.presets import ARCHITECTURES, PRESETS, TRAINED
-from deepedge.apps.task import TaskFilesMixin
+from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.dense import (
     as_images_and_masks,
@@ -23,7 +23,7 @@ METRICS = ("mean_iou", "foreground_iou")
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class SceneLabeller(TaskFilesMixin, keras.Model):
+class SceneLabeller(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     """Labels every pixel of an image: raw pixels in, per-pixel class probabilities out.
 
     The model is `Rescaling` -> a fully convolutional backbone -> a 1x1 convolution scoring
@@ -105,16 +105,10 @@ class SceneLabeller(TaskFilesMixin, keras.Model):
         """The fixed input shape of the exported model: one square tile."""
         return (self.export_size, self.export_size, self.backbone.channels)
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compiles with AdamW, per-pixel cross-entropy, pixel accuracy and mean IoU unless told otherwise."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy()
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"),
-                       keras.metrics.MeanIoU(self.num_classes, sparse_y_pred=False, name="mean_iou")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_metrics(self):
+        """Pixel accuracy and mean IoU (the per-pixel cross-entropy and AdamW come from the mixin)."""
+        return [keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"),
+                keras.metrics.MeanIoU(self.num_classes, sparse_y_pred=False, name="mean_iou")]
 
     # === Inference ===
     def _standardize(self, images):
