@@ -145,6 +145,23 @@ def test_weighted_cross_entropy_by_hand():
     assert 0.9 * weights[0] + 0.1 * weights[1] == pytest.approx(1.0, rel=1e-3)
 
 
+def test_label_smoothing_cross_entropy_by_hand():
+    from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
+
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]], np.float32)
+    labels = np.array([0, 2])
+    loss = SmoothedSparseCategoricalCrossentropy(0.3)
+    # target (1 - 0.3) on the true class + 0.3 / 3 on every class
+    targets = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
+    expected = np.mean(-(targets * np.log(probabilities)).sum(-1))
+    assert float(loss(labels, probabilities)) == pytest.approx(expected, rel=1e-5)
+    plain = -np.mean(np.log([0.7, 0.5]))
+    assert float(SmoothedSparseCategoricalCrossentropy(0.0)(labels, probabilities)) == pytest.approx(plain, rel=1e-5)
+    assert SmoothedSparseCategoricalCrossentropy.from_config(loss.get_config()).label_smoothing == 0.3
+    with pytest.raises(ValueError, match="label_smoothing"):
+        SmoothedSparseCategoricalCrossentropy(1.0)
+
+
 # === The Keras task ===
 def _tiny_labeller(class_names=SCENE_CLASSES, seed=0, **overrides):
     from deepedge.apps import SceneLabeller
@@ -189,6 +206,24 @@ def test_encoder_decoder_any_size_and_argument_errors():
         SceneLabeller(model.backbone, NUCLEI_CLASSES, metric="dice")
     with pytest.raises(ValueError, match="export_size"):
         SceneLabeller(model.backbone, NUCLEI_CLASSES, export_size=30)
+
+
+def test_half_resolution_encoder_decoder_refines_to_full_size(tmp_path):
+    from deepedge.apps import SceneLabeller
+    from deepedge.apps.scene_labelling import EncoderDecoderBackbone
+
+    config = {"stem_filters": 8, "encoder_filters": (8, 16), "decoder_filters": (8, 8), "block": "conv"}
+    half = EncoderDecoderBackbone(stem_strides=2, **config)
+    assert half.output_stride == 2 and half.size_multiple == 8
+    refined = EncoderDecoderBackbone(stem_strides=2, refine_filters=8, **config)
+    assert refined.output_stride == 1 and "refine_fine" in [layer.name for layer in refined.layers]
+    model = SceneLabeller(refined, SCENE_CLASSES)
+    assert model.predict(np.zeros((1, 37, 20, 1)), verbose=0).shape == (1, 37, 20, len(SCENE_CLASSES))
+    model.save(tmp_path / "m.keras")
+    loaded = SceneLabeller.load(tmp_path / "m.keras")
+    assert loaded.backbone.stem_strides == 2 and loaded.backbone.refine_filters == 8
+    with pytest.raises(ValueError, match="stem_strides"):
+        EncoderDecoderBackbone(stem_strides=4, **config)
 
 
 # === Real data, training, export and the runtime, end to end ===

@@ -1,4 +1,4 @@
-"""Losses for dense prediction."""
+"""Losses: class-weighted cross-entropy for dense prediction, label smoothing for classifiers."""
 
 import numpy as np
 
@@ -29,6 +29,40 @@ class WeightedSparseCategoricalCrossentropy(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "class_weights": self.class_weights}
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Sparse categorical cross-entropy against labels smoothed towards uniform.
+
+    The target puts `1 - label_smoothing` on the true class and spreads `label_smoothing`
+    evenly over all classes (Szegedy et al. 2016), which keeps a classifier from driving its
+    training examples to certainty. Keras's `SparseCategoricalCrossentropy` has no
+    `label_smoothing`, and one-hot targets would cost memory on large label sets. Takes
+    probabilities (after softmax).
+
+    Args:
+        label_smoothing: float in [0, 1). `0` is plain cross-entropy.
+    """
+
+    def __init__(self, label_smoothing=0.1, name="smoothed_sparse_categorical_crossentropy", **kwargs):
+        label_smoothing = float(label_smoothing)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        y_true = keras.ops.cast(y_true, "int32")
+        nll = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        if not self.label_smoothing:
+            return nll
+        epsilon = keras.backend.epsilon()
+        uniform = -keras.ops.mean(keras.ops.log(keras.ops.clip(y_pred, epsilon, 1.0)), axis=-1)
+        return (1.0 - self.label_smoothing) * nll + self.label_smoothing * uniform
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def balanced_class_weights(labels, num_classes, power=0.5):

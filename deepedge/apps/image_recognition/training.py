@@ -13,6 +13,7 @@ from deepedge.data import load_image_dataset
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 
 
 def build_optimizer(recipe, steps_per_epoch, epochs):
@@ -48,7 +49,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     model = ImageClassifier.from_preset(spec["architecture"], class_names=train.class_names,
                                         image_shape=train.images.shape[1:])
     steps = math.ceil(len(train) / recipe["batch_size"])
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]))
+    loss = SmoothedSparseCategoricalCrossentropy(recipe["label_smoothing"]) if recipe.get("label_smoothing") else "auto"
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]), loss=loss)
     augmentation = ImageAugmentation(flip=recipe["flip"], max_shift=recipe["max_shift"])
     model, history = fit_resumable(
         model, train.images, train.labels, recipe["epochs"], checkpoint_dir,

@@ -32,6 +32,19 @@ def _conv_bn_relu(x, filters, kernel_size, momentum, name, strides=1, batch_norm
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
+def _refine(coarse, inputs, filters, stride, momentum):
+    """Full-resolution refinement: coarse features (reduced to `filters` channels and upsampled
+    `stride` times) concatenated with a 3x3 view of the image, mixed by a separable block."""
+    # Both branches are batch-normalized, so the two halves of the concatenation have
+    # similar ranges: int8 gives a concatenation one scale, and a branch ten times
+    # smaller than the other would keep only a few of its 256 levels.
+    coarse = _conv_bn_relu(coarse, filters, 1, momentum, "refine_reduce")
+    coarse = keras.layers.UpSampling2D(stride, interpolation="bilinear", name="refine_upsample")(coarse)
+    fine = _conv_bn_relu(inputs, filters, 3, momentum, "refine_fine")
+    x = keras.layers.Concatenate(name="refine_concat")([coarse, fine])
+    return DepthwiseSeparableConv(filters, batch_norm=False, name="refine")(x)
+
+
 @keras.saving.register_keras_serializable(package="deepedge")
 class MultiscaleBackbone(Backbone):
     """The multiscale ConvNet of Farabet, Couprie, Najman and LeCun (2013).
@@ -90,14 +103,7 @@ class MultiscaleBackbone(Backbone):
         outputs = _conv_bn_relu(x, hidden, 1, batch_norm_momentum, "hidden")
         output_stride = 2 ** (len(filters) - 1)
         if refine_filters:  # sharp boundaries: coarse context meets a full-resolution view of the image
-            # Both branches are batch-normalized, so the two halves of the concatenation have
-            # similar ranges: int8 gives a concatenation one scale, and a branch ten times
-            # smaller than the other would keep only a few of its 256 levels.
-            coarse = _conv_bn_relu(outputs, refine_filters, 1, batch_norm_momentum, "refine_reduce")
-            coarse = keras.layers.UpSampling2D(output_stride, interpolation="bilinear", name="refine_upsample")(coarse)
-            fine = _conv_bn_relu(inputs, refine_filters, 3, batch_norm_momentum, "refine_fine")
-            x = keras.layers.Concatenate(name="refine_concat")([coarse, fine])
-            outputs = DepthwiseSeparableConv(refine_filters, batch_norm=False, name="refine")(x)
+            outputs = _refine(outputs, inputs, refine_filters, output_stride, batch_norm_momentum)
             output_stride = 1
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
@@ -141,12 +147,19 @@ class EncoderDecoderBackbone(Backbone):
             levels (0 = none; the stem is level 0, full resolution); the others carry biases.
             On a CPU, batch norm over large maps costs more than the convolutions. Defaults
             to all levels.
+        stem_strides: int, 1 (default) or 2. With 2 the stem halves the image and the whole
+            encoder-decoder runs at half resolution (a quarter of the work; 28-pixel objects
+            are still 14 pixels wide), ending at output stride 2.
+        refine_filters: int. When positive, the decoder's features (reduced to this many
+            channels and upsampled to full size) meet a 3x3 convolution of the full-resolution
+            image in a separable block, as in the refined multiscale net: sharp boundaries for
+            a half-resolution network, output stride 1. Defaults to `0`.
         batch_norm_momentum: float. Defaults to `0.99`.
     """
 
     def __init__(self, channels=1, stem_filters=16, encoder_filters=(32, 64, 96, 128),
                  decoder_filters=(96, 64, 32, 16), upsampling="nearest", block="separable",
-                 batch_norm_levels=None, batch_norm_momentum=0.99, **kwargs):
+                 batch_norm_levels=None, stem_strides=1, refine_filters=0, batch_norm_momentum=0.99, **kwargs):
         channels = _check_channels(channels)
         encoder_filters = _check_filters("encoder_filters", encoder_filters)
         decoder_filters = _check_filters("decoder_filters", decoder_filters)
@@ -156,6 +169,8 @@ class EncoderDecoderBackbone(Backbone):
                              f"decoder_filters={decoder_filters}")
         if block not in ("separable", "conv"):
             raise ValueError(f"`block` must be 'separable' or 'conv'. Received: block={block!r}")
+        if stem_strides not in (1, 2):
+            raise ValueError(f"`stem_strides` must be 1 or 2. Received: stem_strides={stem_strides!r}")
 
         levels = len(encoder_filters)
         batch_norm_levels = levels + 1 if batch_norm_levels is None else int(batch_norm_levels)
@@ -170,7 +185,7 @@ class EncoderDecoderBackbone(Backbone):
 
         # === Functional Model ===
         inputs = keras.Input(shape=(None, None, channels), name="images")
-        x = _conv_bn_relu(inputs, stem_filters, 3, batch_norm_momentum, "stem",
+        x = _conv_bn_relu(inputs, stem_filters, 3, batch_norm_momentum, "stem", strides=stem_strides,
                           batch_norm=batch_norm_levels > levels)
         skips = [x]
         for i, f in enumerate(encoder_filters):
@@ -182,6 +197,10 @@ class EncoderDecoderBackbone(Backbone):
             x = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"up{i + 1}")(x)
             x = keras.layers.Concatenate(name=f"skip{i + 1}")([x, skip])
             x = unit(x, f, 1, f"decode{i + 1}", levels - 1 - i)
+        output_stride = stem_strides
+        if refine_filters:
+            x = _refine(x, inputs, refine_filters, output_stride, batch_norm_momentum)
+            output_stride = 1
         super().__init__(inputs=inputs, outputs=x, **kwargs)
         # === Config ===
         self.channels = channels
@@ -191,15 +210,18 @@ class EncoderDecoderBackbone(Backbone):
         self.upsampling = upsampling
         self.block = block
         self.batch_norm_levels = batch_norm_levels
+        self.stem_strides = stem_strides
+        self.refine_filters = refine_filters
         self.batch_norm_momentum = batch_norm_momentum
-        self.output_stride = 1
-        self.size_multiple = 2 ** len(encoder_filters)
+        self.output_stride = output_stride
+        self.size_multiple = 2 ** len(encoder_filters) * stem_strides
 
     def _constructor_config(self):
         return {"channels": self.channels, "stem_filters": self.stem_filters,
                 "encoder_filters": self.encoder_filters, "decoder_filters": self.decoder_filters,
                 "upsampling": self.upsampling, "block": self.block,
-                "batch_norm_levels": self.batch_norm_levels, "batch_norm_momentum": self.batch_norm_momentum}
+                "batch_norm_levels": self.batch_norm_levels, "stem_strides": self.stem_strides,
+                "refine_filters": self.refine_filters, "batch_norm_momentum": self.batch_norm_momentum}
 
 
 BACKBONES = {"multiscale": MultiscaleBackbone, "encoder_decoder": EncoderDecoderBackbone}
