@@ -8,6 +8,7 @@ from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
 from deepedge.backend import keras
 from deepedge.edge.preprocess import standardize_images, top_k_labels
 from deepedge.errors import PresetNotFoundError
+from deepedge.training import losses  # noqa: F401  (registers the label-smoothing loss recipes compile with)
 
 
 @keras.saving.register_keras_serializable(package="deepedge")

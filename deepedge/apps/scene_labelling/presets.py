@@ -29,6 +29,15 @@ ARCHITECTURES = {
                             "decoder_filters": (96, 64, 32, 16), "batch_norm_levels": 0},
         "export_size": 128,
     },
+    "encoder_decoder_refined": {
+        "description": "An encoder-decoder of plain 3x3 convolutions at half resolution (a stride-2 stem, three "
+                       "levels down to 1/16, skip connections back to 1/2), refined at full resolution by a 3x3 "
+                       "view of the image: depth for recognising objects, the refinement for their edges.",
+        "backbone": "encoder_decoder",
+        "backbone_config": {"stem_filters": 24, "encoder_filters": (48, 96, 160), "decoder_filters": (96, 48, 32),
+                            "block": "conv", "stem_strides": 2, "refine_filters": 24, "batch_norm_momentum": 0.9},
+        "export_size": 128,
+    },
 }
 
 TRAINED = {
