@@ -132,27 +132,20 @@ def test_load_rejects_missing_and_foreign_files(tmp_path):
         ImageClassifier.load(bogus)
 
 
-def test_recipe_label_smoothing_and_weight_averaging_train_and_reload(digits, tmp_path):
+
+def test_label_smoothing_recipe_trains_and_reloads_compiled(digits, tmp_path):
     from conftest import build_tiny_classifier
 
     from deepedge.apps.image_recognition.training import build_optimizer
-    from deepedge.training import fit_resumable
     from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 
     train = digits["train"]
-    recipe = {"learning_rate": 3e-3, "weight_decay": 0.05, "ema_momentum": 0.9}
-    keras.utils.set_random_seed(0)
     model = build_tiny_classifier(train.class_names)
-    model.compile(optimizer=build_optimizer(recipe, 10, 2), loss=SmoothedSparseCategoricalCrossentropy(0.1))
-    assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.9
-    model, _ = fit_resumable(model, train.images[:320], train.labels[:320], 2, tmp_path / "ckpt", batch_size=32,
-                             seed=0, verbose=False)
-    # Every epoch (one `fit` call) ends with the averaged weights in the model.
-    optimizer = model.optimizer
-    for variable in model.trainable_variables:
-        average = optimizer._model_variables_moving_average[optimizer._get_variable_index(variable)]
-        np.testing.assert_allclose(variable.numpy(), average.numpy(), atol=1e-6)
+    model.compile(optimizer=build_optimizer({"learning_rate": 3e-3, "weight_decay": 0.05}, 10, 2),
+                  loss=SmoothedSparseCategoricalCrossentropy(0.1))
+    history = model.fit(train.images[:320].astype(np.float32), train.labels[:320], batch_size=32, epochs=2,
+                        verbose=0).history
+    assert history["loss"][1] < history["loss"][0]
     model.save(tmp_path / "m.keras")
     loaded = ImageClassifier.load(tmp_path / "m.keras")
     assert isinstance(loaded.loss, SmoothedSparseCategoricalCrossentropy) and loaded.loss.label_smoothing == 0.1
-    assert build_optimizer({"learning_rate": 1e-3, "weight_decay": 0.0}, 10, 2).use_ema is False

@@ -516,6 +516,26 @@ def test_recogniser_streams_chunk_by_chunk_exactly_as_it_reads_whole_utterances(
     assert offline.shape == (32, 29) and np.abs(offline - streamed).max() < 1e-4  # 9000 samples: 8 chunks
 
 
+def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+
+    assert tiny_recognizer.cell_clip == 10.0
+    state = tiny_recognizer.initial_state()
+    state["c0"] = np.full_like(state["c0"], 50.0)  # a drifted cell, as trained LSTMs produce
+    chunk = np.zeros((1, tiny_recognizer.chunk_samples), np.float32)
+    names = [name for name, *_ in tiny_recognizer.state_spec()]
+    outputs = tiny_recognizer.step_model()([chunk] + [state[n] for n in names])
+    new = dict(zip(names, [np.asarray(o) for o in outputs[1:]]))
+    assert new["c0"].max() <= 10.0 and new["c0"].max() > 9.0  # forget gates keep most of it, the bound caps it
+    config = tiny_recognizer.get_config()
+    unbounded = SpeechRecognizer.from_config({**config, "cell_clip": None})
+    unbounded.set_weights(tiny_recognizer.get_weights())
+    outputs = unbounded.step_model()([chunk] + [state[n] for n in names])
+    assert np.asarray(outputs[1 + names.index("c0")]).max() > 20.0
+    with pytest.raises(ValueError, match="cell_clip"):
+        SpeechRecognizer.from_config({**config, "cell_clip": 0})
+
+
 def test_recogniser_labels_and_loss(tiny_recognizer):
     from deepedge.apps.speech.recognizer import CTCLoss
 

@@ -17,18 +17,11 @@ from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 
 
 def build_optimizer(recipe, steps_per_epoch, epochs):
-    """AdamW with one epoch of linear warm-up, then cosine decay to zero.
-
-    A recipe with `ema_momentum` also keeps an exponential moving average of the weights,
-    which replaces the weights at the end of every epoch (each epoch is one `fit` call, so a
-    resumed run does the same) and so at the end of training.
-    """
+    """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
         warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.0)
-    ema = recipe.get("ema_momentum")
-    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], use_ema=ema is not None,
-                                  ema_momentum=0.99 if ema is None else float(ema))
+    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
