@@ -386,6 +386,29 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
     return meta
 
 
+LM_BEAM_WIDTH = 16
+LM_TUNING_SENTENCES = 100
+
+
+def _recognizer_language_model(runtime, out):
+    """Builds the character language model from the training chapters, tunes its weight on
+    validation sentences, writes `language_model.npz` beside the model; its model.json entry."""
+    from deepedge.apps.speech.language_model import DEFAULT_ORDER, LM_MIN_COUNT, fit_char_lm, tune_fusion
+    from deepedge.data.speech import load_sentences
+    from deepedge.edge.charlm import attach_language_model
+
+    with err_console.status(f"Fitting a character {DEFAULT_ORDER}-gram model on the training chapters..."):
+        language_model = fit_char_lm(runtime.characters, order=DEFAULT_ORDER, min_count=LM_MIN_COUNT)
+    validation = load_sentences("validation").take(LM_TUNING_SENTENCES)
+    logits = [runtime.logits(validation.audio(i)) for i in range(len(validation))]
+    tuning = tune_fusion(language_model, logits, validation.texts, beam_width=LM_BEAM_WIDTH)
+    return attach_language_model(
+        out, language_model, kind=f"interpolated Kneser-Ney character {DEFAULT_ORDER}-gram",
+        trained_on="every clause of the training chapters", min_count=LM_MIN_COUNT,
+        tuning={"sentences": len(validation), "split": "validation", "beam_width": LM_BEAM_WIDTH,
+                "cer": [{"lm_weight": w, "length_bonus": b, "cer": round(c, 3)} for (w, b), c in tuning.items()]})
+
+
 def _export_recognizer(model_path, out, quantization, force, calibration_samples):
     from deepedge.apps.speech.recognizer import SpeechRecognizer
     from deepedge.data.speech import load_sentences
@@ -393,6 +416,7 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
     from deepedge.edge.card import write_model_card
     from deepedge.edge.ctc import character_error_rate, word_error_rate
     from deepedge.fileio import atomic_write_json
+    from deepedge.progress import progress_bar
 
     model = SpeechRecognizer.load(model_path)
     train, test = load_sentences("train"), load_sentences("test")
@@ -401,22 +425,40 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
                             force=force, num_calibration=calibration_samples or 150, latency_runs=300,
                             extra_metadata={"data": "sentences"})
     runtime = load(out)
-    with err_console.status("Word error rate, beam search and the real-time factor on device..."):
+    with err_console.status("Greedy transcripts and the real-time factor on device..."):
         import time
 
-        started, audio_seconds, greedy, beam = time.perf_counter(), 0.0, [], []
+        started, audio_seconds, test_logits, greedy = time.perf_counter(), 0.0, [], []
         for i in range(len(test)):
             audio = test.audio(i)
             audio_seconds += len(audio) / 16000
-            greedy.append(runtime.transcribe(audio))
+            test_logits.append(runtime.logits(audio))
+            greedy.append(runtime.decode(test_logits[-1]))
         rtf = (time.perf_counter() - started) / audio_seconds
-        beam = [runtime.transcribe(test.audio(i), beam_width=8) for i in range(min(200, len(test)))]
+    meta["language_model"] = _recognizer_language_model(runtime, out)  # written into model.json too
+    runtime = load(out)  # now with its language model
+    lm_beam = LM_BEAM_WIDTH
+    with progress_bar() as progress:
+        bar = progress.add_task("Beam search on sentences/test", total=len(test) + min(200, len(test)))
+        beam, fused, fused_seconds = [], [], 0.0
+        for i, sentence_logits in enumerate(test_logits):
+            if i < 200:
+                beam.append(runtime.decode(sentence_logits, 8, use_language_model=False))
+                progress.advance(bar)
+            started = time.perf_counter()
+            fused.append(runtime.decode(sentence_logits, lm_beam))
+            fused_seconds += time.perf_counter() - started
+            progress.advance(bar)
     meta["metrics"]["recognition"] = {
         "wer_greedy": round(word_error_rate(test.texts, greedy), 3),
         "cer_beam8_first200": round(character_error_rate(test.texts[:len(beam)], beam), 3),
         "cer_greedy_first200": round(character_error_rate(test.texts[:len(beam)], greedy[:len(beam)]), 3),
-        "real_time_factor": round(rtf, 4), "audio_seconds": round(audio_seconds, 1),
-        "samples": [{"reference": r, "hypothesis": h} for r, h in zip(test.texts[:5], greedy[:5])]}
+        "cer_beam_lm": round(character_error_rate(test.texts, fused), 3),
+        "wer_beam_lm": round(word_error_rate(test.texts, fused), 3), "beam_lm_width": lm_beam,
+        "real_time_factor": round(rtf, 4), "real_time_factor_beam_lm": round(rtf + fused_seconds / audio_seconds, 4),
+        "audio_seconds": round(audio_seconds, 1),
+        "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
+                    for r, h, f in zip(test.texts[:5], greedy[:5], fused[:5])]}
     atomic_write_json(Path(out) / "model.json", meta)
     data_info = {"name": "sentences", "source": test.source, "licence": test.licence,
                  "train_examples": len(train), "test_examples": len(test),
@@ -426,7 +468,8 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
     metrics = meta["metrics"]
     console.print(f"Exported {out}/model.tflite: {meta['size_bytes'] / 1024:.1f} KiB, CER float "
                   f"{metrics['keras_float']:.2f}% vs {quantization} {metrics[f'litert_{quantization}']:.2f}% on "
-                  f"held-out voices and chapters, real-time factor {rtf:.4f} on one thread")
+                  f"held-out voices and chapters, real-time factor {rtf:.4f} on one thread; with the character "
+                  f"language model (beam {lm_beam}): CER {metrics['recognition']['cer_beam_lm']:.2f}%")
     return meta
 
 

@@ -18,7 +18,7 @@ from deepedge.edge.audio import (
     trim_silence,
     write_wav,
 )
-from deepedge.errors import InvalidInputError
+from deepedge.errors import InvalidInputError, ModelFileError
 
 
 def wav_bytes(samples, rate, bits=16, float_format=False):
@@ -483,6 +483,48 @@ def test_beam_search_finds_the_most_probable_labelling():
     assert max(totals, key=totals.get) == "a" == beam_decode(logits, ["a", "b"], beam_width=4)
 
 
+def test_character_language_model_is_a_distribution_and_round_trips(tmp_path):
+    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.edge.charlm import CharLanguageModel
+
+    texts = ["the cat sat", "the hat", "a cat and a hat", "that cat"] * 3
+    lm = fit_char_lm(" acdehnst", order=3, texts=texts)
+    for context in ((), (1,), tuple(lm.encode("the ")), tuple(lm.encode("zzz".replace("z", "s")))):
+        assert np.exp(lm.log_probs(context)).sum() == pytest.approx(1.0, abs=0.03)  # 8-bit log-probabilities
+    assert lm.score("the cat") > lm.score("teh cat") and lm.score("a hat") > lm.score("a hta")
+    loaded = CharLanguageModel.load(lm.save(tmp_path / "lm.npz"))
+    assert np.array_equal(loaded.log_probs(lm.encode("th")), lm.log_probs(lm.encode("th")))
+    assert loaded.num_contexts == lm.num_contexts and loaded.characters == lm.characters
+    (tmp_path / "bad.npz").write_bytes((tmp_path / "lm.npz").read_bytes()[:200])
+    with pytest.raises(ModelFileError, match="not a readable character language model"):
+        CharLanguageModel.load(tmp_path / "bad.npz")
+    with pytest.raises(InvalidInputError, match="outside the alphabet"):
+        fit_char_lm(" abc", order=2, texts=["Capital"])
+
+
+def test_beam_search_with_a_language_model_spells_what_the_acoustics_leave_open():
+    """One frame sounds slightly more like "k" than "c": acoustics alone write "kat", the
+    language model, having read "cat" and never "kat", corrects it."""
+    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.edge.ctc import beam_decode, greedy_decode
+
+    chars = list(" acehkst")
+    lm = fit_char_lm(chars, order=3, texts=["the cat sat", "the cat", "a cat", "the hat", "sat the cat"])
+    frames = []
+    for ch in "the cat":
+        p = np.full(len(chars) + 1, 0.01)
+        if ch == "c":
+            p[chars.index("c") + 1], p[chars.index("k") + 1] = 0.42, 0.5
+        else:
+            p[chars.index(ch) + 1] = 0.9
+        frames += [p / p.sum(), np.eye(len(chars) + 1)[0] * 0.9 + 0.1 / (len(chars) + 1)]
+    logits = np.log(np.array(frames))
+    assert greedy_decode(logits, chars) == "the kat" == beam_decode(logits, chars, 8)
+    assert beam_decode(logits, chars, 8, language_model=lm, lm_weight=1.0, length_bonus=0.5) == "the cat"
+    with pytest.raises(InvalidInputError, match="alphabet"):
+        beam_decode(logits, list(" acehkst'"), 8, language_model=lm)
+
+
 def test_error_rates_count_edits():
     from deepedge.edge.ctc import character_error_rate, edit_distance, word_error_rate
 
@@ -565,9 +607,25 @@ def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_re
     assert logits.shape == keras_logits.shape and np.abs(logits - keras_logits).max() < 0.25
     partial = list(runtime.transcribe_stream(audio))
     assert len(partial) == int(np.ceil(len(audio) / 1280)) and partial[-1][0] >= len(audio) / 16000
-    assert isinstance(runtime.transcribe(audio, beam_width=4), str)
+    assert isinstance(runtime.transcribe(audio, beam_width=4), str) and runtime.language_model is None
     with pytest.raises(InvalidInputError, match="mono"):
         runtime.transcribe(np.zeros((100, 2), np.float32))
+
+    # A character language model attached to the folder joins beam search on device.
+    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.edge.charlm import attach_language_model
+
+    lm = fit_char_lm(runtime.characters, order=3, texts=data.texts * 4)
+    entry = attach_language_model(tmp_path / "asr", lm)
+    with_lm = load(tmp_path / "asr")
+    assert with_lm.metadata["language_model"] == entry and with_lm.language_model.num_contexts == lm.num_contexts
+    assert isinstance(with_lm.transcribe(audio, beam_width=4), str)
+    assert with_lm.transcribe(audio) == runtime.transcribe(audio)  # greedy decoding ignores it
+    (tmp_path / "asr" / entry["file"]).write_bytes(b"not an npz")
+    with pytest.raises(ModelFileError, match="does not match"):
+        load(tmp_path / "asr").transcribe(audio, beam_width=4)
+    with pytest.raises(InvalidInputError, match="alphabet"):
+        attach_language_model(tmp_path / "asr", fit_char_lm(list(" ab"), order=2, texts=["ab ba"]))
 
 
 def test_batched_recognition_matches_one_utterance_at_a_time(tiny_recognizer):

@@ -526,7 +526,7 @@ def load_alsa_speech():
 
 
 __all__ = ["ALSA_WORDS", "CHARACTERS", "CONDITIONS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
-           "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SentenceDataset", "austen_sentences", "load_sentences", "normalise_transcript", "phonemes", "SpeechAugmentation", "UNKNOWN", "Utterances",
+           "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SentenceDataset", "austen_clauses", "austen_sentences", "load_sentences", "normalise_transcript", "phonemes", "SpeechAugmentation", "UNKNOWN", "Utterances",
            "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_keywords", "load_utterances", "render_clips",
            "speakers", "synthesize", "unknown_words"]
 
@@ -572,22 +572,31 @@ def austen_sentences(split, min_words=3, max_words=9):
     a validation or test sentence that also occurs in a training chapter ("said Elinor") is
     left out, so a test transcript is never heard in training.
     """
+    seen, sentences = (set(austen_sentences("train", min_words, max_words)) if split != "train" else set()), []
+    for text in austen_clauses(split):
+        n = len(text.split())
+        if min_words <= n <= max_words and text not in seen:
+            seen.add(text)
+            sentences.append(text)
+    return sentences
+
+
+def austen_clauses(split):
+    """Every clause between punctuation of Jane Austen's chapters of `split`, in order, normalised
+    to the recogniser's alphabet (repeats kept, clauses with digits left out): the text a
+    character language model for the recogniser learns from."""
     import re
 
     from deepedge.data.text import load_austen
 
-    seen, sentences = (set(austen_sentences("train", min_words, max_words)) if split != "train" else set()), []
     for paragraph in load_austen(split).paragraphs:
         paragraph = re.sub(r"\b(Mr|Mrs|Dr|St)\.", r"\1", paragraph)  # not a sentence end
         for piece in re.split(r"[.!?;:,\"()]+|--", paragraph):
             if any(ch.isdigit() for ch in piece):
                 continue
             text = normalise_transcript(piece)
-            n = len(text.split())
-            if min_words <= n <= max_words and text not in seen:
-                seen.add(text)
-                sentences.append(text)
-    return sentences
+            if text:
+                yield text
 
 
 def phonemes(text, voice="en-us"):

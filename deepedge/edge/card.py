@@ -52,6 +52,7 @@ def build_card(model_dir, data=None, export_command=None):
         "gpu_delegate": meta["gpu_delegate"],
         "metrics": meta.get("metrics"),
         "input": meta.get("input"),
+        "language_model": meta.get("language_model"),
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
@@ -139,9 +140,20 @@ def render_markdown(card):
                   f"model) on the first 200 sentences: CER {recognition['cer_beam8_first200']:.1f}% against "
                   f"{recognition['cer_greedy_first200']:.1f}% greedy. Streaming real-time factor "
                   f"{recognition['real_time_factor']:.4f} on one thread over {recognition['audio_seconds']:.0f} s "
-                  "of audio (chunks in, state carried, CTC decoding in numpy).", "",
-                  "| said | heard (int8, greedy) |", "| --- | --- |"]
-        lines += [f"| {x['reference']} | {x['hypothesis']} |" for x in recognition.get("samples", [])]
+                  "of audio (chunks in, state carried, CTC decoding in numpy)."]
+        lm = card.get("language_model")
+        if "cer_beam_lm" in recognition and lm:
+            lines += ["", f"With the character language model ({lm['kind']}, {lm['contexts']:,} contexts, "
+                      f"{lm['size_bytes'] / 1024:.0f} KiB, `{lm['file']}`; weight {lm['lm_weight']:g} and "
+                      f"{lm['length_bonus']:g} per character, tuned on {lm['tuning']['sentences']} validation "
+                      f"sentences), beam {recognition['beam_lm_width']}: CER "
+                      f"{recognition['cer_beam_lm']:.2f}%, word error rate {recognition['wer_beam_lm']:.1f}%, "
+                      f"real-time factor {recognition['real_time_factor_beam_lm']:.4f} with decoding."]
+        with_lm = any("hypothesis_lm" in x for x in recognition.get("samples", []))
+        lines += ["", "| said | heard (int8, greedy) |" + (" with the language model |" if with_lm else ""),
+                  "| --- | --- |" + (" --- |" if with_lm else "")]
+        lines += [f"| {x['reference']} | {x['hypothesis']} |" + (f" {x.get('hypothesis_lm', '')} |" if with_lm else "")
+                  for x in recognition.get("samples", [])]
     if metrics and not metrics.get("passed", True):
         lines += ["", f"**Parity not met**: the {card['quantization']} model loses {metrics['drop']:.2f} "
                   f"{metrics.get('drop_unit', 'points')}, more than the {metrics['max_drop']} allowed; it was "

@@ -434,6 +434,28 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         self.characters = list(self.metadata["characters"])
         self.chunk_samples = int(self.metadata["input"]["chunk_samples"])
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
+        self._language_model = None
+
+    @property
+    def language_model(self):
+        """The character language model exported beside the recogniser (`language_model.npz`, see
+        `deepedge.edge.charlm`), which beam search uses; `None` if there is none."""
+        info = self.metadata.get("language_model")
+        if info is None:
+            return None
+        if self._language_model is None:
+            import hashlib
+
+            from deepedge.edge.charlm import CharLanguageModel
+
+            path = self.json_path.with_name(info["file"])
+            if not path.is_file():
+                raise ModelFileError(f"{self.json_path} lists a language model {info['file']}, but there is no "
+                                     f"{path}. Copy the whole model folder, or export again.")
+            if hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
+                raise ModelFileError(f"{path} does not match {self.json_path} (checksum differs). Export again.")
+            self._language_model = CharLanguageModel.load(path)
+        return self._language_model
 
     def _audio(self, audio):
         from deepedge.edge.audio import as_pcm
@@ -457,12 +479,19 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         """Per-step logits `(steps, classes)` of a whole recording, computed as it streams."""
         return np.concatenate([logits for _, logits in self.stream(audio)])
 
-    def transcribe(self, audio, beam_width=None):
-        """The transcript: greedy CTC decoding, or prefix beam search with `beam_width`."""
+    def transcribe(self, audio, beam_width=None, use_language_model=True):
+        """The transcript: greedy CTC decoding, or prefix beam search with `beam_width`, joined by
+        the exported character language model unless `use_language_model=False`."""
+        return self.decode(self.logits(audio), beam_width, use_language_model)
+
+    def decode(self, logits, beam_width=None, use_language_model=True):
+        """Transcript of per-step `logits` (from `logits` or `stream`); see `transcribe`."""
         from deepedge.edge.ctc import beam_decode, greedy_decode
 
-        logits = self.logits(audio)
-        return beam_decode(logits, self.characters, beam_width) if beam_width else greedy_decode(logits, self.characters)
+        if not beam_width:
+            return greedy_decode(logits, self.characters)
+        language_model = self.language_model if use_language_model else None
+        return beam_decode(logits, self.characters, beam_width, language_model=language_model)
 
     def transcribe_stream(self, audio):
         """Yields `(seconds, text so far)` after every chunk: greedy decoding as the audio arrives."""
@@ -472,12 +501,12 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         for seconds, logits in self.stream(audio):
             yield seconds, decoder.push(logits)
 
-    def evaluate_metric(self, data, limit=None, beam_width=None):
+    def evaluate_metric(self, data, limit=None, beam_width=None, use_language_model=True):
         """Character error rate in percent on a `SentenceDataset` (greedy unless `beam_width`)."""
         from deepedge.edge.ctc import character_error_rate
 
         count = len(data) if limit is None else min(limit, len(data))
-        hypotheses = [self.transcribe(data.audio(i), beam_width) for i in range(count)]
+        hypotheses = [self.transcribe(data.audio(i), beam_width, use_language_model) for i in range(count)]
         return character_error_rate(data.texts[:count], hypotheses)
 
 

@@ -61,7 +61,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     """Trains the scene-labelling preset `name` by its recipe and saves `out_dir/model.keras`.
 
     Args:
-        name: a key of `TRAINED` (`scenes_labeller`, `scenes_multiscale`, `nuclei_labeller`).
+        name: a key of `TRAINED` (`scenes_labeller`, `scenes_multiscale_refined`, `scenes_multiscale`,
+            `nuclei_labeller`).
         out_dir: folder for `model.keras` and `training.json`.
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
