@@ -111,8 +111,10 @@ def _evaluate_recognizer(path, split, limit, beam_width=None):
             progress.advance(bar)
     return {"model": str(path), "kind": kind, "data": "sentences", "split": split, "examples": len(data),
             "unit": "sentences", "metric": "cer", "value": round(character_error_rate(data.texts, hypotheses), 4),
-            "wer": round(word_error_rate(data.texts, hypotheses), 4), "decoding": f"beam {beam_width}" if beam_width
-            else "greedy", "samples": [{"reference": r, "hypothesis": h} for r, h in zip(data.texts[:3], hypotheses)]}
+            "wer": round(word_error_rate(data.texts, hypotheses), 4),
+            "decoding": (f"beam {beam_width}" + (" + character language model"
+                                                 if getattr(model, "language_model", None) is not None else ""))
+            if beam_width else "greedy", "samples": [{"reference": r, "hypothesis": h} for r, h in zip(data.texts[:3], hypotheses)]}
 
 
 def _load_keyword_spotter(path):
@@ -183,12 +185,17 @@ def _load_keras(path):
         raise ModelFileError(f"Cannot load {path} as a deepedge .keras model: {str(e)[:300]}") from e
 
 
-def evaluate_model(model, split="test", data=None, limit=None):
-    """The task metric of a `.keras` or exported model on a split: a dict for `--json`."""
+def evaluate_model(model, split="test", data=None, limit=None, beam_width=None):
+    """The task metric of a `.keras` or exported model on a split: a dict for `--json`.
+
+    `beam_width` applies to speech recognisers (CTC beam search, with the exported character
+    language model where there is one)."""
     from deepedge.data import load_image_dataset
 
     path = _resolve_model(model)
     name = _data_name(path, data)
+    if beam_width and name not in SENTENCE_DATA:
+        raise InvalidInputError(f"--beam applies to speech recognisers; {path} is evaluated on {name!r}.")
     if name == "austen":
         return _evaluate_language_model(path, split, limit)
     if name in SEGMENTATION_DATA:
@@ -196,7 +203,7 @@ def evaluate_model(model, split="test", data=None, limit=None):
     if name in SPEECH_DATA:
         return _evaluate_keyword_spotter(path, name, split, limit)
     if name in SENTENCE_DATA:
-        return _evaluate_recognizer(path, split, limit)
+        return _evaluate_recognizer(path, split, limit, beam_width)
     dataset = load_image_dataset(name, split)
     if limit:
         dataset = dataset.take(limit)
@@ -527,10 +534,13 @@ def export(model, out, quantization, force, data, calibration_samples):
 @click.option("--split", type=click.Choice(["train", "validation", "test"]), default="test", show_default=True)
 @click.option("--data", help="Data set name (default: the one the model was trained on).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N examples.")
+@click.option("--beam", type=click.IntRange(min=1),
+              help="Recognisers: CTC beam search with this many prefixes (and the exported character language "
+                   "model), instead of greedy decoding.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(model, split, data, limit, as_json):
+def evaluate(model, split, data, limit, beam, as_json):
     """Print the task metric of a .keras file, an exported model, or a shipped model name."""
-    result = evaluate_model(model, split, data, limit)
+    result = evaluate_model(model, split, data, limit, beam)
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -766,6 +776,9 @@ def _transcribe_file(runtime, file, out):
     logits = np.concatenate(logits)
     console.print(f"greedy: [bold]{shown}[/]", highlight=False)
     console.print(f"beam 8: [bold]{beam_decode(logits, runtime.characters, 8)}[/]", highlight=False)
+    if runtime.language_model is not None:
+        console.print(f"beam {LM_BEAM_WIDTH} + character language model: "
+                      f"[bold]{runtime.decode(logits, LM_BEAM_WIDTH)}[/]", highlight=False)
     console.print(f"real-time factor {elapsed / (len(audio) / runtime.sample_rate):.4f} on one thread")
     if out:
         from deepedge.demo import draw_ctc_outputs

@@ -165,9 +165,14 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
             raise InvalidInputError(f"Expected one mono utterance of shape (samples,). Received: shape={audio.shape}.")
         return keras.ops.convert_to_numpy(self(pad_end(audio, self.chunk_samples)[None], training=False))[0]
 
-    def transcribe(self, audio):
-        """The greedy CTC transcript of one utterance."""
-        return greedy_decode(self.logits(audio), self.characters)
+    def transcribe(self, audio, beam_width=None, language_model=None):
+        """The CTC transcript of one utterance: greedy, or prefix beam search with `beam_width`
+        (joined by a `deepedge.edge.charlm.CharLanguageModel` if given)."""
+        if not beam_width:
+            return greedy_decode(self.logits(audio), self.characters)
+        from deepedge.edge.ctc import beam_decode
+
+        return beam_decode(self.logits(audio), self.characters, beam_width, language_model=language_model)
 
     def batch_logits(self, utterances, batch_size=32, bucket_seconds=1.0):
         """Logits of many utterances, batched: each padded to a whole number of `bucket_seconds`
