@@ -64,6 +64,7 @@ class CharLanguageModel:
             raise ModelFileError("The character language model has no unigram distribution. The file is damaged.")
         self.lm_weight, self.length_bonus = float(lm_weight), float(length_bonus)
         self._index = [dict(zip(keys.tolist(), range(len(keys)))) for keys, _ in self.tables]
+        self._token_of = {c: i + 1 for i, c in enumerate(self.characters)}
         self._cache = {}
 
     # -- building -------------------------------------------------------------------------------
@@ -132,12 +133,11 @@ class CharLanguageModel:
         return total
 
     def encode(self, text):
-        lookup = {c: i + 1 for i, c in enumerate(self.characters)}
-        unknown = sorted(set(text) - set(lookup))
+        unknown = sorted(set(text) - set(self._token_of))
         if unknown:
             raise InvalidInputError(f"Characters {unknown} are not in the language model's alphabet "
                                     f"{''.join(self.characters)!r}.")
-        return [lookup[c] for c in text]
+        return [self._token_of[c] for c in text]
 
     @property
     def num_contexts(self):
