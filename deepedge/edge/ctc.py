@@ -60,8 +60,6 @@ def beam_decode(logits, characters, beam_width=8, prune=-12.0, language_model=No
             model's own (tuned on validation sentences when it was built).
         length_bonus: float. Added per character with a language model; defaults to the model's.
     """
-    from deepedge.edge.charlm import logaddexp
-
     if int(beam_width) < 1:
         raise InvalidInputError(f"beam_width must be at least 1. Received: {beam_width!r}.")
     log_probs = _log_softmax(logits)
@@ -71,44 +69,59 @@ def beam_decode(logits, characters, beam_width=8, prune=-12.0, language_model=No
                                     f"{''.join(language_model.characters)!r} vs {''.join(characters)!r}.")
         alpha = language_model.lm_weight if lm_weight is None else float(lm_weight)
         beta = language_model.length_bonus if length_bonus is None else float(length_bonus)
-    neg_inf = -math.inf
-    # prefix -> [log p ending in blank, log p ending in non-blank, language-model score]
-    beams = {(): [0.0, neg_inf, 0.0]}
+    width = int(beam_width)
+    # The beam as parallel arrays: prefixes (tuples of class ids), log p of each ending in a
+    # blank / a non-blank, and each prefix's language-model score (weighted log p + bonus).
+    prefixes = [()]
+    p_b, p_nb, lm_scores = np.zeros(1), np.full(1, -np.inf), np.zeros(1)
+    lm_rows = {}
     for step in log_probs:
-        step = step.tolist()
-        candidates = [c for c in range(1, len(step)) if step[c] > prune]
-        new = {}
-
-        def add(prefix, blank, non_blank, lm_score):
-            entry = new.get(prefix)
-            if entry is None:
-                new[prefix] = [blank, non_blank, lm_score]
-            else:
-                entry[0], entry[1] = logaddexp(entry[0], blank), logaddexp(entry[1], non_blank)
-
-        for prefix, (p_b, p_nb, lm_score) in beams.items():
-            total = logaddexp(p_b, p_nb)
-            add(prefix, total + step[0], neg_inf, lm_score)  # a blank: the prefix stays
-            last = prefix[-1] if prefix else None
-            next_lm = language_model.log_probs(prefix) if language_model is not None and candidates else None
-            for c in candidates:
-                extended = lm_score + alpha * next_lm[c] + beta if next_lm is not None else 0.0
-                if c == last:
-                    add(prefix, neg_inf, p_nb + step[c], lm_score)  # a repeat without blank merges
-                    add(prefix + (c,), neg_inf, p_b + step[c], extended)  # after a blank it is a new character
-                else:
-                    add(prefix + (c,), neg_inf, total + step[c], extended)
-        ranked = sorted(new.items(), key=lambda kv: -(logaddexp(kv[1][0], kv[1][1]) + kv[1][2]))
-        beams = dict(ranked[:beam_width])
-
-    def final_score(item):
-        prefix, (p_b, p_nb, lm_score) = item
-        score = logaddexp(p_b, p_nb) + lm_score
+        count = len(prefixes)
+        rows = np.arange(count)
+        total = np.logaddexp(p_b, p_nb)
+        last = np.array([prefix[-1] if prefix else 0 for prefix in prefixes])
+        repeat = (last > 0) & (step[last] > prune)
+        # Extending each prefix by each class: after a blank or another class it is new; the
+        # prefix's own last class extends only what ended in a blank (else it is the repeat).
+        extend = total[:, None] + np.where(step > prune, step, -np.inf)[None, :]
+        extend[:, 0] = -np.inf
+        extend[rows[last > 0], last[last > 0]] = np.where(repeat, p_b + step[last], -np.inf)[last > 0]
+        stay_b = total + step[0]  # a blank: the prefix stays
+        stay_nb = np.where(repeat, p_nb + step[last], -np.inf)  # a repeat without blank merges
+        position = {prefix: j for j, prefix in enumerate(prefixes)}
+        for j, prefix in enumerate(prefixes):  # an extension that is already in the beam merges
+            parent = position.get(prefix[:-1]) if prefix else None
+            if parent is not None:
+                stay_nb[j] = np.logaddexp(stay_nb[j], extend[parent, prefix[-1]])
+                extend[parent, prefix[-1]] = -np.inf
         if language_model is not None:
-            score += alpha * language_model.log_probs(prefix)[0]  # the end of the sentence
-        return score
+            for prefix in prefixes:
+                if prefix not in lm_rows:
+                    lm_rows[prefix] = alpha * language_model.log_probs(prefix) + beta
+            extend_lm = lm_scores[:, None] + np.stack([lm_rows[prefix] for prefix in prefixes])
+        else:
+            extend_lm = np.zeros_like(extend)
+        scores = np.concatenate([np.logaddexp(stay_b, stay_nb) + lm_scores, (extend + extend_lm).ravel()])
+        finite = int(np.isfinite(scores).sum())
+        keep = min(width, finite)
+        best = np.argpartition(-scores, keep - 1)[:keep] if keep < len(scores) else np.arange(len(scores))
+        best = best[np.isfinite(scores[best])]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        new_prefixes, new_b, new_nb, new_lm = [], [], [], []
+        for index in best.tolist():
+            if index < count:
+                new_prefixes.append(prefixes[index])
+                new_b.append(stay_b[index]), new_nb.append(stay_nb[index]), new_lm.append(lm_scores[index])
+            else:
+                j, c = divmod(index - count, extend.shape[1])
+                new_prefixes.append(prefixes[j] + (c,))
+                new_b.append(-np.inf), new_nb.append(extend[j, c]), new_lm.append(extend_lm[j, c])
+        prefixes, p_b, p_nb, lm_scores = new_prefixes, np.array(new_b), np.array(new_nb), np.array(new_lm)
 
-    best = max(beams.items(), key=final_score)[0]
+    final = np.logaddexp(p_b, p_nb) + lm_scores
+    if language_model is not None:  # the end of the sentence
+        final = final + alpha * np.array([language_model.log_probs(prefix)[0] for prefix in prefixes])
+    best = prefixes[int(np.argmax(final))]
     return "".join(characters[c - 1] for c in best)
 
 
