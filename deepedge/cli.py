@@ -84,8 +84,9 @@ def _evaluate_language_model(path, split, limit):
 
 
 SEGMENTATION_DATA = ("scenes", "nuclei")
-SPEECH_DATA = ("keywords", "alsa_speech")
-SENTENCE_DATA = ("sentences",)
+SPEECH_DATA = ("keywords", "alsa_speech", "asterisk_speech")
+SENTENCE_DATA = ("sentences", "asterisk_sentences")
+REAL_SPEECH = ("alsa_speech", "asterisk_speech", "asterisk_sentences")  # test sets only: never trained on
 
 
 def _load_recognizer(path):
@@ -94,22 +95,36 @@ def _load_recognizer(path):
     return SpeechRecognizer.load(path)
 
 
-def _evaluate_recognizer(path, split, limit, beam_width=None):
-    from deepedge.data.speech import load_sentences
+def _check_real_speech(name, split):
+    if name in REAL_SPEECH and split != "test":
+        raise InvalidInputError(f"{name} is a test set only (real speech never trained on). "
+                                f"Received: split={split!r}")
+
+
+def load_sentence_dataset(name, split):
+    """Spoken sentences by name: synthesised `sentences` (any split) or the real speaker's
+    `asterisk_sentences` (test)."""
+    from deepedge.data.speech import load_asterisk_sentences, load_sentences
+
+    _check_real_speech(name, split)
+    return load_asterisk_sentences() if name == "asterisk_sentences" else load_sentences(split)
+
+
+def _evaluate_recognizer(path, name, split, limit, beam_width=None):
     from deepedge.edge.ctc import character_error_rate, word_error_rate
     from deepedge.progress import progress_bar
 
-    data = load_sentences(split)
+    data = load_sentence_dataset(name, split)
     if limit:
         data = data.take(limit)
     model, kind = _open_model(path, _load_recognizer)
     hypotheses = []
     with progress_bar() as progress:
-        bar = progress.add_task(f"Transcribing sentences/{split}", total=len(data))
+        bar = progress.add_task(f"Transcribing {name}/{split}", total=len(data))
         for i in range(len(data)):
             hypotheses.append(model.transcribe(data.audio(i), beam_width) if beam_width else model.transcribe(data.audio(i)))
             progress.advance(bar)
-    return {"model": str(path), "kind": kind, "data": "sentences", "split": split, "examples": len(data),
+    return {"model": str(path), "kind": kind, "data": name, "split": split, "examples": len(data),
             "unit": "sentences", "metric": "cer", "value": round(character_error_rate(data.texts, hypotheses), 4),
             "wer": round(word_error_rate(data.texts, hypotheses), 4),
             "decoding": (f"beam {beam_width}" + (" + character language model"
@@ -124,14 +139,16 @@ def _load_keyword_spotter(path):
 
 
 def load_speech_dataset(name, split):
-    """A keyword data set by name: synthesised `keywords` (any split) or real `alsa_speech` (test)."""
-    from deepedge.data.speech import load_alsa_speech, load_keywords
+    """A keyword data set by name: synthesised `keywords` (any split), or real speech never
+    trained on (test only): `alsa_speech` (alsa-utils' speaker) or `asterisk_speech`
+    (Asterisk's telephone prompts)."""
+    from deepedge.data.speech import load_alsa_speech, load_asterisk_keywords, load_keywords
 
+    _check_real_speech(name, split)
     if name == "alsa_speech":
-        if split != "test":
-            raise InvalidInputError(f"alsa_speech is a test set only (real speech never trained on). "
-                                    f"Received: split={split!r}")
         return load_alsa_speech()
+    if name == "asterisk_speech":
+        return load_asterisk_keywords()
     return load_keywords(split)
 
 
@@ -203,7 +220,7 @@ def evaluate_model(model, split="test", data=None, limit=None, beam_width=None):
     if name in SPEECH_DATA:
         return _evaluate_keyword_spotter(path, name, split, limit)
     if name in SENTENCE_DATA:
-        return _evaluate_recognizer(path, split, limit, beam_width)
+        return _evaluate_recognizer(path, name, split, limit, beam_width)
     dataset = load_image_dataset(name, split)
     if limit:
         dataset = dataset.take(limit)
@@ -355,7 +372,7 @@ def _export_scene_labeller(model_path, out, quantization, force, name, calibrati
 
 def _export_keyword_spotter(model_path, out, quantization, force, name, calibration_samples):
     from deepedge.apps.speech import KeywordSpotter
-    from deepedge.data.speech import SpeechAugmentation, load_alsa_speech, load_keywords
+    from deepedge.data.speech import SpeechAugmentation, load_alsa_speech, load_asterisk_keywords, load_keywords
     from deepedge.edge import load
     from deepedge.edge.card import write_model_card
     from deepedge.edge.keywords import keyword_report
@@ -372,9 +389,10 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
                             force=force, num_calibration=calibration_samples, extra_metadata={"data": "keywords"})
     with err_console.status("Measuring false accepts and real speech, float and exported..."):
         runtime = load(out)
-        real = load_alsa_speech()
+        real, telephone = load_alsa_speech(), load_asterisk_keywords()
         reports = {}
-        for data_name, data in (("keywords/test", test), ("alsa_speech (real)", real)):
+        for data_name, data in (("keywords/test", test), ("alsa_speech (real)", real),
+                                ("asterisk_speech (real, telephone)", telephone)):
             reports[data_name] = {
                 "keras_float": keyword_report(model.scores(data.audio), data.labels, model.class_names,
                                               model.threshold),
@@ -383,7 +401,7 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
     atomic_write_json(Path(out) / "model.json", meta)
     data_info = {"name": "keywords", "source": test.source, "licence": test.licence,
                  "train_examples": len(train), "test_examples": len(test),
-                 "test_speakers": len(set(test.speakers)), "real_speech": real.source}
+                 "test_speakers": len(set(test.speakers)), "real_speech": f"{real.source}; {telephone.source}"}
     command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
     write_model_card(out, data=data_info, export_command=command)
     metrics = meta["metrics"]
@@ -418,7 +436,7 @@ def _recognizer_language_model(runtime, out):
 
 def _export_recognizer(model_path, out, quantization, force, calibration_samples):
     from deepedge.apps.speech.recognizer import SpeechRecognizer
-    from deepedge.data.speech import load_sentences
+    from deepedge.data.speech import load_asterisk_sentences, load_sentences
     from deepedge.edge import load
     from deepedge.edge.card import write_model_card
     from deepedge.edge.ctc import character_error_rate, word_error_rate
@@ -456,6 +474,15 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
             fused.append(runtime.decode(sentence_logits, lm_beam))
             fused_seconds += time.perf_counter() - started
             progress.advance(bar)
+    real = load_asterisk_sentences()
+    real_greedy, real_fused = [], []
+    with progress_bar() as progress:
+        bar = progress.add_task("Real speech (asterisk_sentences)", total=len(real))
+        for i in range(len(real)):
+            real_logits = runtime.logits(real.audio(i))
+            real_greedy.append(runtime.decode(real_logits))
+            real_fused.append(runtime.decode(real_logits, lm_beam))
+            progress.advance(bar)
     meta["metrics"]["recognition"] = {
         "wer_greedy": round(word_error_rate(test.texts, greedy), 3),
         "cer_beam8_first200": round(character_error_rate(test.texts[:len(beam)], beam), 3),
@@ -465,7 +492,16 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
         "real_time_factor": round(rtf, 4), "real_time_factor_beam_lm": round(rtf + fused_seconds / audio_seconds, 4),
         "audio_seconds": round(audio_seconds, 1),
         "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
-                    for r, h, f in zip(test.texts[:5], greedy[:5], fused[:5])]}
+                    for r, h, f in zip(test.texts[:5], greedy[:5], fused[:5])],
+        "real_speech": {
+            "data": "asterisk_sentences", "source": real.source, "sentences": len(real),
+            "audio_seconds": round(sum(len(real.audio(i)) for i in range(len(real))) / 16000, 1),
+            "cer_greedy": round(character_error_rate(real.texts, real_greedy), 3),
+            "wer_greedy": round(word_error_rate(real.texts, real_greedy), 3),
+            "cer_beam_lm": round(character_error_rate(real.texts, real_fused), 3),
+            "wer_beam_lm": round(word_error_rate(real.texts, real_fused), 3),
+            "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
+                        for r, h, f in zip(real.texts[:40:8], real_greedy[:40:8], real_fused[:40:8])]}}
     atomic_write_json(Path(out) / "model.json", meta)
     data_info = {"name": "sentences", "source": test.source, "licence": test.licence,
                  "train_examples": len(train), "test_examples": len(test),

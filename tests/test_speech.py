@@ -211,6 +211,25 @@ def test_real_alsa_speech_is_cut_into_words():
     assert names.count("_unknown_") == 10 and real.audio.shape == (17, SAMPLE_RATE)
 
 
+def test_real_telephone_speech_from_asterisk_prompts():
+    """Asterisk's prompts: one real speaker; digits and "no" are keywords, numbers in sentence
+    transcripts are spelled out as they are spoken."""
+    from deepedge.data.speech import CHARACTERS, KEYWORD_CLASSES, KEYWORDS, load_asterisk_keywords, \
+        load_asterisk_sentences
+
+    words = load_asterisk_keywords()
+    names = [KEYWORD_CLASSES[label] for label in words.labels]
+    assert sorted(n for n in names if n in KEYWORDS) == sorted([*KEYWORDS[10:], "no"])  # zero .. nine, no
+    assert names.count("_silence_") == 1 and names.count("_unknown_") > 200
+    assert words.audio.shape == (len(names), SAMPLE_RATE) and words.audio.dtype == np.int16
+    sentences = load_asterisk_sentences()
+    assert len(sentences) > 250 and all(set(t) <= set(CHARACTERS) and " " in t for t in sentences.texts)
+    assert "press one to switch to record mode" in " | ".join(sentences.texts)
+    assert all(len(sentences.audio(i)) > 0.3 * SAMPLE_RATE for i in range(len(sentences)))
+    short = load_asterisk_sentences(max_seconds=2.0)
+    assert 0 < len(short) < len(sentences)
+
+
 # === Front end ===
 
 @pytest.mark.slow
@@ -263,6 +282,27 @@ def test_spec_augment_masks_in_training_only():
     assert set(np.unique(masked)) <= {0.0, 1.0} and 0 < (masked == 0).mean() < 0.6
     layer.active = False
     assert np.array_equal(keras.ops.convert_to_numpy(layer(features, training=True)), features)
+
+
+def test_spec_augment_warps_and_tilts_the_bands_in_training_only():
+    """Band warp moves a formant-like peak by up to `band_warp` of its position; the tilt adds
+    one smooth curve per example, the same in every frame."""
+    from deepedge.apps.speech import SpecAugment
+    from deepedge.backend import keras
+
+    features = np.zeros((64, 10, 40), np.float32)
+    features[:, :, 20] = 1.0  # a peak at band 20
+    warp = SpecAugment(0, 0, 0, 0, band_warp=0.1, seed=2)
+    assert np.array_equal(keras.ops.convert_to_numpy(warp(features, training=False)), features)
+    peaks = keras.ops.convert_to_numpy(warp(features, training=True)).argmax(-1)
+    assert np.all(peaks == peaks[:, :1]) and peaks.min() >= 18 and peaks.max() <= 22 and len(np.unique(peaks)) > 2
+    tilt = SpecAugment(0, 0, 0, 0, tilt=0.5, seed=2)
+    curves = keras.ops.convert_to_numpy(tilt(np.zeros((64, 10, 40), np.float32), training=True))
+    assert np.allclose(curves, curves[:, :1]) and 0.2 < np.abs(curves).max() <= 1.0
+    config = SpecAugment.from_config(tilt.get_config()).get_config()
+    assert config["tilt"] == 0.5 and config["band_warp"] == 0.0
+    with pytest.raises(ValueError, match="band_warp"):
+        SpecAugment(band_warp=0.7)
 
 
 def test_front_end_rejects_bad_frame_settings():
@@ -483,6 +523,24 @@ def test_beam_search_finds_the_most_probable_labelling():
     assert max(totals, key=totals.get) == "a" == beam_decode(logits, ["a", "b"], beam_width=4)
 
 
+def test_wide_beam_search_is_exact_on_small_problems():
+    """With a beam wide enough for every prefix, the search returns the labelling with the most
+    probability summed over its alignments (repeats, merges and blanks included)."""
+    from itertools import product
+
+    from deepedge.edge.ctc import _log_softmax, beam_decode, greedy_decode
+
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        logits = rng.normal(0.0, 1.5, (5, 3))
+        probs = np.exp(_log_softmax(logits))
+        totals = {}
+        for path in product(range(3), repeat=5):
+            text = greedy_decode(np.eye(3)[list(path)], ["a", "b"])
+            totals[text] = totals.get(text, 0.0) + np.prod([probs[t, c] for t, c in enumerate(path)])
+        assert beam_decode(logits, ["a", "b"], beam_width=64, prune=-50.0) == max(totals, key=totals.get)
+
+
 def test_character_language_model_is_a_distribution_and_round_trips(tmp_path):
     from deepedge.apps.speech.language_model import fit_char_lm
     from deepedge.edge.charlm import CharLanguageModel
@@ -556,6 +614,18 @@ def test_recogniser_streams_chunk_by_chunk_exactly_as_it_reads_whole_utterances(
     audio = (np.random.default_rng(0).standard_normal(9000) * 0.1).astype(np.float32)
     offline, streamed = tiny_recognizer.logits(audio), tiny_recognizer.stream_logits(audio)
     assert offline.shape == (32, 29) and np.abs(offline - streamed).max() < 1e-4  # 9000 samples: 8 chunks
+
+
+def test_strided_recogniser_streams_exactly_as_it_reads_whole_utterances():
+    """A stride-2 convolution (two frames per LSTM step) streams with the same outputs."""
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.data.speech import CHARACTERS
+
+    model = SpeechRecognizer(CHARACTERS, frontend={"frame_length": 512, "frame_step": 256}, conv_filters=16,
+                             lstm_units=[24, 24, 24], chunk_frames=8, time_stride=2)
+    audio = (np.random.default_rng(1).standard_normal(7000) * 0.1).astype(np.float32)
+    offline, streamed = model.logits(audio), model.stream_logits(audio)
+    assert offline.shape == (16, 29) and np.abs(offline - streamed).max() < 1e-4  # 7000 samples: 4 chunks of 2048
 
 
 def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
@@ -651,3 +721,6 @@ def test_cli_evaluates_a_spotter_on_real_speech_as_json(exported_spotter):
     assert {"false_accepts_unknown", "keyword_accuracy", "threshold"} <= set(report)
     bad = CliRunner().invoke(cli, ["evaluate", str(exported_spotter[0]), "--data", "alsa_speech", "--split", "train"])
     assert isinstance(bad.exception, InvalidInputError) and "test set only" in str(bad.exception)
+    result = CliRunner().invoke(cli, ["evaluate", str(exported_spotter[0]), "--data", "asterisk_speech", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["examples"] > 200

@@ -5,6 +5,8 @@
 | `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb` | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
 | `sentences` | the same voices reading 3-9 word clauses of Jane Austen, with character and phoneme transcripts | train chapters | validation chapters | test chapters (sentences also in train chapters dropped) |
 | `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 16 words + noise |
+| `asterisk_speech` | Debian `asterisk-core-sounds-en-wav` (a real speaker on a telephone line, 8 kHz): every one-word prompt | - | - | 11 keywords, ~220 other words, silence |
+| `asterisk_sentences` | the same speaker's prompts of two or more words, transcripts normalised | - | - | ~330 prompts |
 
 A *speaker* is an espeak-ng voice variant (`m3`, `f2`, `klatt4`, `Annie`, ... 83 in all)
 speaking with one of 8 English accents, or one of flite's 5 voices. Variants are assigned to
@@ -525,9 +527,116 @@ def load_alsa_speech():
                           source="Debian alsa-utils /usr/share/sounds/alsa (real speech)", licence="GPL-2+")
 
 
+
+# Asterisk's English prompts: one real speaker (Allison Smith), recorded for telephones.
+_ASTERISK_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                  "sixteen seventeen eighteen nineteen").split()
+_ASTERISK_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _number_words(n):
+    """English words of 0 <= n < 1000 ("press 1" is read "press one")."""
+    if n < 20:
+        return _ASTERISK_ONES[n]
+    if n < 100:
+        return _ASTERISK_TENS[n // 10 - 2] + ("" if n % 10 == 0 else " " + _ASTERISK_ONES[n % 10])
+    return _ASTERISK_ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + _number_words(n % 100))
+
+
+def _asterisk_prompts():
+    """`[(wav path, normalised transcript)]` of Asterisk's English prompts whose transcript can be
+    spelled in `CHARACTERS` as it is spoken, and the folder of the sounds. Tones, notes and
+    silences (`[beep]`, `<beep>`, `(...)`), abbreviations read letter by letter (`A.M.`,
+    `PBX`) and numbers of 1000 or more are left out."""
+    import gzip
+    import re
+
+    from deepedge.data.debian import fetch_debian_package
+
+    sounds = fetch_debian_package("asterisk-core-sounds-en-wav", "asterisk-sounds",
+                                  "Asterisk's English prompts (a real speaker)")
+    texts = fetch_debian_package("asterisk-core-sounds-en", "asterisk-sounds-text",
+                                 "The transcripts of Asterisk's English prompts")
+    folder = next((sounds / "usr/share/asterisk/sounds").glob("en*"))
+    listing = gzip.decompress((texts / "usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz").read_bytes())
+    prompts = []
+    for line in listing.decode("utf-8", "replace").splitlines():
+        name, colon, text = line.partition(":")
+        path = folder / f"{name.strip()}.wav"
+        text = text.strip()
+        if (not colon or not text or any(c in text for c in "[<(") or not path.exists()
+                or re.search(r"\b[A-Za-z]\.[A-Za-z]\.|\b[A-Z]{2,}\b", text)):
+            continue
+        if re.search(r"\d{4,}|\d[.,]\d", text):
+            continue
+        text = re.sub(r"\d+", lambda m: f" {_number_words(int(m.group()))} ", text.replace("#", " pound "))
+        text = normalise_transcript(text.replace("-", " "))
+        if text:
+            prompts.append((path, text))
+    return folder, prompts
+
+
+ASTERISK_SOURCE = "Debian asterisk-core-sounds-en-wav: Allison Smith's telephone prompts, 8 kHz (real speech)"
+ASTERISK_LICENCE = "CC-BY-SA-3.0"
+
+
+def load_asterisk_keywords():
+    """Real speech on a telephone line: every one-word prompt of Asterisk's English sounds.
+
+    One real speaker (Allison Smith, recorded at 8 kHz for telephone systems, resampled to
+    16 kHz) says the ten digits and "no" (11 keywords) and about 220 other single words
+    ("activated", "Monday", "tenth", "alpha", letters, ...) which count as `_unknown_`; the
+    package's 1-second silence is `_silence_`. Returns a `KeywordDataset` (split "test"),
+    with the word and file in `utterances.texts`. The package (18 MB) is fetched once with
+    `apt-get download` into the deepedge cache.
+    """
+    pieces, labels, texts = [], [], []
+    folder, prompts = _asterisk_prompts()
+    for path, text in prompts:
+        if " " in text:
+            continue
+        audio = trim_silence(load_audio(path))
+        pieces.append(audio if len(audio) else load_audio(path))
+        labels.append(KEYWORD_CLASSES.index(text) if text in KEYWORDS else KEYWORD_CLASSES.index(UNKNOWN))
+        texts.append(f"{text} ({path.parent.name}/{path.name})")
+    silence = folder / "silence" / "1.wav"
+    if silence.exists():
+        pieces.append(load_audio(silence))
+        labels.append(KEYWORD_CLASSES.index(SILENCE))
+        texts.append("silence (silence/1.wav)")
+    clips = np.stack([fit_clip(p) for p in pieces])
+    pcm = [(np.clip(p, -1, 1) * 32767).astype(np.int16) for p in pieces]
+    utterances = Utterances.from_pieces(pcm, labels, texts, ["Allison Smith (Asterisk)"] * len(labels))
+    return KeywordDataset(audio=(np.clip(clips, -1, 1) * 32767).astype(np.int16), labels=utterances.labels,
+                          utterances=utterances, class_names=KEYWORD_CLASSES, name="asterisk_speech", split="test",
+                          source=ASTERISK_SOURCE, licence=ASTERISK_LICENCE)
+
+
+def load_asterisk_sentences(max_seconds=None):
+    """Real speech on a telephone line, for the recogniser: Asterisk's English prompts of two
+    or more words ("please enter your password followed by the pound key"), as a
+    `SentenceDataset` (split "test") with normalised transcripts (numbers spelled out).
+
+    Args:
+        max_seconds: float. Leave out longer prompts (default: keep all).
+    """
+    pieces, texts = [], []
+    for path, text in _asterisk_prompts()[1]:
+        if " " not in text:
+            continue
+        audio = load_audio(path)
+        if max_seconds is not None and len(audio) > max_seconds * SAMPLE_RATE:
+            continue
+        pieces.append((np.clip(audio, -1, 1) * 32767).astype(np.int16))
+        texts.append(text)
+    utterances = Utterances.from_pieces(pieces, np.zeros(len(pieces), np.int64), texts,
+                                        ["Allison Smith (Asterisk)"] * len(pieces))
+    return SentenceDataset(utterances, ("",) * len(pieces), "asterisk_sentences", "test",
+                           ASTERISK_SOURCE, ASTERISK_LICENCE)
+
 __all__ = ["ALSA_WORDS", "CHARACTERS", "CONDITIONS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
            "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SentenceDataset", "austen_clauses", "austen_sentences", "load_sentences", "normalise_transcript", "phonemes", "SpeechAugmentation", "UNKNOWN", "Utterances",
-           "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_keywords", "load_utterances", "render_clips",
+           "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_asterisk_keywords", "load_asterisk_sentences", "load_keywords", "load_utterances", "render_clips",
            "speakers", "synthesize", "unknown_words"]
 
 

@@ -115,24 +115,35 @@ class LogMelSpectrogram(keras.layers.Layer):
 class SpecAugment(keras.layers.Layer):
     """SpecAugment (Park et al. 2019) masking, in training only: zeroes random bands and frames.
 
-    Features are normalised, so a zero is the band's mean. At inference (and in the exported
-    model) this layer is the identity and adds no ops.
+    Features are normalised, so a zero is the band's mean. Optionally, before masking, each
+    example's bands are warped (a vocal tract length change: band `b` reads band `b * a` for
+    a random `a` in `1 +- band_warp`) and tilted (a random smooth curve of up to `tilt`
+    standard deviations added across the bands: a microphone's or a line's colour). At
+    inference (and in the exported model) this layer is the identity and adds no ops.
 
     Args:
         freq_masks: int. Bands masked per example. Defaults to `2`.
         max_freq_width: int. Widest frequency mask. Defaults to `6`.
         time_masks: int. Frame spans masked per example. Defaults to `2`.
         max_time_width: int. Widest time mask. Defaults to `6`.
+        band_warp: float. Largest relative warp of the band axis. Defaults to `0.0` (off).
+        tilt: float. Largest slope and bow, in normalised units, of the random curve added
+            across the bands. Defaults to `0.0` (off).
         seed: int or None.
 
     Input shape:
         `(batch, frames, bands)`.
     """
 
-    def __init__(self, freq_masks=2, max_freq_width=6, time_masks=2, max_time_width=6, seed=None, **kwargs):
+    def __init__(self, freq_masks=2, max_freq_width=6, time_masks=2, max_time_width=6, band_warp=0.0, tilt=0.0,
+                 seed=None, **kwargs):
         super().__init__(**kwargs)
+        if not 0.0 <= float(band_warp) < 0.5 or float(tilt) < 0.0:
+            raise ValueError(f"`band_warp` must be in [0, 0.5) and `tilt` at least 0. Received: "
+                             f"band_warp={band_warp!r}, tilt={tilt!r}")
         self.freq_masks, self.max_freq_width = int(freq_masks), int(max_freq_width)
         self.time_masks, self.max_time_width = int(time_masks), int(max_time_width)
+        self.band_warp, self.tilt = float(band_warp), float(tilt)
         self.seed = seed
         self.active = True  # recalibrating batch norm turns masking off
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -149,11 +160,31 @@ class SpecAugment(keras.layers.Layer):
             keep = keep * (1.0 - ops.cast(inside, "float32"))
         return keep
 
+    def _warp_and_tilt(self, features, batch, frames, bands):
+        ops = keras.ops
+        if self.band_warp:
+            factor = keras.random.uniform((batch, 1), 1.0 - self.band_warp, 1.0 + self.band_warp,
+                                          seed=self.seed_generator)
+            source = ops.clip(ops.arange(bands, dtype="float32")[None, :] * factor, 0.0, bands - 1.0)
+            low = ops.minimum(ops.floor(source), bands - 2.0)
+            frac = (source - low)[:, None, :]
+            low = ops.broadcast_to(ops.cast(low, "int32")[:, None, :], (batch, frames, bands))
+            features = ((1.0 - frac) * ops.take_along_axis(features, low, axis=2)
+                        + frac * ops.take_along_axis(features, low + 1, axis=2))
+        if self.tilt:
+            position = ops.linspace(-1.0, 1.0, bands)[None, :]
+            slope = keras.random.uniform((batch, 1), -self.tilt, self.tilt, seed=self.seed_generator)
+            bow = keras.random.uniform((batch, 1), -self.tilt, self.tilt, seed=self.seed_generator)
+            features = features + (slope * position + bow * (1.0 - 2.0 * position ** 2))[:, None, :]
+        return features
+
     def call(self, features, training=None):
         if not training or not self.active:
             return features
         batch = keras.ops.shape(features)[0]
         frames, bands = features.shape[1], features.shape[2]
+        if self.band_warp or self.tilt:
+            features = self._warp_and_tilt(features, batch, frames, bands)
         keep_t = self._mask(batch, frames, self.time_masks, self.max_time_width)
         keep_f = self._mask(batch, bands, self.freq_masks, self.max_freq_width)
         return features * keep_t[:, :, None] * keep_f[:, None, :]
@@ -163,4 +194,5 @@ class SpecAugment(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "freq_masks": self.freq_masks, "max_freq_width": self.max_freq_width,
-                "time_masks": self.time_masks, "max_time_width": self.max_time_width, "seed": self.seed}
+                "time_masks": self.time_masks, "max_time_width": self.max_time_width, "band_warp": self.band_warp,
+                "tilt": self.tilt, "seed": self.seed}
