@@ -51,15 +51,23 @@ ASR_ARCHITECTURES = {
                    "chunk_frames": 8, "time_stride": 1,
                    "spec_augment": {"freq_masks": 2, "max_freq_width": 6, "time_masks": 2, "max_time_width": 8}},
     },
+    "ctc_lstm3": {
+        "description": "A causal stride-2 convolution over 40 log-mel bands (16 ms frames, 32 ms steps) and three "
+                       "unidirectional LSTMs of 256 units, CTC over 28 characters; streams in 128 ms chunks. "
+                       "3.6x the parameters of ctc_lstm for about the same training step time (half the steps).",
+        "config": {"frontend": {"frame_length": 512, "frame_step": 256, "num_mels": 40}, "conv_filters": 128,
+                   "lstm_units": [256, 256, 256], "dropout": 0.1, "chunk_frames": 8, "time_stride": 2,
+                   "spec_augment": {"freq_masks": 2, "max_freq_width": 6, "time_masks": 2, "max_time_width": 8}},
+    },
 }
 
 ASR_TRAINED = {
     "asr_ctc": {
         "description": "The CTC LSTM recogniser trained on Jane Austen sentences spoken by espeak-ng and flite "
                        "voices, with room, noise and telephone augmentation.",
-        "architecture": "ctc_lstm",
+        "architecture": "ctc_lstm3",
         "data": "sentences",
-        "recipe": {"epochs": 16, "batch_size": 32, "learning_rate": 2e-3, "weight_decay": 1e-4,
+        "recipe": {"epochs": 36, "batch_size": 32, "learning_rate": 2e-3, "weight_decay": 1e-4,
                    "max_seconds": 2.88, "sentences": 6000, "seed": 2014},
     },
 }
