@@ -14,6 +14,7 @@ from deepedge.edge.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training.compact import save_half_precision
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -183,7 +184,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
                 "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
                 "Validation and test voices and chapters never appear in training.",
     }
-    model.save(out_dir / "model.keras")
+    save_half_precision(model, out_dir / "model.keras")  # float16 storage: 8.8 MB, not 17.7
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report
