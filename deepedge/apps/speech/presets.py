@@ -23,6 +23,13 @@ KWS_ARCHITECTURES = {
         "backbone": {"filters": 80, "blocks": 4},
         "spec_augment": _SPEC_AUGMENT,
     },
+    "dscnn_m_warp": {
+        "description": "dscnn_m trained with band warping (a vocal tract length change of up to 12%) and random "
+                       "spectral tilt in SpecAugment, for voices and microphones unlike the synthetic ones.",
+        "frontend": _FRONTEND,
+        "backbone": {"filters": 80, "blocks": 4},
+        "spec_augment": {**_SPEC_AUGMENT, "band_warp": 0.12, "tilt": 0.5},
+    },
     "dscnn_xs": {
         "description": "A narrower DS-CNN (32 channels, three blocks), ~7k parameters, for the smallest devices.",
         "frontend": _FRONTEND,
@@ -34,8 +41,9 @@ KWS_ARCHITECTURES = {
 KWS_TRAINED = {
     "kws_dscnn": {
         "description": "The 80-channel DS-CNN trained on the 20 Speech Commands core words, _silence_ and "
-                       "_unknown_, spoken by espeak-ng and flite voices with room, noise and telephone augmentation.",
-        "architecture": "dscnn_m",
+                       "_unknown_, spoken by espeak-ng and flite voices with room, noise and telephone augmentation, "
+                       "band warping and spectral tilt.",
+        "architecture": "dscnn_m_warp",
         "data": "keywords",
         "recipe": {"epochs": 50, "batch_size": 64, "learning_rate": 3e-3, "weight_decay": 1e-4,
                    "per_keyword": 400, "seed": 2017, "target_false_accepts": 5.0,
