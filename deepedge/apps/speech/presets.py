@@ -23,19 +23,19 @@ KWS_ARCHITECTURES = {
         "backbone": {"filters": 80, "blocks": 4},
         "spec_augment": _SPEC_AUGMENT,
     },
-    "dscnn_m_warp": {
-        "description": "dscnn_m trained with band warping (a vocal tract length change of up to 12%) and random "
-                       "spectral tilt in SpecAugment, for voices and microphones unlike the synthetic ones.",
-        "frontend": _FRONTEND,
-        "backbone": {"filters": 80, "blocks": 4},
-        "spec_augment": {**_SPEC_AUGMENT, "band_warp": 0.12, "tilt": 0.5},
-    },
     "dscnn_xs": {
         "description": "A narrower DS-CNN (32 channels, three blocks), ~7k parameters, for the smallest devices.",
         "frontend": _FRONTEND,
         "backbone": {"filters": 32, "blocks": 3},
         "spec_augment": _SPEC_AUGMENT,
     },
+}
+
+KWS_ARCHITECTURES["dscnn_m_warp"] = {
+    **KWS_ARCHITECTURES["dscnn_m"],
+    "description": "dscnn_m trained with band warping (a vocal tract length change of up to 12%) and random "
+                   "spectral tilt in SpecAugment, for voices and microphones unlike the synthetic ones.",
+    "spec_augment": {**_SPEC_AUGMENT, "band_warp": 0.12, "tilt": 0.5},
 }
 
 KWS_TRAINED = {

@@ -85,7 +85,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "note": "Clips rendered anew every epoch from (seed, epoch): placement, speed 0.85-1.15, a synthetic room "
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
-                + _spec_augment_note(model.spec_augment_config)
+                + _spec_augment_note(model.spec_augment)
                 + "Validation and test voices never speak in training.",
     }
     model.save(out_dir / "model.keras")
@@ -94,15 +94,15 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     return model, report
 
 
-def _spec_augment_note(config):
-    """One sentence on the SpecAugment a keyword spotter trained with, for its card."""
-    if not config:
+def _spec_augment_note(layer):
+    """One sentence on the `SpecAugment` layer (or None) a keyword spotter trained with, for its card."""
+    if layer is None:
         return ""
-    parts = [f"{config.get('freq_masks', 2)} band and {config.get('time_masks', 2)} frame masks"]
-    if config.get("band_warp"):
-        parts.append(f"band warping of up to {config['band_warp']:.0%}")
-    if config.get("tilt"):
-        parts.append(f"spectral tilt of up to {config['tilt']:g}")
+    parts = [f"{layer.freq_masks} band and {layer.time_masks} frame masks"]
+    if layer.band_warp:
+        parts.append(f"band warping of up to {layer.band_warp:.0%}")
+    if layer.tilt:
+        parts.append(f"spectral tilt of up to {layer.tilt:g}")
     return "SpecAugment: " + ", ".join(parts) + ". "
 
 
