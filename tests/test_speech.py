@@ -127,6 +127,39 @@ def test_speakers_are_many_and_never_shared_between_splits():
     assert not variants["train"] & variants["test"]  # a test voice variant never speaks in training
 
 
+def test_natural_voices_get_their_share_of_training_and_stay_in_their_split():
+    from deepedge.data.speech import _plan, natural_speakers, speakers
+
+    train = {v.name for v in natural_speakers("train")}
+    assert "festival:ked_diphone" in train and "flite:awb" in train
+    assert not train & {v.name for split in ("validation", "test") for v in natural_speakers(split)}
+    even = _plan("train", 40, 2017)
+    assert {p[2] for p in even} <= set(speakers("train"))  # the even draw never uses Festival
+    assert sum(p[2].name in train for p in even) < 0.05 * len(even)
+    weighted = _plan("train", 40, 2017, natural_share=0.4)
+    share = np.mean([p[2].name in train for p in weighted if p[1]])
+    assert 0.33 < share < 0.47
+    assert {p[2].name for p in weighted} & train == train  # every natural voice speaks
+
+
+def test_festival_pitch_and_speed_follow_the_arguments():
+    from deepedge.data.speech import Voice, synthesize
+
+    voice = Voice("festival", "ked_diphone")
+    low, again = synthesize("seven", voice, pitch=0.0), synthesize("seven", voice, pitch=0.0)
+    high, slow = synthesize("seven", voice, pitch=1.0), synthesize("seven", voice, speed=0.7)
+    assert np.array_equal(low, again) and 0.2 * SAMPLE_RATE < len(low) < SAMPLE_RATE
+    assert len(slow) > 1.25 * len(low)
+
+    def median_f0(x):  # autocorrelation peak at 60-400 Hz in the loudest 40 ms frames
+        frames = np.lib.stride_tricks.sliding_window_view(x, 640)[::320]
+        loud = frames[np.argsort((frames ** 2).sum(1))[-len(frames) // 3:]]
+        lags = [40 + np.argmax([f[:-lag] @ f[lag:] for lag in range(40, 267)]) for f in loud]
+        return SAMPLE_RATE / np.median(lags)
+
+    assert median_f0(high) > 1.3 * median_f0(low)
+
+
 def test_synthesis_is_deterministic_and_engines_differ():
     from deepedge.data.speech import Voice, synthesize
 

@@ -1,8 +1,8 @@
-"""Speech synthesised with espeak-ng and flite (Debian), many voices, split by speaker.
+"""Speech synthesised with espeak-ng, flite and Festival (Debian), many voices, split by speaker.
 
 | name | source | train | validation | test |
 | --- | --- | --- | --- | --- |
-| `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb` | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
+| `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb`; Festival `ked` (with `natural_share`) | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
 | `sentences` | the same voices reading 3-9 word clauses of Jane Austen, with character and phoneme transcripts | train chapters | validation chapters | test chapters (sentences also in train chapters dropped) |
 | `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 16 words + noise |
 | `asterisk_speech` | Debian `asterisk-core-sounds-en-wav` (a real speaker on a telephone line, 8 kHz): every one-word prompt | - | - | 11 keywords, ~220 other words, silence |
@@ -14,7 +14,10 @@ a split by their position in a sorted list (`i % 20` in 0..11 train, 12..14 vali
 15..19 test), so a test voice never speaks in training; accents are shared. Each utterance
 draws its speaker, speed (espeak-ng 120-210 words a minute, flite duration x0.8-1.3) and
 pitch (espeak-ng 15-85, flite a mean F0 from the voice's range) from a generator seeded by
-`(seed, split, class, index)`, so every machine synthesises the same data.
+`(seed, split, class, index)`, so every machine synthesises the same data. flite's voices and
+Festival's diphone voice `ked` (`natural_speakers`) are built from recordings of real people;
+`load_keywords(..., natural_share=0.4)` gives them that share of the utterances, where an even
+draw over speakers leaves them 3 of 411 training speakers.
 
 Classes: `KEYWORDS` (yes, no, up, down, left, right, on, off, stop, go, zero .. nine), then
 `_silence_` (background noise only) and `_unknown_` (other English words, drawn from Jane
@@ -69,6 +72,10 @@ ESPEAK_VARIANTS = (
 # flite's voices and the range of mean F0 (Hz) each is given.
 FLITE_VOICES = {"kal": (85, 140), "kal16": (85, 140), "awb": (90, 150), "rms": (80, 135), "slt": (150, 230)}
 _FLITE_SPLIT = {"kal": "train", "kal16": "train", "awb": "train", "rms": "validation", "slt": "test"}
+# Festival's diphone voice ked (an American man, cut from real recordings) and its mean F0 range (Hz).
+FESTIVAL_VOICES = {"ked_diphone": (80, 140)}
+_FESTIVAL_SPLIT = {"ked_diphone": "train"}
+_FESTIVAL_PACKAGES = {"ked_diphone": "festvox-kdlpc16k"}
 DEFAULT_COUNTS = {"train": 400, "validation": 40, "test": 100}  # utterances per keyword
 _FORMAT = 2  # 2: resampling without zero padding
 
@@ -100,9 +107,23 @@ def speakers(split):
     return voices + [Voice("flite", name) for name, s in _FLITE_SPLIT.items() if s == split]
 
 
-def check_synthesizers():
-    """Raises `DataNotFoundError` naming the Debian packages when espeak-ng or flite is missing."""
+def natural_speakers(split):
+    """The speakers of a split whose voices are built from recordings of real people: flite's
+    (diphone and CMU ARCTIC clustergen voices) and Festival's diphone voices."""
+    _check_split(split)
+    return ([Voice("flite", name) for name, s in _FLITE_SPLIT.items() if s == split]
+            + [Voice("festival", name) for name, s in _FESTIVAL_SPLIT.items() if s == split])
+
+
+def check_synthesizers(festival=False):
+    """Raises `DataNotFoundError` naming the Debian packages when espeak-ng or flite (or, with
+    `festival`, Festival's `text2wave` and its voices) is missing."""
     missing = [tool for tool in ("espeak-ng", "flite") if shutil.which(tool) is None]
+    if festival:
+        if shutil.which("text2wave") is None:
+            missing.append("festival")
+        missing += [package for voice, package in _FESTIVAL_PACKAGES.items()
+                    if not list(Path("/usr/share/festival/voices").glob(f"*/{voice}"))]
     if missing:
         raise DataNotFoundError(f"Speech data is synthesised with {' and '.join(missing)}, not found on this "
                                 f"machine. Install the Debian package(s): `apt-get install {' '.join(missing)}` "
@@ -116,7 +137,8 @@ def synthesize(text, voice, speed=1.0, pitch=0.5):
         text: str. What to say.
         voice: a `Voice`.
         speed: float. 1.0 is the engine's normal rate (espeak-ng 165 words a minute).
-        pitch: float in [0, 1]. Relative pitch (espeak-ng 0..99; flite within the voice's F0 range).
+        pitch: float in [0, 1]. Relative pitch (espeak-ng 0..99; flite and Festival within the
+            voice's F0 range).
     """
     if voice.engine == "espeak-ng":
         command = ["espeak-ng", "-v", f"{voice.voice}+{voice.variant}" if voice.variant else voice.voice,
@@ -137,8 +159,23 @@ def synthesize(text, voice, speed=1.0, pitch=0.5):
                 raise DataNotFoundError(f"flite failed for {voice.name} saying {text!r}: "
                                         f"{result.stderr.decode(errors='replace').strip()[:200]}")
             audio, rate = read_wav(out)
+    elif voice.engine == "festival":
+        low, high = FESTIVAL_VOICES[voice.voice]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "speech.wav"
+            # The diphone voices scale a predicted F0 contour to `target_f0_mean`.
+            command = ["text2wave", "-eval", f"(voice_{voice.voice})",
+                       "-eval", f"(set! int_lr_params '((target_f0_mean {low + (high - low) * pitch:.1f}) "
+                                "(target_f0_std 15) (model_f0_mean 170) (model_f0_std 34)))",
+                       "-eval", f"(Parameter.set 'Duration_Stretch {1.1 / speed:.3f})", "-o", str(out)]
+            result = subprocess.run(command, input=text.encode(), capture_output=True, check=False)
+            if result.returncode != 0 or not out.exists() or out.stat().st_size < 48:
+                raise DataNotFoundError(f"festival failed for {voice.name} saying {text!r}: "
+                                        f"{result.stderr.decode(errors='replace').strip()[:200]}")
+            audio, rate = read_wav(out)
     else:
-        raise InvalidInputError(f"Unknown speech engine {voice.engine!r}. Expected 'espeak-ng' or 'flite'.")
+        raise InvalidInputError(f"Unknown speech engine {voice.engine!r}. Expected 'espeak-ng', 'flite' or "
+                                "'festival'.")
     return trim_silence(resample(to_mono(audio), rate, SAMPLE_RATE))
 
 
@@ -260,9 +297,14 @@ def _draw_prosody(rng, voice, words_per_minute, duration_stretch):
     return 1.0 / rng.uniform(*duration_stretch), rng.uniform(0.0, 1.0)
 
 
-def _plan(split, per_keyword, seed):
-    """What to synthesise: `(label, text, voice, speed, pitch)` for every utterance of a split."""
+def _plan(split, per_keyword, seed, natural_share=None):
+    """What to synthesise: `(label, text, voice, speed, pitch)` for every utterance of a split.
+
+    Every speaker of `speakers(split)` is equally likely; with `natural_share`, that share of
+    the utterances goes to `natural_speakers(split)` and the rest to espeak-ng's voices."""
     voices = speakers(split)
+    natural = natural_speakers(split)
+    espeak = [v for v in voices if v.engine == "espeak-ng"]
     unknown = unknown_words(split)
     per_unknown = max(1, per_keyword * 5 // 4)  # as many unknowns as ~1.25 keywords
     per_silence = max(1, per_keyword // 2)
@@ -271,7 +313,11 @@ def _plan(split, per_keyword, seed):
         count = per_unknown if name == UNKNOWN else (per_silence if name == SILENCE else per_keyword)
         for i in range(count):
             rng = _rng(seed, split, name, i)
-            voice = voices[rng.integers(len(voices))]  # the order of the draws fixes the data
+            if natural_share is None:
+                voice = voices[rng.integers(len(voices))]  # the order of the draws fixes the data
+            else:
+                pool = natural if rng.random() < natural_share else espeak
+                voice = pool[rng.integers(len(pool))]
             text = "" if name == SILENCE else (unknown[rng.integers(len(unknown))] if name == UNKNOWN else name)
             speed, pitch = _draw_prosody(rng, voice, (120, 210), (0.8, 1.3))
             plan.append((label, text, voice, speed, pitch))
@@ -306,7 +352,7 @@ def _synthesize_plan(plan, description):
     return _parallel_map(one, plan, description)
 
 
-def load_utterances(split="train", per_keyword=None, seed=2017):
+def load_utterances(split="train", per_keyword=None, seed=2017, natural_share=None):
     """The synthesised utterances of a split (cached as int16 under `cache_dir()/speech`).
 
     Args:
@@ -314,16 +360,24 @@ def load_utterances(split="train", per_keyword=None, seed=2017):
         per_keyword: int. Utterances per keyword; `_unknown_` gets 1.25x as many and
             `_silence_` half. Defaults to 400 / 40 / 100 for train / validation / test.
         seed: int. Seeds every utterance's speaker, speed and pitch.
+        natural_share: float in [0, 1] or None. The share of utterances spoken by the voices
+            built from real recordings (`natural_speakers`: flite's and Festival's, which needs
+            Debian `festival festvox-kdlpc16k`); the rest by espeak-ng. Defaults to `None`:
+            every speaker of `speakers(split)` equally likely (3 of the 411 training speakers
+            are flite's).
     """
     _check_split(split)
     per_keyword = DEFAULT_COUNTS[split] if per_keyword is None else int(per_keyword)
     if per_keyword < 1:
         raise InvalidInputError(f"`per_keyword` must be at least 1. Received: per_keyword={per_keyword}")
-    path = cache_dir() / "speech" / f"keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}.npz"
+    if natural_share is not None and not 0.0 <= float(natural_share) <= 1.0:
+        raise InvalidInputError(f"`natural_share` must be in [0, 1] or None. Received: natural_share={natural_share!r}")
+    tag = "" if natural_share is None else f"-natural{float(natural_share):g}"
+    path = cache_dir() / "speech" / f"keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}{tag}.npz"
     if path.exists():
         return Utterances.load(path)
-    check_synthesizers()
-    plan = _plan(split, per_keyword, seed)
+    plan = _plan(split, per_keyword, seed, None if natural_share is None else float(natural_share))
+    check_synthesizers(festival=any(p[2].engine == "festival" for p in plan))
     pieces = _synthesize_plan(plan, f"synthesising {split} speech")
     utterances = Utterances.from_pieces(pieces, [p[0] for p in plan], [p[1] for p in plan],
                                         [p[2].name for p in plan])
@@ -331,9 +385,9 @@ def load_utterances(split="train", per_keyword=None, seed=2017):
     return utterances
 
 
-def load_keywords(split="train", per_keyword=None, seed=2017):
-    """One split of the keyword data as a `KeywordDataset` (see the module doc)."""
-    utterances = load_utterances(split, per_keyword, seed)
+def load_keywords(split="train", per_keyword=None, seed=2017, natural_share=None):
+    """One split of the keyword data as a `KeywordDataset` (see the module doc and `load_utterances`)."""
+    utterances = load_utterances(split, per_keyword, seed, natural_share)
     clips = render_clips(utterances, _rng(seed, split, "placement"), None, random_place=True)
     return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
                           class_names=KEYWORD_CLASSES, name="keywords", split=split,
@@ -634,9 +688,9 @@ def load_asterisk_sentences(max_seconds=None):
     return SentenceDataset(utterances, ("",) * len(pieces), "asterisk_sentences", "test",
                            ASTERISK_SOURCE, ASTERISK_LICENCE)
 
-__all__ = ["ALSA_WORDS", "CHARACTERS", "CONDITIONS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FLITE_VOICES", "KEYWORDS",
+__all__ = ["ALSA_WORDS", "CHARACTERS", "CONDITIONS", "DEFAULT_COUNTS", "ESPEAK_ACCENTS", "ESPEAK_VARIANTS", "FESTIVAL_VOICES", "FLITE_VOICES", "KEYWORDS",
            "KEYWORD_CLASSES", "KeywordDataset", "SILENCE", "SPLITS", "SentenceDataset", "austen_clauses", "austen_sentences", "load_sentences", "normalise_transcript", "phonemes", "SpeechAugmentation", "UNKNOWN", "Utterances",
-           "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_asterisk_keywords", "load_asterisk_sentences", "load_keywords", "load_utterances", "render_clips",
+           "Voice", "check_synthesizers", "compose_stream", "load_alsa_speech", "load_asterisk_keywords", "load_asterisk_sentences", "load_keywords", "load_utterances", "natural_speakers", "render_clips",
            "speakers", "synthesize", "unknown_words"]
 
 

@@ -1,11 +1,14 @@
-"""Half-size `.keras` files for shipped models: float32 weights stored as float16.
+"""Small `.keras` files for shipped models: no optimizer state, optionally float16 weights.
 
-A `.keras` file is a zip with `config.json` and `model.weights.h5`. `save_half_precision`
-rewrites the weights file with every float32 array stored as float16; Keras casts them back
-to the model's float32 variables when it loads the file (`keras.saving.load_model`,
-`safe_mode=True`), so nothing else changes except a relative rounding of at most 2**-11 per
-weight. Shipped language models use it to stay under 20 MB; measure the metric on the
-reloaded model, as `deepedge export` does.
+A `.keras` file is a zip with `config.json` and `model.weights.h5`. A compiled model saves
+its optimizer's moments too (two copies of every weight for AdamW), which a shipped model
+does not need: `save_for_shipping` saves an uncompiled float32 copy (`shipping_copy`), so
+every shipped model loads the same way, ready for `predict`, `export`, or `compile` + `fit`.
+`save_half_precision` also rewrites the weights file with every float32 array stored as
+float16; Keras casts them back to the model's float32 variables when it loads the file
+(`keras.saving.load_model`, `safe_mode=True`), so nothing else changes except a relative
+rounding of at most 2**-11 per weight. Measure the metric on the reloaded model, as
+`deepedge export` does.
 """
 
 import shutil
@@ -31,6 +34,36 @@ def _copy_half(source, target):
             target.create_dataset(name, data=data)
         for key, value in item.attrs.items():
             target[name].attrs[key] = value
+
+
+def shipping_copy(model, input_shape):
+    """The same model (weights and config) in float32, uncompiled: no optimizer state.
+
+    Training may run in mixed bfloat16; the copy computes in float32 whatever the global
+    dtype policy. `input_shape` builds it (a batch of one is enough).
+    """
+    from deepedge.backend import keras
+
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        copy = type(model).from_config(model.get_config())
+        copy.build(input_shape)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def save_for_shipping(model, path, input_shape, half_precision=False):
+    """Saves `shipping_copy(model, input_shape)` to `path` (`.keras`), atomically; with
+    `half_precision`, weights stored as float16 (`save_half_precision`). Returns the copy."""
+    copy = shipping_copy(model, input_shape)
+    if half_precision:
+        save_half_precision(copy, path)
+    else:
+        copy.save(path)
+    return copy
 
 
 def save_half_precision(model, path):

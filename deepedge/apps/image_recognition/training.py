@@ -14,6 +14,7 @@ from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
 from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
+from deepedge.training.compact import save_for_shipping
 
 
 def build_optimizer(recipe, steps_per_epoch, epochs):
@@ -68,7 +69,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "training_seconds": round(training_seconds, 1),
         "command": train_command(name, out_dir, epochs, limit),
     }
-    model.save(out_dir / "model.keras")
+    model = save_for_shipping(model, out_dir / "model.keras", (1, *train.images.shape[1:]))
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the finished model.keras supersedes them
     return model, report

@@ -14,7 +14,7 @@ from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
-from deepedge.training.compact import save_half_precision
+from deepedge.training.compact import save_half_precision, shipping_copy
 
 
 def build_tokenizer(spec, corpus):
@@ -44,19 +44,6 @@ def _optimizer(recipe, steps_per_epoch, epochs):
         initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
         warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.02)
     return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], clipnorm=recipe["clipnorm"])
-
-
-def _float32_copy(model, input_shape):
-    """The same model computing in float32 (training may run in mixed bfloat16)."""
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        copy = type(model).from_config(model.get_config())
-        copy.build(input_shape)
-    finally:
-        keras.config.set_dtype_policy(policy)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -104,7 +91,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                                        validation_data=val, verbose=verbose, epoch_data=epoch_data)
     finally:
         keras.config.set_dtype_policy("float32")
-    model = _float32_copy(model, x[:1].shape)  # saved uncompiled: no optimizer state to ship
+    model = shipping_copy(model, x[:1].shape)
     started = time.perf_counter()
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"],

@@ -71,7 +71,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     Returns:
         `(model, report)`: the float32 model and a report with history, IoU and time.
     """
-    from deepedge.apps.language_modelling.training import _float32_copy
+    from deepedge.training.compact import shipping_copy
 
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
     size_x, size_y, epoch_data, validation = training_data(spec, recipe, limit)
@@ -94,7 +94,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
             verbose=verbose, epoch_data=epoch_data)
     finally:
         keras.config.set_dtype_policy("float32")
-    model = _float32_copy(model, (1, *model.edge_input_shape))  # saved uncompiled: no optimizer state to ship
+    model = shipping_copy(model, (1, *model.edge_input_shape))
     # Batch-norm statistics as an exact average over fresh training data: the moving averages of a
     # short run still remember the first batches (the first layers' maps have tiny variances here).
     started = time.perf_counter()
