@@ -266,7 +266,8 @@ def test_real_telephone_speech_from_asterisk_prompts():
 # === Front end ===
 
 @pytest.mark.slow
-def test_log_mel_layer_matches_numpy_and_litert():
+@pytest.mark.parametrize("utterance_norm", [False, True])
+def test_log_mel_layer_matches_numpy_and_litert(utterance_norm):
     """Keras and LiteRT compute the same features (the front end converts to builtins)."""
     from deepedge.apps.speech import LogMelSpectrogram
     from deepedge.backend import keras
@@ -274,10 +275,12 @@ def test_log_mel_layer_matches_numpy_and_litert():
 
     rng = np.random.default_rng(0)
     audio = (rng.standard_normal((1, SAMPLE_RATE)) * 0.1).astype(np.float32)
-    layer = LogMelSpectrogram()
+    layer = LogMelSpectrogram(utterance_norm=utterance_norm)
     keras_features = keras.ops.convert_to_numpy(layer(audio))[0]
     assert keras_features.shape == (49, 40)
-    np.testing.assert_allclose(keras_features, log_mel_spectrogram(audio[0]), atol=1e-4)
+    expected = log_mel_spectrogram(audio[0])
+    expected = expected - expected.mean(axis=0) if utterance_norm else expected
+    np.testing.assert_allclose(keras_features, expected, atol=1e-4)
     inputs = keras.Input((SAMPLE_RATE,), batch_size=1)
     flatbuffer = convert(keras.Model(inputs, layer(inputs)), "float32")
     from ai_edge_litert.interpreter import Interpreter
@@ -336,6 +339,23 @@ def test_spec_augment_warps_and_tilts_the_bands_in_training_only():
     assert config["tilt"] == 0.5 and config["band_warp"] == 0.0
     with pytest.raises(ValueError, match="band_warp"):
         SpecAugment(band_warp=0.7)
+
+
+def test_utterance_norm_cancels_a_fixed_gain_and_round_trips():
+    from deepedge.apps.speech import LogMelSpectrogram
+    from deepedge.backend import keras
+
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal((2, SAMPLE_RATE)) * 0.3).astype(np.float32)
+    plain, normed = LogMelSpectrogram(num_mels=16), LogMelSpectrogram(num_mels=16, utterance_norm=True)
+    quieter = audio * 0.1  # 20 dB down: every band's log power falls by log(100)
+    a, b = (keras.ops.convert_to_numpy(normed(x)) for x in (audio, quieter))
+    np.testing.assert_allclose(a, b, atol=1e-3)
+    np.testing.assert_allclose(a.mean(axis=1), 0, atol=1e-4)
+    shift = keras.ops.convert_to_numpy(plain(audio)) - keras.ops.convert_to_numpy(plain(quieter))
+    np.testing.assert_allclose(shift, np.log(100.0), atol=1e-2)
+    again = LogMelSpectrogram.from_config(normed.get_config())
+    assert again.utterance_norm and not LogMelSpectrogram.from_config(plain.get_config()).utterance_norm
 
 
 def test_front_end_rejects_bad_frame_settings():

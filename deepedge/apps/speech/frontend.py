@@ -32,6 +32,9 @@ class LogMelSpectrogram(keras.layers.Layer):
         fmin, fmax: float. Lowest and highest filter edge in Hz. Default `20` and `7600`.
         mel_groups: int. The filterbank is applied in this many blocks of bands, each over
             only the bins it touches (same result, fewer weights). Defaults to `4`.
+        utterance_norm: bool. Also subtract each input's own mean over time from every band
+            (cepstral mean normalisation: a microphone's or a line's fixed colouring cancels).
+            Only for fixed-length inputs such as 1-second keyword clips. Defaults to `False`.
 
     Input shape:
         `(batch, samples)` float audio in [-1, 1], any length (a trailing part shorter than
@@ -47,13 +50,14 @@ class LogMelSpectrogram(keras.layers.Layer):
     """
 
     def __init__(self, frame_length=512, frame_step=320, num_mels=40, sample_rate=SAMPLE_RATE,
-                 fmin=20.0, fmax=7600.0, mel_groups=4, **kwargs):
+                 fmin=20.0, fmax=7600.0, mel_groups=4, utterance_norm=False, **kwargs):
         super().__init__(**kwargs)
         if frame_length & (frame_length - 1) or not frame_step < frame_length <= 2 * frame_step:
             raise ValueError("`frame_length` must be a power of two with frame_step < frame_length <= "
                              f"2 * frame_step. Received: frame_length={frame_length}, frame_step={frame_step}")
         self.frame_length, self.frame_step, self.num_mels = int(frame_length), int(frame_step), int(num_mels)
         self.sample_rate, self.fmin, self.fmax = int(sample_rate), float(fmin), float(fmax)
+        self.utterance_norm = bool(utterance_norm)
         self._window = np.hanning(self.frame_length + 1)[:-1].astype(np.float32)
         self._filters = mel_filterbank(self.frame_length // 2 + 1, self.num_mels, self.sample_rate,
                                        self.fmin, self.fmax)
@@ -88,7 +92,10 @@ class LogMelSpectrogram(keras.layers.Layer):
         return ops.log(mel + 1e-6)
 
     def call(self, audio):
-        return (self.log_mel(audio) - self.mean) / self.std
+        features = (self.log_mel(audio) - self.mean) / self.std
+        if self.utterance_norm:
+            features = features - keras.ops.mean(features, axis=1, keepdims=True)
+        return features
 
     def adapt(self, audio, batch_size=256):
         """Sets the per-band mean and deviation from float audio `(N, samples)`."""
@@ -108,7 +115,7 @@ class LogMelSpectrogram(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "frame_length": self.frame_length, "frame_step": self.frame_step,
                 "num_mels": self.num_mels, "sample_rate": self.sample_rate, "fmin": self.fmin, "fmax": self.fmax,
-                "mel_groups": self.mel_groups}
+                "mel_groups": self.mel_groups, "utterance_norm": self.utterance_norm}
 
 
 @keras.saving.register_keras_serializable(package="deepedge")

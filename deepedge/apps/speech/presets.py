@@ -38,12 +38,19 @@ KWS_ARCHITECTURES["dscnn_m_warp"] = {
     "spec_augment": {**_SPEC_AUGMENT, "band_warp": 0.12, "tilt": 0.5},
 }
 
+KWS_ARCHITECTURES["dscnn_m_warp_cmn"] = {
+    **KWS_ARCHITECTURES["dscnn_m_warp"],
+    "description": "dscnn_m_warp with each clip's mean log-mel spectrum subtracted (cepstral mean normalisation), "
+                   "so a microphone's or a telephone line's colouring cancels out.",
+    "frontend": {**_FRONTEND, "utterance_norm": True},
+}
+
 KWS_TRAINED = {
     "kws_dscnn": {
         "description": "The 80-channel DS-CNN trained on the 20 Speech Commands core words, _silence_ and "
                        "_unknown_, spoken by espeak-ng and flite voices with room, noise and telephone augmentation, "
-                       "band warping and spectral tilt.",
-        "architecture": "dscnn_m_warp",
+                       "band warping and spectral tilt; each clip's mean spectrum subtracted in the front end.",
+        "architecture": "dscnn_m_warp_cmn",
         "data": "keywords",
         "recipe": {"epochs": 50, "batch_size": 64, "learning_rate": 3e-3, "weight_decay": 1e-4,
                    "per_keyword": 400, "seed": 2017, "target_false_accepts": 5.0,

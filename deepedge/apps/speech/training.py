@@ -86,6 +86,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
                 + _spec_augment_note(model.spec_augment) + _voices_note(recipe.get("natural_share"))
+                + ("Front end: each clip's mean log-mel spectrum subtracted (cepstral mean normalisation). "
+                   if model.log_mel.utterance_norm else "")
                 + "Validation and test voices never speak in training.",
     }
     model = save_for_shipping(model, out_dir / "model.keras", (1, train.audio.shape[1]))
