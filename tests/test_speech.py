@@ -128,7 +128,7 @@ def test_speakers_are_many_and_never_shared_between_splits():
 
 
 def test_natural_voices_get_their_share_of_training_and_stay_in_their_split():
-    from deepedge.data.speech import _plan, natural_speakers, speakers
+    from deepedge.data.speech import _plan, load_utterances, natural_speakers, speakers
 
     train = {v.name for v in natural_speakers("train")}
     assert "festival:ked_diphone" in train and "flite:awb" in train
@@ -140,6 +140,8 @@ def test_natural_voices_get_their_share_of_training_and_stay_in_their_split():
     share = np.mean([p[2].name in train for p in weighted if p[1]])
     assert 0.33 < share < 0.47
     assert {p[2].name for p in weighted} & train == train  # every natural voice speaks
+    with pytest.raises(InvalidInputError, match="natural_share"):
+        load_utterances("train", 5, natural_share=1.5)
 
 
 def test_festival_pitch_and_speed_follow_the_arguments():
