@@ -104,7 +104,7 @@ def speakers(split):
     _check_split(split)
     variants = [v for i, v in enumerate(sorted(ESPEAK_VARIANTS, key=str.lower)) if variant_split(i) == split]
     voices = [Voice("espeak-ng", accent, variant) for variant in variants for accent in ESPEAK_ACCENTS]
-    return voices + [Voice("flite", name) for name, s in _FLITE_SPLIT.items() if s == split]
+    return voices + [v for v in natural_speakers(split) if v.engine == "flite"]
 
 
 def natural_speakers(split):
@@ -303,8 +303,8 @@ def _plan(split, per_keyword, seed, natural_share=None):
     Every speaker of `speakers(split)` is equally likely; with `natural_share`, that share of
     the utterances goes to `natural_speakers(split)` and the rest to espeak-ng's voices."""
     voices = speakers(split)
-    natural = natural_speakers(split)
-    espeak = [v for v in voices if v.engine == "espeak-ng"]
+    if natural_share is not None:
+        natural, espeak = natural_speakers(split), [v for v in voices if v.engine == "espeak-ng"]
     unknown = unknown_words(split)
     per_unknown = max(1, per_keyword * 5 // 4)  # as many unknowns as ~1.25 keywords
     per_silence = max(1, per_keyword // 2)

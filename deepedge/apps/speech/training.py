@@ -9,7 +9,7 @@ import numpy as np
 from deepedge.apps.image_recognition.training import build_optimizer
 from deepedge.apps.speech.keyword_spotter import KeywordSpotter
 from deepedge.apps.speech.presets import KWS_TRAINED
-from deepedge.data.speech import KEYWORD_CLASSES, SpeechAugmentation, load_keywords
+from deepedge.data.speech import KEYWORD_CLASSES, SpeechAugmentation, load_keywords, natural_speakers
 from deepedge.edge.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
@@ -100,8 +100,9 @@ def _voices_note(natural_share):
     """One sentence on who speaks the training clips, for the card."""
     if natural_share is None:
         return "Speakers drawn evenly from the training voices (3 of 411 are flite's). "
+    voices = ", ".join(v.name for v in natural_speakers("train"))
     return (f"{natural_share:.0%} of the training utterances spoken by the voices built from real recordings "
-            "(flite kal, kal16, awb; Festival ked), the rest by espeak-ng's. ")
+            f"({voices}), the rest by espeak-ng's. ")
 
 
 def _spec_augment_note(layer):
