@@ -3,10 +3,10 @@
 In one run, on this CPU, for `kws_dscnn`:
 - accuracy, keyword accuracy and false accepts (unknown words, silence) as float Keras and as
   the int8 LiteRT model, with the calibrated rejection threshold, on: the held-out espeak-ng
-  voice variants, the held-out flite voice (`slt`), the real speaker of alsa-utils, the real
-  telephone speaker of Asterisk's prompts (digits, "no" and 213 other words), and the
-  held-out voices under babble, white noise, a telephone band, a reverberant room and
-  faster or slower speech;
+  voice variants, the held-out flite voice (`slt`), six held-out neural voices (Kokoro-82M),
+  the real speaker of alsa-utils, the real telephone speaker of Asterisk's prompts (digits,
+  "no" and 213 other words), and the held-out voices under babble, white noise, a telephone
+  band, a reverberant room and faster or slower speech;
 - the file size and the batch-1 latency of one 1-second clip in Keras `model(x)`, LiteRT
   float32 and LiteRT int8 (one thread, median of rounds interleaved over the models);
 - the streaming real-time factor of the on-device detector (1-second windows every 0.25 s).
@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from deepedge.apps.speech import KeywordSpotter
-from deepedge.data.speech import CONDITIONS, compose_stream, load_alsa_speech, load_asterisk_keywords, load_keywords
+from deepedge.data.speech import (CONDITIONS, compose_stream, load_alsa_speech, load_asterisk_keywords, load_keywords,
+                                  neural_keywords)
 from deepedge.edge import load
 from deepedge.edge.bench import call_latency_us, interleaved_latency
 from deepedge.edge.card import machine_description
@@ -65,6 +66,7 @@ def main(argv=None):
     flite = np.array([s.startswith("flite:") for s in test.speakers])
     sets = [("held-out espeak-ng voices, clean", test.select(np.flatnonzero(~flite), "espeak-ng")),
             ("held-out flite voice (slt), clean", test.select(np.flatnonzero(flite), "flite")),
+            ("held-out neural voices (Kokoro), clean", neural_keywords("test")),
             ("a real speaker (alsa-utils)", load_alsa_speech()),
             ("a real speaker on a telephone line (Asterisk prompts)", load_asterisk_keywords())]
     for condition, augmentation in CONDITIONS.items():

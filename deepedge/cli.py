@@ -85,7 +85,7 @@ def _evaluate_language_model(path, split, limit):
 
 SEGMENTATION_DATA = ("scenes", "nuclei")
 SPEECH_DATA = ("keywords", "neural_keywords", "alsa_speech", "asterisk_speech")
-SENTENCE_DATA = ("sentences", "asterisk_sentences")
+SENTENCE_DATA = ("sentences", "neural_sentences", "asterisk_sentences")
 REAL_SPEECH = ("alsa_speech", "asterisk_speech", "asterisk_sentences")  # test sets only: never trained on
 
 
@@ -102,12 +102,14 @@ def _check_real_speech(name, split):
 
 
 def load_sentence_dataset(name, split):
-    """Spoken sentences by name: synthesised `sentences` (any split) or the real speaker's
-    `asterisk_sentences` (test)."""
+    """Spoken sentences by name: synthesised `sentences` or `neural_sentences` (Kokoro's voices
+    of the split; any split) or the real speaker's `asterisk_sentences` (test)."""
     from deepedge.data.speech import load_asterisk_sentences, load_sentences
 
     _check_real_speech(name, split)
-    return load_asterisk_sentences() if name == "asterisk_sentences" else load_sentences(split)
+    if name == "asterisk_sentences":
+        return load_asterisk_sentences()
+    return load_sentences(split, neural=name == "neural_sentences")
 
 
 def _evaluate_recognizer(path, name, split, limit, beam_width=None):
@@ -609,6 +611,57 @@ def bench(model, runs, threads, as_json):
     else:
         console.print(f"{path}: median {latency['median']:.1f} us (p10 {latency['p10']:.1f}, "
                       f"p90 {latency['p90']:.1f}) over {runs} invokes, {threads} thread(s)")
+
+
+@cli.command()
+@click.argument("model")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--false-accepts", type=click.FloatRange(0, 100), default=5.0, show_default=True,
+              help="Percent of the recorded other words the threshold may let through.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Write a calibrated copy of the model here (needed for a shipped model's name).")
+@click.option("--dry-run", is_flag=True, help="Report the threshold without writing it into model.json.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def calibrate(model, folder, false_accepts, out, dry_run, as_json):
+    """Set an exported keyword spotter's rejection threshold from your own recordings.
+
+    FOLDER holds WAV files in folders named after what they say, as in Speech Commands:
+    yes/*.wav, left/*.wav, ... for keywords, any other folder name for words that are not
+    keywords (at least one such word is needed), _silence_/ for background sound. The
+    threshold becomes the lowest that takes at most --false-accepts percent of the other
+    words for keywords, measured with your speakers, microphone and room; it is written
+    into the model.json of MODEL (an exported folder), or of a copy in --out (the shipped
+    threshold was calibrated on synthetic voices).
+    """
+    import shutil
+
+    from deepedge.edge import load
+    from deepedge.edge.keywords import load_keyword_folder
+
+    path = _resolve_model(model)
+    if out is None and not Path(model).exists() and not dry_run:
+        raise InvalidInputError(f"{model} is a shipped model; pass --out FOLDER for a calibrated copy "
+                                "(the shipped files stay as they are).")
+    if out is not None and not dry_run:
+        shutil.copytree(path if path.is_dir() else path.parent, out, dirs_exist_ok=True)
+        path = Path(out)
+    runtime = load(path)
+    if runtime.task_name != "keyword_spotting":
+        raise InvalidInputError(f"{path} is a {runtime.task_name} model; calibrate sets a keyword spotter's threshold.")
+    clips, labels, _ = load_keyword_folder(folder, runtime.class_names, runtime.clip_samples, runtime.sample_rate)
+    result = runtime.calibrate(clips, labels, false_accepts, save=not dry_run)
+    result |= {"model": str(path), "clips": int(len(labels)), "written": not dry_run}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for when, threshold in (("before", result["previous"]), ("after", result["threshold"])):
+        r = result[when]
+        keywords = "-" if r["keyword_accuracy"] is None else f"{r['keyword_accuracy']:.1f}%"
+        console.print(f"threshold {threshold:.2f}: keywords recognised {keywords}, other words taken for "
+                      f"keywords {r['false_accepts_unknown']:.1f}%, accuracy {r['accuracy_with_threshold']:.1f}% "
+                      f"({len(labels)} clips)")
+    console.print(f"{'Wrote' if not dry_run else 'Would write'} threshold {result['threshold']:.2f} "
+                  f"(was {result['previous']:.2f}) into {path}/model.json")
 
 
 @cli.command()

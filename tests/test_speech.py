@@ -867,3 +867,56 @@ def test_cli_evaluates_a_spotter_on_real_speech_as_json(exported_spotter):
     result = CliRunner().invoke(cli, ["evaluate", str(exported_spotter[0]), "--data", "asterisk_speech", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["examples"] > 200
+
+
+def test_keyword_threshold_calibration_reaches_the_false_accept_target():
+    from deepedge.edge.keywords import calibrate_threshold, keyword_report
+
+    names = ["yes", "no", "_silence_", "_unknown_"]
+    # Four other words whose best keyword scores 0.3, 0.55, 0.8 and 0.97; two keywords at 0.6 and 0.9.
+    scores = np.array([[0.3, 0.1, 0.0, 0.6], [0.55, 0.0, 0.0, 0.45], [0.0, 0.8, 0.0, 0.2], [0.97, 0.0, 0.0, 0.03],
+                       [0.6, 0.1, 0.0, 0.3], [0.05, 0.9, 0.0, 0.05]])
+    labels = np.array([3, 3, 3, 3, 0, 1])
+    assert calibrate_threshold(scores, labels, names, 25.0, step=0.01) == 0.81  # lets 0.97 through, not 0.8
+    assert calibrate_threshold(scores, labels, names, 0.0, step=0.01) == 0.98
+    assert calibrate_threshold(scores, labels, names, 25.0) == 0.85  # training's coarser grid
+    report = keyword_report(scores, labels, names, 0.81)
+    assert report["false_accepts_unknown"] == 25.0 and report["keyword_accuracy"] == 50.0
+
+
+@pytest.mark.slow
+def test_cli_calibrates_a_spotter_from_a_folder_of_recordings(exported_spotter, tiny_keywords, tmp_path):
+    """A Speech Commands style folder (word folders of WAVs) sets the threshold of a copy; the
+    source model is untouched and the copy loads with it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from deepedge.cli import cli
+    from deepedge.edge import load
+    from deepedge.edge.keywords import load_keyword_folder
+
+    data = tiny_keywords["validation"]
+    recordings = tmp_path / "recordings"
+    for i, (clip, label) in enumerate(zip(data.audio, data.labels)):
+        word = data.utterances.texts[i] or "_silence_"
+        write_wav(recordings / word / f"{i}.wav", clip.astype(np.float32) / 32768.0)
+    clips, labels, paths = load_keyword_folder(recordings, data.class_names)
+    assert len(clips) == len(data) and sorted(labels.tolist()) == sorted(data.labels.tolist())
+    source = exported_spotter[0]
+    before = json.loads((source / "model.json").read_text())
+    copy = tmp_path / "calibrated"
+    result = CliRunner().invoke(cli, ["calibrate", str(source), str(recordings), "--out", str(copy),
+                                      "--false-accepts", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["after"]["false_accepts_unknown"] == 0.0 and report["written"]
+    assert json.loads((source / "model.json").read_text()) == before
+    calibrated = load(copy)
+    assert calibrated.threshold == report["threshold"] and calibrated.metadata["threshold_calibration"]["clips"] == len(data)
+    shipped = CliRunner().invoke(cli, ["calibrate", "kws_dscnn", str(recordings)])
+    assert isinstance(shipped.exception, InvalidInputError) and "--out" in str(shipped.exception)
+    empty = tmp_path / "empty"
+    (empty / "yes").mkdir(parents=True)
+    bad = CliRunner().invoke(cli, ["calibrate", str(source), str(empty), "--dry-run"])
+    assert isinstance(bad.exception, InvalidInputError) and "No WAV files" in str(bad.exception)

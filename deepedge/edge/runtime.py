@@ -396,6 +396,47 @@ class EdgeKeywordSpotter(EdgeModel):
         return keyword_report(self.predict(audio), labels, self.class_names,
                               self.threshold if threshold is None else threshold)
 
+    def calibrate(self, audio, labels, target_false_accepts=5.0, save=False):
+        """Sets the rejection threshold from a deployment's own labelled recordings (its
+        speakers, microphone and room): the lowest threshold, in steps of 0.01, that takes at
+        most `target_false_accepts` percent of the recorded other words (`_unknown_`) for
+        keywords. With `save`, writes it into `model.json` (atomically) with a note of the data.
+
+        Args:
+            audio: 1-second clips `(N, samples)`, int16 or float (`load_keyword_folder` reads
+                a folder of them).
+            labels: class indices `(N,)`; the other words as `_unknown_`.
+            target_false_accepts: float. Percent of the other words allowed through.
+            save: bool.
+
+        Returns:
+            `{"threshold", "previous", "before", "after"}`: the reports (`keyword_report`) on the
+            same clips with the previous and the new threshold.
+        """
+        from deepedge.edge.keywords import UNKNOWN, calibrate_threshold, keyword_report
+        from deepedge.fileio import atomic_write_json
+
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(labels) != len(audio) or labels.min() < 0 or labels.max() >= len(self.class_names):
+            raise InvalidInputError(f"Expected one class index in [0, {len(self.class_names)}) per clip. Received: "
+                                    f"{len(audio)} clips, labels of shape {labels.shape}.")
+        if not (labels == self.class_names.index(UNKNOWN)).any():
+            raise InvalidInputError("Calibration needs recordings of words that are not keywords (`_unknown_`): "
+                                    "the threshold is set by how many of them it lets through.")
+        scores = self.predict(audio)
+        previous = self.threshold
+        self.threshold = calibrate_threshold(scores, labels, self.class_names, target_false_accepts, step=0.01)
+        result = {"threshold": self.threshold, "previous": previous,
+                  "before": keyword_report(scores, labels, self.class_names, previous),
+                  "after": keyword_report(scores, labels, self.class_names, self.threshold)}
+        if save:
+            self.metadata["threshold"] = self.threshold
+            self.metadata["threshold_calibration"] = {"clips": int(len(labels)),
+                                                      "target_false_accepts": float(target_false_accepts),
+                                                      "previous": previous}
+            atomic_write_json(self.json_path, self.metadata)
+        return result
+
     def window_scores(self, audio, hop_seconds=0.25):
         """Class probabilities of 1-second windows `hop_seconds` apart over a long recording,
         yielded as they are computed (the first once a second of audio is there)."""
