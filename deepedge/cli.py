@@ -404,7 +404,8 @@ def _export_keyword_spotter(model_path, out, quantization, force, name, calibrat
                 f"litert_{quantization}": runtime.evaluate_report(data)}
     meta["metrics"]["keyword_reports"] = reports
     atomic_write_json(Path(out) / "model.json", meta)
-    data_info = {"name": "keywords", "source": test.source, "licence": test.licence,
+    data_info = {"name": "keywords", "source": f"{test.source}; neural voices: {neural.source}",
+                 "licence": f"{test.licence}; {neural.licence}",
                  "train_examples": len(train), "test_examples": len(test),
                  "test_speakers": len(set(test.speakers)), "real_speech": f"{real.source}; {telephone.source}"}
     command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
