@@ -48,7 +48,6 @@ def test_shipping_save_drops_the_optimizer_and_keeps_the_model(tmp_path, half_pr
     import numpy as np
 
     from deepedge.apps.speech import KeywordSpotter
-    from deepedge.backend import keras
     from deepedge.data.speech import KEYWORD_CLASSES
     from deepedge.training.compact import save_for_shipping
 

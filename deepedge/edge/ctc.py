@@ -3,7 +3,6 @@
 Class 0 is the blank; class `i + 1` is `characters[i]`.
 """
 
-import math
 
 import numpy as np
 
