@@ -231,6 +231,9 @@ def test_neural_test_voices_say_keywords_the_shipped_spotter_hears():
     data = load_neural_keywords("test", per_keyword=1, seed=3)
     assert len(data) == len(KEYWORDS) + 1 and {s.split(":")[0] for s in data.speakers} == {"kokoro"}
     assert np.array_equal(load_neural_keywords("test", per_keyword=1, seed=3).samples, data.samples)
+    more = load_neural_keywords("test", per_keyword=1, seed=3, unknown_factor=3)  # 2 more unknown words
+    assert len(more) == len(data) + 2 and np.array_equal(more.samples[:len(data.samples)], data.samples)
+    assert (more.labels == len(KEYWORDS) + 1).sum() == 3 and more.texts[-1] not in KEYWORDS
     sentences = load_sentences("test", 2, seed=3, neural=True)
     assert sentences.name == "neural_sentences" and set(sentences.speakers) <= {f"kokoro:{v}" for v in
                                                                                  kokoro_voices("test")}

@@ -401,24 +401,44 @@ def load_keywords(split="train", per_keyword=None, seed=2017, natural_share=None
                           licence="GPL-3 (espeak-ng), BSD-like (flite); the words are public domain")
 
 
-def load_neural_keywords(split="train", per_keyword=None, seed=2017):
+def load_neural_keywords(split="train", per_keyword=None, seed=2017, unknown_factor=1.25):
     """Keyword utterances spoken by Kokoro's neural voices of `split` (`deepedge.data.kokoro`),
     cached as int16 under `cache_dir()/speech`.
 
     Each of the 20 keywords is said `per_keyword` times and `_unknown_` (words of the split
-    from Jane Austen) 1.25x as often, each time by a random voice of the split at a speed
-    drawn from 0.85-1.2; `_silence_` needs no voice (training renders noise for it).
-    Defaults to 100 / 10 / 20 per keyword. Synthesis runs at about real time per core (the
-    default training set takes some 15 minutes on 2 cores), once.
+    from Jane Austen) `unknown_factor` times as often, each time by a random voice of the
+    split at a speed drawn from 0.85-1.2; `_silence_` needs no voice (training renders noise
+    for it). Defaults to 100 / 10 / 20 per keyword. Synthesis runs at about real time per
+    core (the default training set takes some 15 minutes on 2 cores), once: the unknown words
+    beyond the default 1.25x are cached in a file of their own, so raising `unknown_factor`
+    only synthesises those.
 
     Returns:
         `Utterances`, with speakers named `kokoro:<voice>`.
     """
     _check_split(split)
     per_keyword = {"train": 100, "validation": 10, "test": 20}[split] if per_keyword is None else int(per_keyword)
-    if per_keyword < 1:
-        raise InvalidInputError(f"`per_keyword` must be at least 1. Received: per_keyword={per_keyword}")
-    path = cache_dir() / "speech" / f"neural-keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}.npz"
+    if per_keyword < 1 or not float(unknown_factor) > 0:
+        raise InvalidInputError(f"`per_keyword` must be at least 1 and `unknown_factor` positive. Received: "
+                                f"per_keyword={per_keyword}, unknown_factor={unknown_factor!r}")
+    base_unknowns = max(1, per_keyword * 5 // 4)
+    unknowns = max(1, int(per_keyword * unknown_factor))
+    base = _neural_keyword_part(split, per_keyword, seed, range(base_unknowns), "")
+    if unknowns <= base_unknowns:
+        is_unknown = base.labels == KEYWORD_CLASSES.index(UNKNOWN)
+        keep = ~is_unknown | (np.cumsum(is_unknown) <= unknowns)
+        return base if keep.all() else base.subset(np.flatnonzero(keep))
+    extra = _neural_keyword_part(split, 0, seed, range(base_unknowns, unknowns), f"-unknown{base_unknowns}-{unknowns}")
+    return Utterances(np.concatenate([base.samples, extra.samples]),
+                      np.concatenate([base.offsets, extra.offsets[1:] + base.offsets[-1]]),
+                      np.concatenate([base.labels, extra.labels]), base.texts + extra.texts,
+                      base.speakers + extra.speakers)
+
+
+def _neural_keyword_part(split, per_keyword, seed, unknown_indices, tag):
+    """The keywords (`per_keyword` each) and the `_unknown_` utterances numbered `unknown_indices`
+    of `load_neural_keywords`, synthesised once and cached."""
+    path = cache_dir() / "speech" / f"neural-keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}{tag}.npz"
     if path.exists():
         return Utterances.load(path)
     from deepedge.data.kokoro import kokoro_voices
@@ -429,7 +449,7 @@ def load_neural_keywords(split="train", per_keyword=None, seed=2017):
     for label, name in enumerate(KEYWORD_CLASSES):
         if name == SILENCE:
             continue
-        for i in range(max(1, per_keyword * 5 // 4) if name == UNKNOWN else per_keyword):
+        for i in (unknown_indices if name == UNKNOWN else range(per_keyword)):
             rng = _rng(seed, split, "kokoro", name, i)
             voice = voices[rng.integers(len(voices))]
             text = unknown[rng.integers(len(unknown))] if name == UNKNOWN else name

@@ -44,7 +44,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     validation = load_keywords("validation")
     if recipe.get("neural_per_keyword"):  # Kokoro's neural voices speak a share of training and validation
         neural = recipe["neural_per_keyword"] if not limit else max(1, int(limit) // 4)
-        train = join_keywords(train, load_neural_keywords("train", neural, seed=recipe["seed"]))
+        train = join_keywords(train, load_neural_keywords("train", neural, seed=recipe["seed"],
+                                                          unknown_factor=recipe.get("neural_unknown_factor", 1.25)))
         validation = join_keywords(validation, load_neural_keywords("validation"))
     augmentation = SpeechAugmentation(noise_probability=recipe.get("noise_probability", 0.8),
                                       snr_db=tuple(recipe.get("snr_db", (0.0, 30.0))))
