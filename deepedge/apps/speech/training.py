@@ -116,11 +116,15 @@ def _neural_note(per_keyword, train):
     """One sentence on the neural voices among the training speakers, for the card."""
     if not per_keyword:
         return ""
+    from deepedge.data.kokoro import kokoro_voices
+
     neural = sum(s.startswith("kokoro:") for s in train.speakers)
     voices = len({s for s in train.speakers if s.startswith("kokoro:")})
+    english = sum(v[0] in "ab" for v in kokoro_voices("train"))  # af_, am_, bf_, bm_: American and British
     return (f"{neural} of the {len(train)} training utterances ({neural / len(train):.0%}) spoken by {voices} of "
-            "Kokoro-82M's neural voices (18 English, the rest other languages' voices speaking English), "
-            "validation by 4 more; the 6 test voices never speak in training. ")
+            f"Kokoro-82M's neural voices ({english} English, the rest other languages' voices speaking English), "
+            f"validation by {len(kokoro_voices('validation'))} more; the {len(kokoro_voices('test'))} test voices "
+            "never speak in training. ")
 
 
 def _spec_augment_note(layer):
