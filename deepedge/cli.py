@@ -440,6 +440,29 @@ def _recognizer_language_model(runtime, out):
                 "cer": [{"lm_weight": w, "length_bonus": b, "cer": round(c, 3)} for (w, b), c in tuning.items()]})
 
 
+def _sentences_report(runtime, data, beam_width, description):
+    """Greedy and language-model CER/WER of the on-device recogniser `runtime` on `data`, with examples."""
+    from deepedge.edge.ctc import character_error_rate, word_error_rate
+    from deepedge.progress import progress_bar
+
+    greedy, fused = [], []
+    with progress_bar() as progress:
+        bar = progress.add_task(description, total=len(data))
+        for i in range(len(data)):
+            logits = runtime.logits(data.audio(i))
+            greedy.append(runtime.decode(logits))
+            fused.append(runtime.decode(logits, beam_width))
+            progress.advance(bar)
+    return {"source": data.source, "sentences": len(data),
+            "audio_seconds": round(sum(len(data.audio(i)) for i in range(len(data))) / 16000, 1),
+            "cer_greedy": round(character_error_rate(data.texts, greedy), 3),
+            "wer_greedy": round(word_error_rate(data.texts, greedy), 3),
+            "cer_beam_lm": round(character_error_rate(data.texts, fused), 3),
+            "wer_beam_lm": round(word_error_rate(data.texts, fused), 3),
+            "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
+                        for r, h, f in zip(data.texts[:40:8], greedy[:40:8], fused[:40:8])]}
+
+
 def _export_recognizer(model_path, out, quantization, force, calibration_samples):
     from deepedge.apps.speech.recognizer import SpeechRecognizer
     from deepedge.data.speech import load_asterisk_sentences, load_sentences
@@ -480,15 +503,9 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
             fused.append(runtime.decode(sentence_logits, lm_beam))
             fused_seconds += time.perf_counter() - started
             progress.advance(bar)
-    real = load_asterisk_sentences()
-    real_greedy, real_fused = [], []
-    with progress_bar() as progress:
-        bar = progress.add_task("Real speech (asterisk_sentences)", total=len(real))
-        for i in range(len(real)):
-            real_logits = runtime.logits(real.audio(i))
-            real_greedy.append(runtime.decode(real_logits))
-            real_fused.append(runtime.decode(real_logits, lm_beam))
-            progress.advance(bar)
+    real = _sentences_report(runtime, load_asterisk_sentences(), lm_beam, "Real speech (asterisk_sentences)")
+    neural = _sentences_report(runtime, load_sentences("test", neural=True), lm_beam,
+                               "Held-out neural voices (neural_sentences)")
     meta["metrics"]["recognition"] = {
         "wer_greedy": round(word_error_rate(test.texts, greedy), 3),
         "cer_beam8_first200": round(character_error_rate(test.texts[:len(beam)], beam), 3),
@@ -499,18 +516,13 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
         "audio_seconds": round(audio_seconds, 1),
         "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
                     for r, h, f in zip(test.texts[:5], greedy[:5], fused[:5])],
-        "real_speech": {
-            "data": "asterisk_sentences", "source": real.source, "sentences": len(real),
-            "audio_seconds": round(sum(len(real.audio(i)) for i in range(len(real))) / 16000, 1),
-            "cer_greedy": round(character_error_rate(real.texts, real_greedy), 3),
-            "wer_greedy": round(word_error_rate(real.texts, real_greedy), 3),
-            "cer_beam_lm": round(character_error_rate(real.texts, real_fused), 3),
-            "wer_beam_lm": round(word_error_rate(real.texts, real_fused), 3),
-            "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
-                        for r, h, f in zip(real.texts[:40:8], real_greedy[:40:8], real_fused[:40:8])]}}
+        "real_speech": {"data": "asterisk_sentences", **real},
+        "neural_voices": {"data": "neural_sentences/test", **neural}}
     atomic_write_json(Path(out) / "model.json", meta)
-    data_info = {"name": "sentences", "source": test.source, "licence": test.licence,
-                 "train_examples": len(train), "test_examples": len(test),
+    from deepedge.data.kokoro import LICENCE, SOURCE
+
+    data_info = {"name": "sentences", "source": f"{test.source}; neural voices: {SOURCE}",
+                 "licence": f"{test.licence}; {LICENCE}", "train_examples": len(train), "test_examples": len(test),
                  "test_speakers": len(set(test.speakers))}
     command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
     write_model_card(out, data=data_info, export_command=command)
@@ -518,7 +530,9 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
     console.print(f"Exported {out}/model.tflite: {meta['size_bytes'] / 1024:.1f} KiB, CER float "
                   f"{metrics['keras_float']:.2f}% vs {quantization} {metrics[f'litert_{quantization}']:.2f}% on "
                   f"held-out voices and chapters, real-time factor {rtf:.4f} on one thread; with the character "
-                  f"language model (beam {lm_beam}): CER {metrics['recognition']['cer_beam_lm']:.2f}%")
+                  f"language model (beam {lm_beam}): CER {metrics['recognition']['cer_beam_lm']:.2f}%; held-out "
+                  f"neural voices {neural['cer_greedy']:.2f}% greedy, {neural['cer_beam_lm']:.2f}% with the language "
+                  f"model; real telephone speech {real['cer_greedy']:.2f}% / {real['cer_beam_lm']:.2f}%")
     return meta
 
 

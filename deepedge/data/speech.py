@@ -894,6 +894,11 @@ class SentenceDataset:
     def audio(self, i):
         return self.utterances.audio(i)
 
+    def concatenate(self, other, name=None):
+        """These sentences followed by `other`'s (named `name`, or this dataset's name)."""
+        return dataclasses.replace(self, utterances=self.utterances.concatenate(other.utterances),
+                                   phonemes=self.phonemes + other.phonemes, name=name or self.name)
+
     def take(self, n):
         u = self.utterances
         n = min(n, len(u))

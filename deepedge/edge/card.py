@@ -154,14 +154,18 @@ def render_markdown(card):
                   "| --- | --- |" + (" --- |" if with_lm else "")]
         lines += [f"| {x['reference']} | {x['hypothesis']} |" + (f" {x.get('hypothesis_lm', '')} |" if with_lm else "")
                   for x in recognition.get("samples", [])]
-    real = (recognition or {}).get("real_speech")
-    if real:  # speech recognition on a real speaker the model never heard
-        lines += ["", "## Real speech (never trained on)", "",
-                  f"{real['source']}: {real['sentences']} prompts, {real['audio_seconds']:.0f} s. CER "
-                  f"{real['cer_greedy']:.1f}% greedy (word error rate {real['wer_greedy']:.1f}%), "
-                  f"{real['cer_beam_lm']:.1f}% with the language model (word error rate {real['wer_beam_lm']:.1f}%).",
-                  "", "| said | heard (int8, greedy) | with the language model |", "| --- | --- | --- |"]
-        lines += [f"| {x['reference']} | {x['hypothesis']} | {x['hypothesis_lm']} |" for x in real.get("samples", [])]
+    for key, heading, unit in (("neural_voices", "Held-out neural voices (never trained on)", "sentences"),
+                               ("real_speech", "Real speech (never trained on)", "prompts")):
+        held_out = (recognition or {}).get(key)
+        if held_out:  # speech recognition on voices the model never heard
+            lines += ["", f"## {heading}", "",
+                      f"{held_out['source']}: {held_out['sentences']} {unit}, {held_out['audio_seconds']:.0f} s. CER "
+                      f"{held_out['cer_greedy']:.1f}% greedy (word error rate {held_out['wer_greedy']:.1f}%), "
+                      f"{held_out['cer_beam_lm']:.1f}% with the language model (word error rate "
+                      f"{held_out['wer_beam_lm']:.1f}%).",
+                      "", "| said | heard (int8, greedy) | with the language model |", "| --- | --- | --- |"]
+            lines += [f"| {x['reference']} | {x['hypothesis']} | {x['hypothesis_lm']} |"
+                      for x in held_out.get("samples", [])]
     if metrics and not metrics.get("passed", True):
         lines += ["", f"**Parity not met**: the {card['quantization']} model loses {metrics['drop']:.2f} "
                   f"{metrics.get('drop_unit', 'points')}, more than the {metrics['max_drop']} allowed; it was "

@@ -112,9 +112,9 @@ def _voices_note(natural_share):
             f"({voices}), the rest by espeak-ng's. ")
 
 
-def _neural_note(per_keyword, train):
+def _neural_note(count, train, in_validation=True):
     """One sentence on the neural voices among the training speakers, for the card."""
-    if not per_keyword:
+    if not count:
         return ""
     from deepedge.data.kokoro import kokoro_voices
 
@@ -122,8 +122,9 @@ def _neural_note(per_keyword, train):
     voices = len({s for s in train.speakers if s.startswith("kokoro:")})
     english = sum(v[0] in "ab" for v in kokoro_voices("train"))  # af_, am_, bf_, bm_: American and British
     return (f"{neural} of the {len(train)} training utterances ({neural / len(train):.0%}) spoken by {voices} of "
-            f"Kokoro-82M's neural voices ({english} English, the rest other languages' voices speaking English), "
-            f"validation by {len(kokoro_voices('validation'))} more; the {len(kokoro_voices('test'))} test voices "
+            f"Kokoro-82M's neural voices ({english} English, the rest other languages' voices speaking English)"
+            + (f", validation by {len(kokoro_voices('validation'))} more; " if in_validation else "; ")
+            + f"the {len(kokoro_voices('test'))} test voices "
             "never speak in training. ")
 
 
@@ -191,6 +192,11 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     train = load_sentences("train", recipe["sentences"], seed=recipe["seed"])
     if limit:
         train = train.take(int(limit))
+    if recipe.get("neural_sentences"):  # Kokoro's neural voices read a share of the training sentences
+        neural = recipe["neural_sentences"] if not limit else max(1, int(limit) // 5)
+        # seed + 1: other sentences than the espeak-ng/flite ones, not the same texts in new voices
+        train = train.concatenate(load_sentences("train", neural, seed=recipe["seed"] + 1, neural=True),
+                                  name="sentences+neural_sentences")
     validation = load_sentences("validation")
     seed_everything(recipe["seed"], deterministic=False)
     # Mixed bfloat16 was measured no faster for these LSTMs on this CPU (0.67-0.79 s a batch
@@ -211,7 +217,8 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         "command": train_command(name, out_dir, epochs, limit),
         "note": f"Sentences up to {recipe['max_seconds']} s, rendered anew every epoch from (seed, epoch): offset, "
                 "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
-                "Validation and test voices and chapters never appear in training.",
+                + _neural_note(recipe.get("neural_sentences"), train, in_validation=False)
+                + "Validation and test voices and chapters never appear in training.",
     }
     save_half_precision(model, out_dir / "model.keras")  # 3 MB, not 17.7
     atomic_write_json(out_dir / "training.json", report)
