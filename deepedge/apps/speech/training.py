@@ -1,5 +1,6 @@
 """The recipe that trains the shipped keyword spotter (`deepedge train kws_dscnn`)."""
 
+import json
 import math
 import shutil
 import time
@@ -183,6 +184,11 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
 
     Every epoch renders the training sentences anew (offset, speed, room, phone line, noise
     drawn from `(seed, epoch)`), padded to `max_seconds`. `limit` trains on that many sentences.
+    With a `fine_tune` stage in the recipe, the model first trains on the espeak-ng and flite
+    sentences, is kept as `checkpoints/first_stage.keras` (a rerun starts from there), then
+    trains on, at a lower learning rate, with Kokoro's neural voices reading a share of the
+    sentences. A neural stage from scratch stalled at the blank-only plateau for the first
+    six epochs (loss 80, where the synthetic-only run was at 60), so the voices come in second.
     """
     from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
     from deepedge.apps.speech.recognizer import SpeechRecognizer
@@ -192,42 +198,69 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     train = load_sentences("train", recipe["sentences"], seed=recipe["seed"])
     if limit:
         train = train.take(int(limit))
-    if recipe.get("neural_sentences"):  # Kokoro's neural voices read a share of the training sentences
-        neural = recipe["neural_sentences"] if not limit else max(1, int(limit) // 5)
+    validation = load_sentences("validation")
+    seed_everything(recipe["seed"], deterministic=False)
+    fine_tune = recipe.get("fine_tune")
+    first_path, first_record = checkpoint_dir / "first_stage.keras", checkpoint_dir / "first_stage.json"
+    if fine_tune and first_path.exists() and first_record.exists():
+        model, length = SpeechRecognizer.load(first_path), None
+        first = json.loads(first_record.read_text())
+        if verbose:
+            print(f"Starting the fine-tuning stage from {first_path}.")
+    else:
+        # Mixed bfloat16 was measured no faster for these LSTMs on this CPU (0.67-0.79 s a batch
+        # against 0.50-0.65 in float32), so the recipe trains in float32.
+        model, history, length, usable, setup_seconds = _fit_recognizer(
+            SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
+            validation, checkpoint_dir / ("first_stage_epochs" if fine_tune else ""), verbose)
+        first = {"history": history, "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1),
+                 "train_examples": int(len(usable)), "train_speakers": len({train.speakers[i] for i in usable})}
+        if fine_tune:
+            save_for_shipping(model, first_path, (1, length))
+            atomic_write_json(first_record, first)
+    report_stage = None
+    if fine_tune:
+        neural = fine_tune["neural_sentences"] if not limit else max(1, int(limit) // 5)
         # seed + 1: other sentences than the espeak-ng/flite ones, not the same texts in new voices
         train = train.concatenate(load_sentences("train", neural, seed=recipe["seed"] + 1, neural=True),
                                   name="sentences+neural_sentences")
-    validation = load_sentences("validation")
-    seed_everything(recipe["seed"], deterministic=False)
-    # Mixed bfloat16 was measured no faster for these LSTMs on this CPU (0.67-0.79 s a batch
-    # against 0.50-0.65 in float32), so the recipe trains in float32.
-    model, history, length, usable, setup_seconds = _fit_recognizer(
-        SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
-        validation, checkpoint_dir, verbose)
+        stage = {**recipe, "epochs": fine_tune["epochs"], "learning_rate": fine_tune["learning_rate"]}
+        model, history, length, usable, setup_seconds = _fit_recognizer(
+            model, stage, train, validation, checkpoint_dir / "fine_tune_epochs", verbose, adapt=False)
+        report_stage = {"epochs": fine_tune["epochs"], "learning_rate": fine_tune["learning_rate"],
+                        "train_examples": int(len(usable)), "history": history,
+                        "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1)}
     model = shipping_copy(model, (1, length))  # without the optimizer state
     started = time.perf_counter()
     cer = model.evaluate_metric(validation)
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"], "recipe": recipe,
-        "train_examples": int(len(usable)), "train_speakers": len({train.speakers[i] for i in usable}),
+        "train_examples": first["train_examples"], "train_speakers": first["train_speakers"],
         "params": int(model.count_params()), "validation_metric": round(cer, 3), "metric": "cer",
-        "history": history,
-        "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1),
+        "history": first["history"],
+        "training_seconds": round(first["training_seconds"]
+                                  + (report_stage["training_seconds"] if report_stage else 0.0), 1),
         "evaluation_seconds": round(time.perf_counter() - started, 1),
         "command": train_command(name, out_dir, epochs, limit),
         "note": f"Sentences up to {recipe['max_seconds']} s, rendered anew every epoch from (seed, epoch): offset, "
                 "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
-                + _neural_note(recipe.get("neural_sentences"), train, in_validation=False)
+                + (f"After {recipe['epochs']} epochs on the espeak-ng and flite sentences "
+                   f"({first['training_seconds'] / 60:.1f} min), {fine_tune['epochs']} more at learning rate "
+                   f"{fine_tune['learning_rate']:g} ({report_stage['training_seconds'] / 60:.1f} min) on "
+                   f"{report_stage['train_examples']:,} sentences: "
+                   + _neural_note(fine_tune["neural_sentences"], train, in_validation=False) if fine_tune else "")
                 + "Validation and test voices and chapters never appear in training.",
     }
+    if report_stage:
+        report["fine_tune"] = report_stage
     save_half_precision(model, out_dir / "model.keras")  # 3 MB, not 17.7
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report
 
 
-def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose):
-    """Adapts the front end and fits `model` on `train` by `recipe` (resumable); returns
+def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, adapt=True):
+    """Adapts the front end (with `adapt`) and fits `model` on `train` by `recipe` (resumable); returns
     `(model, history, padded length, indices of the sentences used, setup seconds)`."""
     from deepedge.data.speech import SAMPLE_RATE
 
@@ -236,7 +269,9 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose):
     max_label = max(len(train.texts[i]) for i in usable)
     labels = model.labels([train.texts[i] for i in usable], max_label)
     started = time.perf_counter()
-    model.log_mel.adapt(sentence_batch(train, usable[:500], length, np.random.default_rng(1), RECOGNIZER_AUGMENTATION))
+    if adapt:
+        model.log_mel.adapt(sentence_batch(train, usable[:500], length, np.random.default_rng(1),
+                                           RECOGNIZER_AUGMENTATION))
 
     def epoch_data(rng):
         order = rng.permutation(len(usable))
