@@ -82,11 +82,12 @@ ASR_ARCHITECTURES = {
 ASR_TRAINED = {
     "asr_ctc": {
         "description": "The CTC LSTM recogniser trained on Jane Austen sentences spoken by espeak-ng and flite "
-                       "voices, with room, noise and telephone augmentation.",
+                       "voices and by Kokoro-82M's neural voices, with room, noise and telephone augmentation.",
         "architecture": "ctc_lstm3",
         "data": "sentences",
         "recipe": {"epochs": 36, "batch_size": 32, "learning_rate": 2e-3, "weight_decay": 1e-4,
-                   "max_seconds": 2.88, "sentences": 6000, "seed": 2014},
+                   "max_seconds": 2.88, "sentences": 6000, "seed": 2014,
+                   "fine_tune": {"epochs": 10, "learning_rate": 5e-4, "neural_sentences": 1200}},
     },
 }
 
