@@ -442,6 +442,7 @@ def _recognizer_language_model(runtime, out):
 
 def _sentences_report(runtime, data, beam_width, description):
     """Greedy and language-model CER/WER of the on-device recogniser `runtime` on `data`, with examples."""
+    from deepedge.data.speech import SAMPLE_RATE
     from deepedge.edge.ctc import character_error_rate, word_error_rate
     from deepedge.progress import progress_bar
 
@@ -454,7 +455,7 @@ def _sentences_report(runtime, data, beam_width, description):
             fused.append(runtime.decode(logits, beam_width))
             progress.advance(bar)
     return {"source": data.source, "sentences": len(data),
-            "audio_seconds": round(sum(len(data.audio(i)) for i in range(len(data))) / 16000, 1),
+            "audio_seconds": round(float(np.diff(data.utterances.offsets).sum()) / SAMPLE_RATE, 1),
             "cer_greedy": round(character_error_rate(data.texts, greedy), 3),
             "wer_greedy": round(word_error_rate(data.texts, greedy), 3),
             "cer_beam_lm": round(character_error_rate(data.texts, fused), 3),
@@ -465,6 +466,7 @@ def _sentences_report(runtime, data, beam_width, description):
 
 def _export_recognizer(model_path, out, quantization, force, calibration_samples):
     from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.data.kokoro import LICENCE, SOURCE
     from deepedge.data.speech import load_asterisk_sentences, load_sentences
     from deepedge.edge import load
     from deepedge.edge.card import write_model_card
@@ -519,8 +521,6 @@ def _export_recognizer(model_path, out, quantization, force, calibration_samples
         "real_speech": {"data": "asterisk_sentences", **real},
         "neural_voices": {"data": "neural_sentences/test", **neural}}
     atomic_write_json(Path(out) / "model.json", meta)
-    from deepedge.data.kokoro import LICENCE, SOURCE
-
     data_info = {"name": "sentences", "source": f"{test.source}; neural voices: {SOURCE}",
                  "licence": f"{test.licence}; {LICENCE}", "train_examples": len(train), "test_examples": len(test),
                  "test_speakers": len(set(test.speakers))}

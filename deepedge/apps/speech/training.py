@@ -203,7 +203,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     fine_tune = recipe.get("fine_tune")
     first_path, first_record = checkpoint_dir / "first_stage.keras", checkpoint_dir / "first_stage.json"
     if fine_tune and first_path.exists() and first_record.exists():
-        model, length = SpeechRecognizer.load(first_path), None
+        model = SpeechRecognizer.load(first_path)
         first = json.loads(first_record.read_text())
         if verbose:
             print(f"Starting the fine-tuning stage from {first_path}.")
@@ -213,8 +213,8 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         model, history, length, usable, setup_seconds = _fit_recognizer(
             SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
             validation, checkpoint_dir / ("first_stage_epochs" if fine_tune else ""), verbose)
-        first = {"history": history, "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1),
-                 "train_examples": int(len(usable)), "train_speakers": len({train.speakers[i] for i in usable})}
+        first = {**_stage_record(history, usable, setup_seconds),
+                 "train_speakers": len({train.speakers[i] for i in usable})}
         if fine_tune:
             save_for_shipping(model, first_path, (1, length))
             atomic_write_json(first_record, first)
@@ -228,8 +228,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         model, history, length, usable, setup_seconds = _fit_recognizer(
             model, stage, train, validation, checkpoint_dir / "fine_tune_epochs", verbose, adapt=False)
         report_stage = {"epochs": fine_tune["epochs"], "learning_rate": fine_tune["learning_rate"],
-                        "train_examples": int(len(usable)), "history": history,
-                        "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1)}
+                        **_stage_record(history, usable, setup_seconds)}
     model = shipping_copy(model, (1, length))  # without the optimizer state
     started = time.perf_counter()
     cer = model.evaluate_metric(validation)
@@ -257,6 +256,12 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report
+
+
+def _stage_record(history, usable, setup_seconds):
+    """What `training.json` keeps of one `_fit_recognizer` run."""
+    return {"train_examples": int(len(usable)), "history": history,
+            "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1)}
 
 
 def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, adapt=True):
