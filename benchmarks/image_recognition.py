@@ -30,10 +30,10 @@ from ai_edge_litert.interpreter import Interpreter
 from deepedge.apps import ImageClassifier
 from deepedge.apps.image_recognition.presets import TRAINED
 from deepedge.data import load_fashion_mnist
-from deepedge.edge.bench import interleaved_latency
-from deepedge.edge.card import machine_description
-from deepedge.edge.convert import convert, single_batch_model
-from deepedge.edge.runtime import dequantize, quantize, tensor_spec
+from deepedge.runtime.bench import interleaved_latency
+from deepedge.export.card import machine_description
+from deepedge.export.convert import convert, single_batch_model
+from deepedge.runtime import dequantize, quantize, tensor_spec
 from deepedge.fileio import atomic_write_json, atomic_write_text
 from deepedge.quiet import native_output_silenced
 from deepedge.training import ImageAugmentation, ordered_batches, recalibrate_batch_norm

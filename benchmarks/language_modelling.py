@@ -26,8 +26,8 @@ import deepedge.apps  # noqa: F401  (registers the model classes)
 from deepedge.apps.language_modelling.ngram import KneserNey
 from deepedge.data.text import load_austen
 from deepedge.edge import load
-from deepedge.edge.card import machine_description
-from deepedge.edge.decoding import Sampler, sample_sequence
+from deepedge.export.card import machine_description
+from deepedge.ops.decoding import Sampler, sample_sequence
 from deepedge.fileio import atomic_write_json, atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def main(argv=None):
         int8_ppl = runtime.perplexity(test_ids)
         eval_seconds = time.perf_counter() - started
         speed, sample = generation_speed(runtime)
-        from deepedge.edge.bench import measure_latency
+        from deepedge.runtime.bench import measure_latency
 
         rows.append({
             "model": name, "kind": type(model).__name__, "params": int(model.count_params()),

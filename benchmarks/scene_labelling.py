@@ -27,9 +27,9 @@ import numpy as np
 from deepedge.apps import SceneLabeller
 from deepedge.data.scenes import SCENE_CLASSES, load_segmentation_dataset
 from deepedge.edge import load
-from deepedge.edge.bench import call_latency_us, interleaved_latency
-from deepedge.edge.card import machine_description
-from deepedge.edge.convert import convert, single_batch_model
+from deepedge.runtime.bench import call_latency_us, interleaved_latency
+from deepedge.export.card import machine_description
+from deepedge.export.convert import convert, single_batch_model
 from deepedge.fileio import atomic_write_json, atomic_write_text
 from deepedge.presets import shipped_model_dir
 

@@ -29,10 +29,10 @@ from deepedge.apps.speech import KeywordSpotter
 from deepedge.data.speech import (CONDITIONS, compose_stream, load_alsa_speech, load_asterisk_keywords, load_keywords,
                                   neural_keywords)
 from deepedge.edge import load
-from deepedge.edge.bench import call_latency_us, interleaved_latency
-from deepedge.edge.card import machine_description
-from deepedge.edge.convert import convert, single_batch_model
-from deepedge.edge.keywords import keyword_report
+from deepedge.runtime.bench import call_latency_us, interleaved_latency
+from deepedge.export.card import machine_description
+from deepedge.export.convert import convert, single_batch_model
+from deepedge.ops.keywords import keyword_report
 from deepedge.fileio import atomic_write_json, atomic_write_text
 from deepedge.presets import shipped_model_dir
 
@@ -99,7 +99,7 @@ def main(argv=None):
     # What the float front end buys: the same model with every op the converter can quantize in int8
     # (the power spectrum and mel filterbank included; RFFT2D has no int8 kernel and stays float).
     from deepedge.data.speech import SpeechAugmentation
-    from deepedge.edge.convert import _run_converter
+    from deepedge.export.convert import _run_converter
     from deepedge.backend import tf
 
     calibration = load_keywords("train").take(500).clips(np.random.default_rng(7), SpeechAugmentation())

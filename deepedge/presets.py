@@ -6,13 +6,6 @@ from deepedge.errors import PresetNotFoundError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
-# Trained presets of the language-modelling family (kept here, Keras-free, so the CLI can pick
-# the training back end before TensorFlow is imported; a test checks it against the recipes).
-LANGUAGE_PRESETS = ("austen_lstm_word", "austen_nplm", "austen_lstm_char")
-SCENE_PRESETS = ("scenes_labeller", "scenes_multiscale_refined", "scenes_multiscale", "nuclei_labeller")
-SPEECH_PRESETS = ("kws_dscnn", "asr_ctc")
-
-
 def saved_models_dir():
     """The folder of shipped models, inside the installed package or at the checkout's root."""
     for candidate in (_PACKAGE_DIR / "saved_models", _PACKAGE_DIR.parent / "saved_models"):

@@ -5,7 +5,7 @@ import pytest
 
 from deepedge.backend import keras, tf
 from deepedge.edge import load
-from deepedge.edge.convert import convert
+from deepedge.export.convert import convert
 from deepedge.errors import ConversionError, InvalidInputError, ParityError
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from deepedge.edge import load
-from deepedge.edge.card import render_markdown, write_model_card
+from deepedge.export.card import render_markdown, write_model_card
 from deepedge.errors import InvalidInputError, ModelFileError
 
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from deepedge.edge.decoding import Sampler, beam_search, log_softmax, sample_sequence, segment_starts
+from deepedge.ops.decoding import Sampler, beam_search, log_softmax, sample_sequence, segment_starts
 from deepedge.errors import InvalidInputError, ParityError
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deepedge.data.scenes import NUCLEI_CLASSES, SCENE_CLASSES, TEXTURES, load_nuclei, load_scenes
-from deepedge.edge.dense import (
+from deepedge.ops.dense import (
     confusion_matrix,
     iou_per_class,
     metric_from_confusion,

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from deepedge.edge.audio import (
+from deepedge.ops.audio import (
     SAMPLE_RATE,
     fit_clip,
     load_audio,
@@ -349,7 +349,7 @@ def test_log_mel_layer_matches_numpy_and_litert(utterance_norm):
     """Keras and LiteRT compute the same features (the front end converts to builtins)."""
     from deepedge.apps.speech import LogMelSpectrogram
     from deepedge.backend import keras
-    from deepedge.edge.convert import convert
+    from deepedge.export.convert import convert
 
     rng = np.random.default_rng(0)
     audio = (rng.standard_normal((1, SAMPLE_RATE)) * 0.1).astype(np.float32)
@@ -448,7 +448,7 @@ def test_front_end_rejects_bad_frame_settings():
 # === Keyword decisions ===
 
 def test_keyword_report_counts_false_accepts_and_applies_the_threshold():
-    from deepedge.edge.keywords import calibrate_threshold, decide, keyword_report
+    from deepedge.ops.keywords import calibrate_threshold, decide, keyword_report
 
     names = ["yes", "no", "_silence_", "_unknown_"]
     scores = np.array([[0.9, 0.05, 0.0, 0.05],   # yes, right
@@ -467,7 +467,7 @@ def test_keyword_report_counts_false_accepts_and_applies_the_threshold():
 
 
 def test_detect_stream_smooths_and_does_not_repeat():
-    from deepedge.edge.keywords import detect_stream
+    from deepedge.ops.keywords import detect_stream
 
     names = ["yes", "no", "_silence_", "_unknown_"]
     quiet, yes = [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]
@@ -628,7 +628,7 @@ def test_cli_predict_speech_reads_any_wav_and_explains_bad_files(exported_spotte
 # === CTC and the streaming recogniser ===
 
 def test_greedy_ctc_merges_repeats_and_drops_blanks():
-    from deepedge.edge.ctc import GreedyStream, greedy_decode
+    from deepedge.ops.ctc import GreedyStream, greedy_decode
 
     chars = ["a", "b"]
     best = [1, 1, 0, 1, 2, 2, 0, 0, 2]  # a a _ a b b _ _ b -> "aabb"
@@ -642,7 +642,7 @@ def test_beam_search_finds_the_most_probable_labelling():
     """Summed over alignments, "a" beats the best single path (blank, blank)."""
     from itertools import product
 
-    from deepedge.edge.ctc import beam_decode, greedy_decode
+    from deepedge.ops.ctc import beam_decode, greedy_decode
 
     probs = np.array([[0.4, 0.35, 0.25], [0.4, 0.35, 0.25]])  # classes: blank, a, b
     logits = np.log(probs)
@@ -659,7 +659,7 @@ def test_wide_beam_search_is_exact_on_small_problems():
     probability summed over its alignments (repeats, merges and blanks included)."""
     from itertools import product
 
-    from deepedge.edge.ctc import _log_softmax, beam_decode, greedy_decode
+    from deepedge.ops.ctc import _log_softmax, beam_decode, greedy_decode
 
     rng = np.random.default_rng(3)
     for _ in range(12):
@@ -674,7 +674,7 @@ def test_wide_beam_search_is_exact_on_small_problems():
 
 def test_character_language_model_is_a_distribution_and_round_trips(tmp_path):
     from deepedge.apps.speech.language_model import fit_char_lm
-    from deepedge.edge.charlm import CharLanguageModel
+    from deepedge.ops.charlm import CharLanguageModel
 
     texts = ["the cat sat", "the hat", "a cat and a hat", "that cat"] * 3
     lm = fit_char_lm(" acdehnst", order=3, texts=texts)
@@ -695,7 +695,7 @@ def test_beam_search_with_a_language_model_spells_what_the_acoustics_leave_open(
     """One frame sounds slightly more like "k" than "c": acoustics alone write "kat", the
     language model, having read "cat" and never "kat", corrects it."""
     from deepedge.apps.speech.language_model import fit_char_lm
-    from deepedge.edge.ctc import beam_decode, greedy_decode
+    from deepedge.ops.ctc import beam_decode, greedy_decode
 
     chars = list(" acehkst")
     lm = fit_char_lm(chars, order=3, texts=["the cat sat", "the cat", "a cat", "the hat", "sat the cat"])
@@ -715,7 +715,7 @@ def test_beam_search_with_a_language_model_spells_what_the_acoustics_leave_open(
 
 
 def test_error_rates_count_edits():
-    from deepedge.edge.ctc import character_error_rate, edit_distance, word_error_rate
+    from deepedge.ops.ctc import character_error_rate, edit_distance, word_error_rate
 
     assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
     assert character_error_rate(["abcd", "ef"], ["abd", "ef"]) == pytest.approx(100 / 6)
@@ -875,7 +875,7 @@ def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_re
 
     # A character language model attached to the folder joins beam search on device.
     from deepedge.apps.speech.language_model import fit_char_lm
-    from deepedge.edge.charlm import attach_language_model
+    from deepedge.ops.charlm import attach_language_model
 
     lm = fit_char_lm(runtime.characters, order=3, texts=data.texts * 4)
     entry = attach_language_model(tmp_path / "asr", lm)
@@ -919,7 +919,7 @@ def test_cli_evaluates_a_spotter_on_real_speech_as_json(exported_spotter):
 
 
 def test_keyword_threshold_calibration_reaches_the_false_accept_target():
-    from deepedge.edge.keywords import calibrate_threshold, keyword_report
+    from deepedge.ops.keywords import calibrate_threshold, keyword_report
 
     names = ["yes", "no", "_silence_", "_unknown_"]
     # Four other words whose best keyword scores 0.3, 0.55, 0.8 and 0.97; two keywords at 0.6 and 0.9.
@@ -943,7 +943,7 @@ def test_cli_calibrates_a_spotter_from_a_folder_of_recordings(exported_spotter, 
 
     from deepedge.cli import cli
     from deepedge.edge import load
-    from deepedge.edge.keywords import load_keyword_folder
+    from deepedge.ops.keywords import load_keyword_folder
 
     data = tiny_keywords["validation"]
     recordings = tmp_path / "recordings"

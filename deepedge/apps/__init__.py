@@ -1,13 +1,35 @@
-"""Application families, each a task class with presets. Importing this imports Keras."""
+"""Application families, one folder each: a Keras task (backbone + head + preprocessing), its
+presets and recipes, and its `Family` (data, evaluation, export report, training, prediction,
+demo) that `deepedge.registry` finds by task name. Importing this package imports nothing
+heavy; the task classes import Keras when first used (`deepedge.apps.ImageClassifier`).
+"""
 
-from deepedge.apps.image_recognition import ImageClassifier
-from deepedge.apps.language_modelling import NPLM, LSTMLanguageModel
-from deepedge.apps.scene_labelling import SceneLabeller
-from deepedge.apps.speech import KeywordSpotter, SpeechRecognizer
+_LAZY = {
+    "ImageClassifier": "deepedge.apps.image_recognition.image_classifier",
+    "LanguageModel": "deepedge.apps.language_modelling.models",
+    "LSTMLanguageModel": "deepedge.apps.language_modelling.models",
+    "NPLM": "deepedge.apps.language_modelling.models",
+    "SceneLabeller": "deepedge.apps.scene_labelling.labeller",
+    "KeywordSpotter": "deepedge.apps.speech.keyword_spotter",
+    "SpeechRecognizer": "deepedge.apps.speech.recognizer",
+}
 
-TASKS = {"image_classification": ImageClassifier, "language_model": LSTMLanguageModel,
-         "scene_labelling": SceneLabeller, "keyword_spotting": KeywordSpotter,
-         "speech_recognition": SpeechRecognizer}
 
-__all__ = ["ImageClassifier", "KeywordSpotter", "LSTMLanguageModel", "NPLM", "SceneLabeller", "SpeechRecognizer",
-           "TASKS"]
+def register_keras_classes():
+    """Imports every registered family's Keras task classes, so that `keras.saving.load_model`
+    finds them by their registered names."""
+    from deepedge.registry import families
+
+    for family in families():
+        family.keras_task()
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'deepedge.apps' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY) + ["register_keras_classes"]

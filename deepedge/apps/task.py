@@ -1,19 +1,79 @@
-"""What every deepedge Keras task shares: atomic saving, safe loading, restoring its compile state."""
+"""`Task`: what every deepedge Keras task shares, and what the exporter reads from it.
+
+A family's task class mixes `Task` in before `keras.Model`
+(`class ImageClassifier(ClassifierCompileMixin, Task, keras.Model)`) and binds its presets
+and its metric. `Task` owns presets (`presets`, `from_preset`), files (`save` atomically,
+`load` in safe mode) and `export`, with explicit defaults for everything the exporter asks
+(`edge_signatures`, `edge_calibration_inputs`, `edge_float_layers`, ...), so no code probes a
+task with `hasattr`. It is a mixin, not a `keras.Model` subclass: Keras rewrites the bases of
+functional subclasses, which must not reach the subclassed tasks sharing this class.
+"""
 
 from pathlib import Path
 
 import numpy as np
 
 from deepedge.backend import keras
-from deepedge.errors import ModelFileError
+from deepedge.errors import ModelFileError, PresetNotFoundError
 
 
-class TaskFilesMixin:
-    """`save` (atomic), `load` (safe mode, type-checked) and `compile_from_config` for a task model.
+class Task:
+    """The deepedge task interface: presets, files, export and the task metric.
 
-    Mix in before `keras.Model`: `class MyTask(TaskFilesMixin, keras.Model)`.
+    Class attributes a task sets:
+        family: str. The family folder under `deepedge/apps/` (`"image_recognition"`).
+        task_name: str. The task as `model.json` records it (`"image_classification"`).
+        metric_name: str. The task metric (`"accuracy"`, `"perplexity"`, `"cer"`, ...).
+        metric_higher_is_better: bool.
+        parity_threshold: float. How much of the metric an export may lose.
+        parity_relative: bool. The threshold is a percentage of the float figure.
+        architectures: dict. Untrained presets: name -> spec (the family's `presets.py`).
+        trained: dict. Trained presets (shipped models and their recipes): name -> spec.
+        edge_float_layers: tuple of layer names kept in float32 in an int8 export.
     """
 
+    family = None
+    task_name = None
+    metric_name = None
+    metric_higher_is_better = True
+    parity_threshold = 0.0
+    parity_relative = False
+    architectures = {}
+    trained = {}
+    edge_float_layers = ()
+
+    # === Presets ===
+    @classmethod
+    def presets(cls):
+        """`{name: {"description": ..., "path": ...}}`: architectures build untrained models,
+        trained presets (with a `path`) load a shipped model."""
+        untrained = {name: {"description": spec.get("description", "")} for name, spec in cls.architectures.items()}
+        shipped = {name: {"description": spec.get("description") or f"{spec['architecture']} trained on "
+                                                                    f"{spec['data']}", "path": name}
+                   for name, spec in cls.trained.items()}
+        return {**untrained, **shipped}
+
+    @classmethod
+    def from_preset(cls, name, **kwargs):
+        """A shipped trained model by name, or an untrained architecture built with `kwargs`."""
+        if name in cls.trained:
+            if kwargs:
+                raise ValueError(f"{name!r} is a trained preset with a fixed configuration; pass "
+                                 f"{sorted(kwargs)} to an architecture preset ({sorted(cls.architectures)}) instead.")
+            from deepedge.presets import shipped_model_dir
+
+            return cls.load(shipped_model_dir(name) / "model.keras")
+        if name not in cls.architectures:
+            raise PresetNotFoundError(f"Unknown {cls.__name__} preset. Expected one of {sorted(cls.presets())}. "
+                                      f"Received: name={name!r}")
+        return cls.from_architecture(name, **kwargs)
+
+    @classmethod
+    def from_architecture(cls, name, **kwargs):
+        """An untrained model of the architecture preset `name`; each task defines its arguments."""
+        raise NotImplementedError(f"{cls.__name__} has no architecture presets.")
+
+    # === Files ===
     def compile_from_config(self, config):
         """Restores the compiled state (optimizer included) when a `.keras` file is loaded."""
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -41,6 +101,40 @@ class TaskFilesMixin:
             raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
         return model
 
+    # === Export ===
+    def export(self, path, quantization="int8", **kwargs):
+        """Writes `model.tflite` and `model.json` (and, with `card=`, the model card) into the
+        folder `path`; see `deepedge.export.exporter.export` for the arguments."""
+        from deepedge.export.exporter import export
+
+        return export(self, path, quantization=quantization, **kwargs)
+
+    def edge_signatures(self):
+        """Step-wise signatures for a recurrent task (`StepwiseExportMixin`); `None` exports the
+        whole model with a batch of one."""
+        return None
+
+    def edge_calibration_inputs(self, data):
+        """Raw model inputs for int8 calibration from a data set (`.images`) or an array."""
+        return getattr(data, "images", data)
+
+    def edge_metadata(self):
+        """What the on-device runtime needs beyond the `.tflite` (labels, the input's meaning)."""
+        return {"params": int(self.count_params())}
+
+    def evaluate_metric(self, data):
+        """The task metric on held-out `data`."""
+        raise NotImplementedError(f"{type(self).__name__} does not define its metric.")
+
+    def evaluate_metric_as_exported(self, data):
+        """The float metric measured the way the runtime feeds the exported model (tiles, say)."""
+        return self.evaluate_metric(data)
+
+    def count_examples(self, data):
+        """How many examples `evaluate_metric(data)` scores, for `model.json`."""
+        labels = data.labels if hasattr(data, "labels") else data[1]
+        return int(len(labels))
+
 
 class ClassifierCompileMixin:
     """`compile` defaults for a task that outputs class probabilities: AdamW, sparse
@@ -65,8 +159,9 @@ class StepwiseExportMixin:
     """What a recurrent task needs for the step-wise export (DESIGN.md, edge contract 4).
 
     The task defines `state_spec()` -> `[(name, shape, dtype, initial value)]`, `step_model()`
-    (a batch-1 model `[step input, *state] -> [output, *state]`) and the class attributes
-    `step_input` and `step_output` (the signature's names for them).
+    (a batch-1 model `[step input, *state] -> [output, *state]`), `calibration_samples(data)`
+    and the class attributes `step_input` and `step_output` (the signature's names for them).
+    Mix in before `Task`.
     """
 
     step_input = "input"
@@ -76,7 +171,7 @@ class StepwiseExportMixin:
         return {name: np.full(shape, fill, dtype) for name, shape, dtype, fill in self.state_spec()}
 
     def edge_signatures(self):
-        """What `deepedge.edge.export` converts: one `step` signature and its state layout."""
+        """What the exporter converts: one `step` signature and its state layout."""
         state = [{"name": name, "shape": list(shape), "dtype": np.dtype(dtype).name, "initial": float(fill)}
                  for name, shape, dtype, fill in self.state_spec()]
         return {"step": {"model": self.step_model(), "inputs": [self.step_input] + [s["name"] for s in state],

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from deepedge.data.images import SPLITS, _check_split, cache_dir
-from deepedge.edge.audio import SAMPLE_RATE, fit_clip, load_audio, read_wav, resample, split_on_silence, to_mono, trim_silence
+from deepedge.ops.audio import SAMPLE_RATE, fit_clip, load_audio, read_wav, resample, split_on_silence, to_mono, trim_silence
 from deepedge.errors import DataNotFoundError, InvalidInputError
 from deepedge.fileio import atomic_path
 

@@ -1,20 +1,22 @@
-"""The edge toolkit: export to LiteRT (needs TensorFlow) and the on-device runtime (does not).
+"""The edge toolkit in one name: `deepedge.edge.load` (the on-device runtime, no TensorFlow)
+and `deepedge.edge.export` (the LiteRT exporter, TensorFlow imported when first called).
 
-`deepedge.edge.load(path)` and everything in `deepedge.edge.runtime` use only numpy and
-`ai-edge-litert`; `deepedge.edge.export` imports TensorFlow when it is first called.
+The code lives in `deepedge.runtime` and `deepedge.export`; this module only points there.
 """
 
 _LAZY = {
-    "load": "deepedge.edge.runtime",
-    "EdgeModel": "deepedge.edge.runtime",
-    "EdgeImageClassifier": "deepedge.edge.runtime",
-    "EdgeLanguageModel": "deepedge.edge.runtime",
-    "EdgeStepModel": "deepedge.edge.runtime",
-    "EdgeSceneLabeller": "deepedge.edge.runtime",
-    "convert_signatures": "deepedge.edge.convert",
-    "measure_latency": "deepedge.edge.bench",
-    "export": "deepedge.edge.convert",
-    "convert": "deepedge.edge.convert",
+    "load": "deepedge.runtime",
+    "EdgeModel": "deepedge.runtime",
+    "EdgeStepModel": "deepedge.runtime",
+    "EdgeImageClassifier": "deepedge.runtime",
+    "EdgeLanguageModel": "deepedge.runtime",
+    "EdgeSceneLabeller": "deepedge.runtime",
+    "EdgeKeywordSpotter": "deepedge.runtime",
+    "EdgeSpeechRecognizer": "deepedge.runtime",
+    "measure_latency": "deepedge.runtime.bench",
+    "export": "deepedge.export.exporter",
+    "convert": "deepedge.export.convert",
+    "convert_signatures": "deepedge.export.convert",
 }
 
 

@@ -3,16 +3,15 @@
 import numpy as np
 
 from deepedge.apps.image_recognition.backbones import BACKBONES
-from deepedge.apps.image_recognition.presets import ARCHITECTURES, PRESETS, TRAINED
-from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
+from deepedge.apps.image_recognition.presets import ARCHITECTURES, TRAINED
+from deepedge.apps.task import ClassifierCompileMixin, Task
 from deepedge.backend import keras
-from deepedge.edge.preprocess import standardize_images, top_k_labels
-from deepedge.errors import PresetNotFoundError
+from deepedge.ops.preprocess import standardize_images, top_k_labels
 from deepedge.training import losses  # noqa: F401  (registers the label-smoothing loss recipes compile with)
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class ImageClassifier(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
+class ImageClassifier(ClassifierCompileMixin, Task, keras.Model):
     """An image classifier that takes raw pixels and returns class probabilities.
 
     The model is `Rescaling` (pixels 0..255 to the backbone's range) -> backbone ->
@@ -38,6 +37,8 @@ class ImageClassifier(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     metric_name = "accuracy"
     metric_higher_is_better = True
     parity_threshold = 0.5  # accuracy points an int8 export may lose
+    architectures = ARCHITECTURES
+    trained = TRAINED
 
     def __init__(self, backbone, class_names, image_scale=1.0 / 255.0, image_offset=0.0, **kwargs):
         class_names = [str(c) for c in class_names]
@@ -76,16 +77,6 @@ class ImageClassifier(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
                                  for i in range(0, len(images), 256)])
         return top_k_labels(scores, self.class_names, top_k)
 
-    def export(self, path, quantization="int8", **kwargs):
-        """Writes `model.tflite` and `model.json` into the folder `path`.
-
-        See `deepedge.edge.export` for the arguments: calibration data, held-out evaluation
-        data for the parity check, and `force`.
-        """
-        from deepedge.edge.convert import export
-
-        return export(self, path, quantization=quantization, **kwargs)
-
     def evaluate_metric(self, data, batch_size=256):
         """Accuracy in percent on `data` (`.images`/`.labels`, or an `(images, labels)` tuple)."""
         images, labels = (data.images, data.labels) if hasattr(data, "images") else data
@@ -101,25 +92,10 @@ class ImageClassifier(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
                           "preprocessing": f"x * {self.image_scale:.6g} + {self.image_offset:.6g} (in the graph)"},
                 "params": int(self.count_params())}
 
-    # === Presets and files ===
+    # === Presets ===
     @classmethod
-    def presets(cls):
-        return dict(PRESETS)
-
-    @classmethod
-    def from_preset(cls, name, class_names=None, image_shape=None):
-        """A shipped trained model (`fashion_edgenet`) or an untrained architecture (`edgenet`)."""
-        if name in TRAINED:
-            if class_names is not None or image_shape is not None:
-                raise ValueError(f"{name!r} is a trained preset with fixed classes and input size; "
-                                 "pass `class_names`/`image_shape` to an architecture preset "
-                                 f"({sorted(ARCHITECTURES)}) instead.")
-            from deepedge.presets import shipped_model_dir
-
-            return cls.load(shipped_model_dir(name) / "model.keras")
-        if name not in ARCHITECTURES:
-            raise PresetNotFoundError(f"Unknown image classifier preset. Expected one of {sorted(PRESETS)}. "
-                                      f"Received: name={name!r}")
+    def from_architecture(cls, name, class_names=None, image_shape=None):
+        """An untrained classifier of the architecture preset `name` (`"edgenet"`) for `class_names`."""
         if class_names is None:
             raise ValueError(f"The architecture preset {name!r} needs `class_names`.")
         arch = ARCHITECTURES[name]

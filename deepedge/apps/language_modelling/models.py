@@ -9,9 +9,10 @@ import math
 
 import numpy as np
 
-from deepedge.apps.task import StepwiseExportMixin, TaskFilesMixin
+from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
+from deepedge.apps.task import StepwiseExportMixin, Task
 from deepedge.backend import keras
-from deepedge.edge.decoding import as_token_ids, generate_text, log_softmax, segment_starts
+from deepedge.ops.decoding import as_token_ids, generate_text, log_softmax, segment_starts
 from deepedge.errors import InvalidInputError
 from deepedge.layers import ReversibleEmbedding
 from deepedge.tokenizers import Tokenizer
@@ -19,7 +20,7 @@ from deepedge.tokenizers import Tokenizer
 ops = keras.ops
 
 
-class LanguageModel(TaskFilesMixin, StepwiseExportMixin, keras.Model):
+class LanguageModel(StepwiseExportMixin, Task, keras.Model):
     """What every deepedge language model shares: tokenizer, perplexity, generation, step export."""
 
     family = "language_modelling"
@@ -29,6 +30,8 @@ class LanguageModel(TaskFilesMixin, StepwiseExportMixin, keras.Model):
     metric_higher_is_better = False
     parity_threshold = 3.0  # percent of the float perplexity an int8 export may add
     parity_relative = True
+    architectures = ARCHITECTURES
+    trained = TRAINED
 
     def __init__(self, tokenizer, **kwargs):
         super().__init__(**kwargs)
@@ -90,35 +93,16 @@ class LanguageModel(TaskFilesMixin, StepwiseExportMixin, keras.Model):
         return samples[:num_samples]
 
     @classmethod
-    def from_preset(cls, name, tokenizer=None, **kwargs):
-        """A shipped model by name (`"austen_lstm_word"`), or an untrained architecture preset
-        (`"lstm_word"`, `"lstm_char"`, `"nplm"`) for `tokenizer`."""
-        from deepedge.apps.language_modelling.presets import ARCHITECTURES
-        from deepedge.errors import PresetNotFoundError
-        from deepedge.presets import saved_models_dir
+    def from_architecture(cls, name, tokenizer=None, **kwargs):
+        """An untrained model of the architecture preset `name` (`"lstm_word"`, `"lstm_char"`,
+        `"nplm"`) for `tokenizer`; `kwargs` override the preset's configuration."""
+        if tokenizer is None:
+            raise InvalidInputError(f"The architecture preset {name!r} needs a tokenizer.")
+        spec = ARCHITECTURES[name]
+        return globals()[spec["class"]](tokenizer, **{**spec["config"], **kwargs}, name=name)
 
-        if name in ARCHITECTURES:
-            if tokenizer is None:
-                raise InvalidInputError(f"The architecture preset {name!r} needs a tokenizer.")
-            spec = ARCHITECTURES[name]
-            target = globals()[spec["class"]]
-            return target(tokenizer, **{**spec["config"], **kwargs}, name=name)
-        path = saved_models_dir() / name / "model.keras"
-        if not path.exists():
-            raise PresetNotFoundError(f"No language-model preset or shipped model named {name!r}. "
-                                      f"Architectures: {sorted(ARCHITECTURES)}; shipped models live in "
-                                      f"{saved_models_dir()}.")
-        model = keras.saving.load_model(path, safe_mode=True)
-        if not isinstance(model, LanguageModel):
-            raise PresetNotFoundError(f"{name!r} is not a language model.")
-        return model
-
-    def export(self, path, quantization="int8", calibration_data=None, evaluation_data=None, **kwargs):
-        """Exports the `step` signature to `path` (see `deepedge.edge.export`); returns model.json."""
-        from deepedge.edge.convert import export
-
-        return export(self, path, quantization=quantization, calibration_data=calibration_data,
-                      evaluation_data=evaluation_data, **kwargs)
+    def count_examples(self, data):
+        return int(len(as_token_ids(self.tokenizer, data)))
 
     def edge_metadata(self):
         return {"tokenizer": self.tokenizer.get_config(), "vocabulary_size": self.vocabulary_size,

@@ -37,7 +37,7 @@ def tsne_map(model, path, num_words=400, skip=60, seed=0, title=None):
     """
     from sklearn.manifold import TSNE
 
-    from deepedge.demo import _pyplot
+    from deepedge.plots import pyplot
 
     tokenizer = model.tokenizer
     ids = [i for i in range(2 + skip, min(tokenizer.vocabulary_size, 2 + skip + num_words))
@@ -45,7 +45,7 @@ def tsne_map(model, path, num_words=400, skip=60, seed=0, title=None):
     vectors = embedding_matrix(model)[ids]
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
     points = TSNE(n_components=2, perplexity=15, metric="cosine", init="pca", random_state=seed).fit_transform(vectors)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(16, 16))
     ax.scatter(points[:, 0], points[:, 1], s=4, color="#4477aa")
     for (x, y), i in zip(points, ids):

@@ -4,10 +4,10 @@
 import numpy as np
 
 from deepedge.apps.scene_labelling.backbones import BACKBONES
-from deepedge.apps.scene_labelling.presets import ARCHITECTURES, PRESETS, TRAINED
-from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
+from deepedge.apps.scene_labelling.presets import ARCHITECTURES, TRAINED
+from deepedge.apps.task import ClassifierCompileMixin, Task
 from deepedge.backend import keras
-from deepedge.edge.dense import (
+from deepedge.ops.dense import (
     as_images_and_masks,
     confusion_matrix,
     metric_from_confusion,
@@ -16,14 +16,14 @@ from deepedge.edge.dense import (
     standardize_dense_images,
     tiled_predict,
 )
-from deepedge.errors import InvalidInputError, PresetNotFoundError
+from deepedge.errors import InvalidInputError
 from deepedge.training import losses  # noqa: F401  (registers the weighted loss that checkpoints compile with)
 
 METRICS = ("mean_iou", "foreground_iou")
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class SceneLabeller(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
+class SceneLabeller(ClassifierCompileMixin, Task, keras.Model):
     """Labels every pixel of an image: raw pixels in, per-pixel class probabilities out.
 
     The model is `Rescaling` -> a fully convolutional backbone -> a 1x1 convolution scoring
@@ -53,6 +53,8 @@ class SceneLabeller(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     task_name = "scene_labelling"
     metric_higher_is_better = True
     parity_threshold = 1.0  # IoU points (percent) an int8 export may lose
+    architectures = ARCHITECTURES
+    trained = TRAINED
 
     def __init__(self, backbone, class_names, palette=None, image_scale=1.0 / 255.0, image_offset=0.0,
                  metric="mean_iou", export_size=128, **kwargs):
@@ -170,15 +172,6 @@ class SceneLabeller(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
         return segmentation_scores(self.confusion(data, batch_size, tiled), self.class_names)
 
     # === Edge ===
-    def export(self, path, quantization="int8", **kwargs):
-        """Writes `model.tflite` (one `export_size` tile) and `model.json` into the folder `path`.
-
-        See `deepedge.edge.export` for the arguments.
-        """
-        from deepedge.edge.convert import export
-
-        return export(self, path, quantization=quantization, **kwargs)
-
     def edge_metadata(self):
         """Labels, colours and the input's meaning, for the on-device runtime."""
         return {"labels": list(self.class_names), "palette": [list(c) for c in self.palette],
@@ -194,24 +187,11 @@ class SceneLabeller(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
         """Context kept around each tile when the runtime stitches a large image (pixels)."""
         return max(self.backbone.size_multiple, self.export_size // 4)
 
-    # === Presets and files ===
+    # === Presets ===
     @classmethod
-    def presets(cls):
-        return dict(PRESETS)
-
-    @classmethod
-    def from_preset(cls, name, class_names=None, palette=None, metric="mean_iou", channels=1, **backbone_overrides):
-        """A shipped trained model (`scenes_labeller`) or an untrained architecture (`encoder_decoder`)."""
-        if name in TRAINED:
-            if class_names is not None:
-                raise ValueError(f"{name!r} is a trained preset with fixed classes; pass `class_names` to an "
-                                 f"architecture preset ({sorted(ARCHITECTURES)}) instead.")
-            from deepedge.presets import shipped_model_dir
-
-            return cls.load(shipped_model_dir(name) / "model.keras")
-        if name not in ARCHITECTURES:
-            raise PresetNotFoundError(f"Unknown scene labeller preset. Expected one of {sorted(PRESETS)}. "
-                                      f"Received: name={name!r}")
+    def from_architecture(cls, name, class_names=None, palette=None, metric="mean_iou", channels=1,
+                          **backbone_overrides):
+        """An untrained labeller of the architecture preset `name` (`"encoder_decoder"`) for `class_names`."""
         if class_names is None:
             raise ValueError(f"The architecture preset {name!r} needs `class_names`.")
         arch = ARCHITECTURES[name]

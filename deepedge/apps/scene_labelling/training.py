@@ -11,7 +11,7 @@ from deepedge.apps.scene_labelling.labeller import SceneLabeller
 from deepedge.apps.scene_labelling.presets import TRAINED
 from deepedge.backend import keras
 from deepedge.data.scenes import load_nuclei, load_scenes
-from deepedge.edge.dense import metric_from_confusion, segmentation_scores
+from deepedge.ops.dense import metric_from_confusion, segmentation_scores
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything

@@ -1,8 +1,22 @@
 """Speech: keyword spotting (a DS-CNN, "Hello Edge") and streaming CTC recognition, with the
 log-mel front end inside the model."""
 
-from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
-from deepedge.apps.speech.keyword_spotter import KeywordSpotter
-from deepedge.apps.speech.recognizer import CTCLoss, SpeechRecognizer
+# Imported on first use, so that the family's plain-data modules (presets, family) load without Keras.
+_LAZY = {
+    "CTCLoss": "deepedge.apps.speech.recognizer",
+    "KeywordSpotter": "deepedge.apps.speech.keyword_spotter",
+    "LogMelSpectrogram": "deepedge.apps.speech.frontend",
+    "SpecAugment": "deepedge.apps.speech.frontend",
+    "SpeechRecognizer": "deepedge.apps.speech.recognizer",
+}
 
-__all__ = ["CTCLoss", "KeywordSpotter", "LogMelSpectrogram", "SpecAugment", "SpeechRecognizer"]
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

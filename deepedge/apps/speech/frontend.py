@@ -11,7 +11,7 @@ spectrum loses the quiet half of speech) and quantizes the network after it.
 import numpy as np
 
 from deepedge.backend import keras
-from deepedge.edge.audio import SAMPLE_RATE, mel_filterbank
+from deepedge.ops.audio import SAMPLE_RATE, mel_filterbank
 
 
 @keras.saving.register_keras_serializable(package="deepedge")

@@ -8,12 +8,11 @@ log-mel front end inside the model.
 import numpy as np
 
 from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
-from deepedge.apps.speech.presets import KWS_ARCHITECTURES, KWS_PRESETS, KWS_TRAINED
-from deepedge.apps.task import ClassifierCompileMixin, TaskFilesMixin
+from deepedge.apps.speech.presets import KWS_ARCHITECTURES, KWS_TRAINED
+from deepedge.apps.task import ClassifierCompileMixin, Task
 from deepedge.backend import keras
-from deepedge.edge.audio import SAMPLE_RATE, standardize_clips
-from deepedge.edge.preprocess import top_k_labels
-from deepedge.errors import PresetNotFoundError
+from deepedge.ops.audio import SAMPLE_RATE, standardize_clips
+from deepedge.ops.preprocess import top_k_labels
 from deepedge.layers.normalization import FusedBatchNormalization
 
 
@@ -40,7 +39,7 @@ def dscnn_backbone(input_shape, filters=64, blocks=4, stem_kernel=(10, 4), stem_
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
+class KeywordSpotter(ClassifierCompileMixin, Task, keras.Model):
     """A keyword spotter that takes 16 kHz PCM and returns class probabilities.
 
     The model is `LogMelSpectrogram` -> `SpecAugment` (training only) -> DS-CNN -> `Dense`
@@ -68,6 +67,8 @@ class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
     metric_higher_is_better = True
     parity_threshold = 1.0  # accuracy points an int8 export may lose
     edge_float_layers = ("log_mel",)  # the front end stays float32 in the int8 model
+    architectures = KWS_ARCHITECTURES
+    trained = KWS_TRAINED
 
     def __init__(self, class_names, clip_samples=SAMPLE_RATE, frontend=None, backbone=None, spec_augment=None,
                  threshold=0.0, **kwargs):
@@ -115,12 +116,6 @@ class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
         audio, labels = (data.audio, data.labels) if hasattr(data, "audio") else data
         return float(100.0 * np.mean(np.argmax(self.scores(audio, batch_size), -1) == np.asarray(labels)))
 
-    def export(self, path, quantization="int8", **kwargs):
-        """Writes `model.tflite` + `model.json` into `path`: see `deepedge.edge.export`."""
-        from deepedge.edge.convert import export
-
-        return export(self, path, quantization=quantization, **kwargs)
-
     def edge_calibration_inputs(self, data):
         """float32 clips for int8 calibration from a `KeywordDataset` or int16/float clips."""
         return None if data is None else standardize_clips(getattr(data, "audio", data), self.clip_samples)
@@ -133,26 +128,13 @@ class KeywordSpotter(TaskFilesMixin, ClassifierCompileMixin, keras.Model):
                           "preprocessing": "log-mel features in the graph (float32), the network after them int8"},
                 "params": int(self.count_params())}
 
-    # === Presets and files ===
+    # === Presets ===
     @classmethod
-    def presets(cls):
-        return dict(KWS_PRESETS)
-
-    @classmethod
-    def from_preset(cls, name, class_names=None):
-        """A shipped trained model (`kws_dscnn`) or an untrained architecture (`dscnn_s`)."""
-        if name in KWS_TRAINED:
-            if class_names is not None:
-                raise ValueError(f"{name!r} is a trained preset with fixed classes; pass `class_names` to an "
-                                 f"architecture preset ({sorted(KWS_ARCHITECTURES)}) instead.")
-            from deepedge.presets import shipped_model_dir
-
-            return cls.load(shipped_model_dir(name) / "model.keras")
-        if name not in KWS_ARCHITECTURES:
-            raise PresetNotFoundError(f"Unknown keyword spotter preset. Expected one of {sorted(KWS_PRESETS)}. "
-                                      f"Received: name={name!r}")
+    def from_architecture(cls, name, class_names=None):
+        """An untrained spotter of the architecture preset `name` (`"dscnn_s"`); the Speech Commands
+        keywords, `_silence_` and `_unknown_` unless `class_names` says otherwise."""
         if class_names is None:
-            from deepedge.data.speech import KEYWORD_CLASSES
+            from deepedge.ops.keywords import KEYWORD_CLASSES
 
             class_names = KEYWORD_CLASSES
         arch = KWS_ARCHITECTURES[name]

@@ -1,10 +1,10 @@
 """Builds the recogniser's character language model from the training chapters and tunes its
-fusion weights on validation sentences (see `deepedge.edge.charlm`)."""
+fusion weights on validation sentences (see `deepedge.ops.charlm`)."""
 
 import itertools
 
-from deepedge.edge.charlm import CharLanguageModel
-from deepedge.edge.ctc import beam_decode, character_error_rate
+from deepedge.ops.charlm import CharLanguageModel
+from deepedge.ops.ctc import beam_decode, character_error_rate
 from deepedge.errors import InvalidInputError
 from deepedge.progress import progress_bar
 

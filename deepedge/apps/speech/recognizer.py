@@ -16,10 +16,11 @@ LiteRT signature; the runtime owns the loop and the CTC decoding (greedy or beam
 import numpy as np
 
 from deepedge.apps.speech.frontend import LogMelSpectrogram, SpecAugment
-from deepedge.apps.task import StepwiseExportMixin, TaskFilesMixin
+from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
+from deepedge.apps.task import StepwiseExportMixin, Task
 from deepedge.backend import keras
-from deepedge.edge.audio import SAMPLE_RATE, as_pcm, pad_end
-from deepedge.edge.ctc import character_error_rate, greedy_decode
+from deepedge.ops.audio import SAMPLE_RATE, as_pcm, pad_end
+from deepedge.ops.ctc import character_error_rate, greedy_decode
 from deepedge.errors import InvalidInputError
 
 
@@ -44,7 +45,7 @@ class CTCLoss(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
-class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
+class SpeechRecognizer(StepwiseExportMixin, Task, keras.Model):
     """A streaming CTC speech recogniser: 16 kHz PCM in, per-step character logits out.
 
     Args:
@@ -62,13 +63,10 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
             CTC needs at least one step per character (more for doubled letters), and fast
             speech runs near 20 characters a second. Defaults to `1`.
         cell_clip: float or None. The streaming step (what is exported) bounds each LSTM's
-            cell state to [-cell_clip, cell_clip]. The trained cells drift to |c| near 60 on
-            some units, and int8 calibration then gives the state steps of 0.45, which cost
-            asr_ctc 1.65 CER points; bounded at 10 (tanh(10) = 1 - 4e-9, so the outputs do
-            not change) the steps are 0.08 and int8 loses 0.30 (float step model with and
-            without the bound: 36.24 vs 36.26). `ctc_lstm3` (three LSTMs of 256) does best
-            at 4. The offline Keras model is not bounded.
-            Defaults to `10.0`; `None` turns it off.
+            cell state to [-cell_clip, cell_clip]: trained cells drift far outside the +-1 of
+            their outputs, and int8 would give the state coarse steps (README: the bounds
+            measured). The offline Keras model is not bounded. Defaults to `10.0`; `None`
+            turns it off.
     """
 
     family = "speech"
@@ -77,10 +75,11 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
     metric_higher_is_better = False
     step_input, step_output = "audio", "logits"
     parity_threshold = 1.5  # CER points an int8 export may lose
-    # The front end and the 29-way output layer stay float32: CTC's blank/character margins are
-    # small against the logits' range (asr_ctc, 400 calibration steps: an int8 head lost 2.43 CER
-    # points, a float one 2.20; the head is 5k weights).
+    # The front end and the output layer stay float32: CTC's blank/character margins are small
+    # against the logits' range (the card and README give the measured cost).
     edge_float_layers = ("log_mel", "logits")
+    architectures = ASR_ARCHITECTURES
+    trained = ASR_TRAINED
 
     def __init__(self, characters, frontend=None, conv_filters=128, lstm_units=(192, 192), dropout=0.1,
                  spec_augment=None, chunk_frames=8, time_stride=1, cell_clip=10.0, **kwargs):
@@ -171,10 +170,10 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
 
     def transcribe(self, audio, beam_width=None, language_model=None):
         """The CTC transcript of one utterance: greedy, or prefix beam search with `beam_width`
-        (joined by a `deepedge.edge.charlm.CharLanguageModel` if given)."""
+        (joined by a `deepedge.ops.charlm.CharLanguageModel` if given)."""
         if not beam_width:
             return greedy_decode(self.logits(audio), self.characters)
-        from deepedge.edge.ctc import beam_decode
+        from deepedge.ops.ctc import beam_decode
 
         return beam_decode(self.logits(audio), self.characters, beam_width, language_model=language_model)
 
@@ -283,10 +282,16 @@ class SpeechRecognizer(TaskFilesMixin, StepwiseExportMixin, keras.Model):
                           "preprocessing": "log-mel features in the graph (float32), conv + LSTMs int8"},
                 "params": int(self.count_params())}
 
-    def export(self, path, quantization="int8", **kwargs):
-        from deepedge.edge.convert import export
+    def count_examples(self, data):
+        return int(len(data.texts))
 
-        return export(self, path, quantization=quantization, **kwargs)
+    # === Presets ===
+    @classmethod
+    def from_architecture(cls, name, characters=None):
+        """An untrained recogniser of the architecture preset `name` (`"ctc_lstm3"`) writing `characters`."""
+        if characters is None:
+            raise ValueError(f"The architecture preset {name!r} needs `characters` (the alphabet it writes).")
+        return cls(characters, **ASR_ARCHITECTURES[name]["config"])
 
     # === Config ===
     def get_config(self):

@@ -12,7 +12,7 @@ from deepedge.apps.speech.keyword_spotter import KeywordSpotter
 from deepedge.apps.speech.presets import KWS_TRAINED
 from deepedge.data.speech import (KEYWORD_CLASSES, SpeechAugmentation, join_keywords, load_keywords,
                                   load_neural_keywords, natural_speakers)
-from deepedge.edge.keywords import calibrate_threshold, keyword_report
+from deepedge.ops.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
@@ -151,7 +151,7 @@ def sentence_batch(data, indices, length, rng=None, augmentation=None):
     """`(N, length)` float32 audio of the utterances `indices`, each placed at a small random
     offset (with `rng`) and augmented; longer audio is cut."""
     from deepedge.data.speech import SAMPLE_RATE
-    from deepedge.edge.audio import resample
+    from deepedge.ops.audio import resample
 
     out = np.zeros((len(indices), length), np.float32)
     for row, i in enumerate(indices):

@@ -69,7 +69,7 @@ def load_keyword_folder(folder, class_names, clip_samples=16000, sample_rate=160
     """
     from pathlib import Path
 
-    from deepedge.edge.audio import fit_clip, load_audio, trim_silence
+    from deepedge.ops.audio import fit_clip, load_audio, trim_silence
     from deepedge.errors import InvalidInputError
 
     names = list(class_names)

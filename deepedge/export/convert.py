@@ -1,31 +1,27 @@
-"""Export a deepedge task to LiteRT: builtin ops only, int8 by default, parity checked.
+"""Keras -> LiteRT conversion with builtin ops only: one model, or several step-wise signatures.
 
-`export(task, path, quantization="int8", calibration_data=..., evaluation_data=...)`
-converts the task with a batch of one, refuses anything that would need Flex or custom
-ops (naming the layer and the op), measures the task metric of the float Keras model and
-of the exported model on held-out data, and writes `model.tflite` and `model.json` only
-when the exported model is within the family's parity threshold (or `force=True`).
+`convert` and `convert_signatures` refuse anything that would need Flex or custom ops
+(naming the layer and the op), quantize to int8 with real calibration samples (keeping named
+layers in float where asked), and return the flatbuffer; `analyze_ops` lists its ops and
+those the GPU delegate rejects. `deepedge.export.exporter.export` builds on them.
 """
 
 import contextlib
 import io
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from deepedge.backend import keras, tf
-from deepedge.edge.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
-from deepedge.errors import ConversionError, InvalidInputError, ParityError
-from deepedge.fileio import atomic_write_bytes, atomic_write_json
+from deepedge.errors import ConversionError, InvalidInputError
 from deepedge.quiet import native_output_silenced
 
 QUANTIZATIONS = ("int8", "float16", "dynamic", "float32")
 
 
-def _normalise_quantization(quantization):
+def normalise_quantization(quantization):
     quantization = "float32" if quantization in (None, "none", "float") else quantization
     if quantization not in QUANTIZATIONS:
         raise InvalidInputError(f"Unknown quantization. Expected one of {QUANTIZATIONS}. "
@@ -87,7 +83,7 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
             `edge_float_layers`, e.g. the speech front end); the model's inputs and outputs
             then stay float32 too.
     """
-    quantization = _normalise_quantization(quantization)
+    quantization = normalise_quantization(quantization)
     representative_dataset = None
     if quantization == "int8":
         if calibration_inputs is None or len(calibration_inputs) == 0:
@@ -220,7 +216,7 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
             pairs drawn from real data (see `LanguageModel.calibration_samples`).
         float_layers: names of layers kept in float32 in an int8 model (see `convert`).
     """
-    quantization = _normalise_quantization(quantization)
+    quantization = normalise_quantization(quantization)
     with tempfile.TemporaryDirectory() as tmp:
         archive = keras.export.ExportArchive()
         for name, signature in signatures.items():
@@ -276,134 +272,3 @@ def analyze_ops(flatbuffer):
         raise ConversionError(f"The converted model contains non-builtin ops {custom}; "
                               "deepedge ships builtin ops only.")
     return ops, sorted(rejected)
-
-
-def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
-           force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None):
-    """Exports `task` into the folder `path` as `model.tflite` + `model.json`.
-
-    Args:
-        task: a deepedge task (for example `ImageClassifier`).
-        path: output folder; created if needed. Existing files there are replaced only when
-            the export succeeds.
-        quantization: `"int8"` (default), `"float16"`, `"dynamic"` or `"float32"`/None.
-        calibration_data: real training samples for int8 calibration (a data set with
-            `.images`, or an array of raw inputs).
-        evaluation_data: held-out data (`.images`/`.labels`, or an `(x, y)` tuple) on which
-            the task metric of the float Keras model and of the exported model are compared.
-        force: bool. Write the files even when the exported model fails the parity check.
-        max_drop: float. Largest allowed metric drop, in the metric's points; defaults to the
-            family's threshold (`task.parity_threshold`).
-
-    Returns:
-        The `model.json` contents as a dict.
-    """
-    from deepedge.edge.bench import measure_latency
-    from deepedge.edge.runtime import io_metadata, load
-
-    from deepedge.edge.runtime import signature_io
-
-    quantization = _normalise_quantization(quantization)
-    path = Path(path)
-    started = time.perf_counter()
-    stepwise = hasattr(task, "edge_signatures")
-    if stepwise:  # recurrent models: one signature per entry point, state carried by the runtime
-        signatures = task.edge_signatures()
-        samples = (task.calibration_samples(calibration_data, **({"num_samples": num_calibration}
-                                                                   if num_calibration else {}))
-                   if quantization == "int8" and calibration_data is not None else None)
-        flatbuffer = convert_signatures(signatures, quantization, samples,
-                                        float_layers=getattr(task, "edge_float_layers", ()))
-    else:
-        if hasattr(task, "edge_calibration_inputs"):  # tasks whose raw inputs need scaling (int16 audio)
-            calibration_inputs = task.edge_calibration_inputs(calibration_data)
-        else:
-            calibration_inputs = getattr(calibration_data, "images", calibration_data)
-        flatbuffer = convert(single_batch_model(task), quantization, calibration_inputs, num_calibration or 500,
-                             float_layers=getattr(task, "edge_float_layers", ()))
-    flatbuffer = compact_tensor_names(flatbuffer)
-    convert_seconds = time.perf_counter() - started
-    ops, gpu_rejected = analyze_ops(flatbuffer)
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "task": task.task_name,
-        "family": task.family,
-        "name": path.name,
-        "quantization": quantization,
-        **task.edge_metadata(),
-        "ops": sorted(set(ops)),
-        "op_count": len(ops),
-        "gpu_delegate": {"incompatible_ops": gpu_rejected,
-                         "compatible_op_count": sum(op not in gpu_rejected for op in ops)},
-        "size_bytes": len(flatbuffer),
-        "convert_seconds": round(convert_seconds, 2),
-        "keras_version": keras.__version__,
-        "tensorflow_version": tf.__version__,
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_tflite = Path(tmp) / TFLITE_NAME
-        tmp_tflite.write_bytes(flatbuffer)
-        meta["tflite_sha256"] = sha256_of(tmp_tflite)
-        meta.update(io_metadata(tmp_tflite))
-        if stepwise:
-            sig_io = signature_io(tmp_tflite)
-            meta["signature_io"] = sig_io
-            meta["state"] = {name: sig["state"] for name, sig in signatures.items() if "state" in sig}
-            first = next(iter(signatures))
-            meta["inputs"], meta["outputs"] = sig_io[first]["inputs"], sig_io[first]["outputs"]
-        atomic_write_json(Path(tmp) / METADATA_NAME, meta)
-        runtime = load(tmp, num_threads=1)
-        signature = next(iter(signatures)) if stepwise else None
-        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs, signature=signature),
-                              "threads": 1, **({"signature": signature} if signature else {})}
-        if evaluation_data is not None:
-            meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
-    if extra_metadata:
-        meta.update(extra_metadata)
-    path.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path / TFLITE_NAME, flatbuffer)
-    atomic_write_json(path / METADATA_NAME, meta)
-    return meta
-
-
-def _num_examples(task, data):
-    if hasattr(data, "labels"):
-        return int(len(data.labels))
-    if hasattr(data, "texts"):  # spoken sentences
-        return int(len(data.texts))
-    if hasattr(task, "tokenizer"):
-        from deepedge.edge.decoding import as_token_ids
-
-        return int(len(as_token_ids(task.tokenizer, data)))
-    return int(len(data[1]))
-
-
-def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
-    # Tasks whose runtime feeds the model differently (tiles) are compared the same way.
-    keras_value = getattr(task, "evaluate_metric_as_exported", task.evaluate_metric)(evaluation_data)
-    edge_value = runtime.evaluate_metric(evaluation_data)
-    higher_is_better = task.metric_higher_is_better
-    drop = (keras_value - edge_value) if higher_is_better else (edge_value - keras_value)
-    relative = getattr(task, "parity_relative", False)
-    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure
-        drop = 100.0 * drop / keras_value
-    threshold = task.parity_threshold if max_drop is None else max_drop
-    metrics = {
-        "metric": task.metric_name,
-        "split": getattr(evaluation_data, "split", "held-out"),
-        "examples": _num_examples(task, evaluation_data),
-        "keras_float": round(keras_value, 4),
-        f"litert_{quantization}": round(edge_value, 4),
-        "drop": round(drop, 4),
-        "drop_unit": "percent" if relative else "points",
-        "max_drop": threshold,
-        "passed": bool(drop <= threshold),
-    }
-    if not metrics["passed"] and not force:
-        raise ParityError(
-            f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "
-            f"{keras_value:.2f}: a loss of {drop:.2f} {'percent' if relative else 'points'}, more than the "
-            f"{threshold} allowed. Nothing "
-            "was written. Calibrate on more (or more representative) training samples, train longer, "
-            "or pass force=True (`--force`) to write it anyway.")
-    return metrics

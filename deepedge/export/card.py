@@ -12,14 +12,11 @@ import os
 import platform
 from pathlib import Path
 
-from deepedge.edge.metadata import METADATA_NAME
+from deepedge.runtime.metadata import METADATA_NAME
 from deepedge.fileio import atomic_write_json, atomic_write_text
 
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
-UNITS = {"language_modelling": "tokens", "scene_labelling": "images, every pixel counted",
-         "speech": "1-second clips of voices held out from training",
-         "speech_recognition": "sentences, voices and chapters held out from training"}
 
 
 def machine_description():
@@ -35,11 +32,12 @@ def machine_description():
     return f"{cpu} ({os.cpu_count()} cores), {platform.system()} {platform.machine()}"
 
 
-def build_card(model_dir, data=None, export_command=None):
-    """The card's contents as a dict, from the files in `model_dir`."""
+def build_card(model_dir, data=None, export_command=None, unit=None, training_dir=None):
+    """The card's contents as a dict, from the files in `model_dir` (and `training.json` in
+    `training_dir`, `model_dir` by default)."""
     model_dir = Path(model_dir)
     meta = json.loads((model_dir / METADATA_NAME).read_text())
-    training_path = model_dir / "training.json"
+    training_path = Path(training_dir or model_dir) / "training.json"
     training = json.loads(training_path.read_text()) if training_path.exists() else None
     card = {
         "name": meta["name"],
@@ -58,6 +56,7 @@ def build_card(model_dir, data=None, export_command=None):
         "data": data,
         "licence": "Apache-2.0 (model weights and code); data licence above",
         "export_command": export_command,
+        "unit": unit,
     }
     if training:
         card["training"] = {
@@ -79,8 +78,8 @@ def build_card(model_dir, data=None, export_command=None):
     return card
 
 
-def render_markdown(card):
-    """The card as Markdown."""
+def render_markdown(card, sections=None):
+    """The card as Markdown; `sections(card)` adds the family's own Markdown lines after the table."""
     metrics = card.get("metrics") or {}
     lines = [f"# {card['name']}", "",
              f"{card['family'].replace('_', ' ')} / {card['task'].replace('_', ' ')}, "
@@ -95,7 +94,7 @@ def render_markdown(card):
                  ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
                                                      f"({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
-                                  f"{UNITS.get(card['task'], UNITS.get(card['family'], 'examples'))}")]
+                                  f"{card.get('unit') or 'examples'}")]
     if (card.get("input") or {}).get("kind", "").startswith("audio"):
         rows.append(("input", f"16 kHz audio, float32 in [-1, 1]: {card['input'].get('preprocessing', '')}"))
     latency = card["latency_us"]
@@ -111,61 +110,8 @@ def render_markdown(card):
         rows += [("data", f"{data.get('name')}: {data.get('source')}"), ("data licence", data.get("licence"))]
     rows.append(("licence", card["licence"]))
     lines += [f"| {k} | {v} |" for k, v in rows]
-    scores = metrics.get("scores")
-    if scores:  # dense prediction: IoU per class, float and exported
-        kinds = list(scores)
-        lines += ["", "## IoU per class (test split)", "", "| class | " + " | ".join(kinds) + " |",
-                  "| --- |" + " ---: |" * len(kinds)]
-        for name in scores[kinds[0]]["iou"]:
-            values = [scores[k]["iou"].get(name) for k in kinds]
-            lines.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in values) + " |")
-        lines.append("| **mean IoU** | " + " | ".join(f"**{scores[k]['mean_iou']:.3f}**" for k in kinds) + " |")
-        lines.append("| pixel accuracy | " + " | ".join(f"{scores[k]['pixel_accuracy']:.3f}" for k in kinds) + " |")
-    reports = metrics.get("keyword_reports")
-    if reports:  # keyword spotting: false accepts and real speech, float and exported
-        lines += ["", f"## Keywords, false accepts and real speech (threshold {_first_threshold(reports):.2f})", "",
-                  "| data | model | accuracy | keyword accuracy | false accepts, unknown words | "
-                  "false accepts, silence | clips |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-        for data_name, kinds in reports.items():
-            for kind, r in kinds.items():
-                lines.append(f"| {data_name} | {kind} | {r['accuracy_with_threshold']:.1f}% | "
-                             f"{_percent(r.get('keyword_accuracy'))} | {_percent(r.get('false_accepts_unknown'))} | "
-                             f"{_percent(r.get('false_accepts_silence'))} | {r['examples']} |")
-        lines += ["", "Accuracy here applies the rejection threshold (a keyword below it counts as `_unknown_`); "
-                  "the parity figure above is the plain argmax."]
-    recognition = metrics.get("recognition")
-    if recognition:  # speech recognition: words, beam search, streaming speed, examples
-        lines += ["", "## Recognition on device (test split)", "",
-                  f"Word error rate {recognition['wer_greedy']:.1f}% (greedy). Beam search (width 8, no language "
-                  f"model) on the first 200 sentences: CER {recognition['cer_beam8_first200']:.1f}% against "
-                  f"{recognition['cer_greedy_first200']:.1f}% greedy. Streaming real-time factor "
-                  f"{recognition['real_time_factor']:.4f} on one thread over {recognition['audio_seconds']:.0f} s "
-                  "of audio (chunks in, state carried, CTC decoding in numpy)."]
-        lm = card.get("language_model")
-        if "cer_beam_lm" in recognition and lm:
-            lines += ["", f"With the character language model ({lm['kind']}, {lm['contexts']:,} contexts, "
-                      f"{lm['size_bytes'] / 1024:.0f} KiB, `{lm['file']}`; weight {lm['lm_weight']:g} and "
-                      f"{lm['length_bonus']:g} per character, tuned on {lm['tuning']['sentences']} validation "
-                      f"sentences), beam {recognition['beam_lm_width']}: CER "
-                      f"{recognition['cer_beam_lm']:.2f}%, word error rate {recognition['wer_beam_lm']:.1f}%, "
-                      f"real-time factor {recognition['real_time_factor_beam_lm']:.4f} with decoding."]
-        with_lm = any("hypothesis_lm" in x for x in recognition.get("samples", []))
-        lines += ["", "| said | heard (int8, greedy) |" + (" with the language model |" if with_lm else ""),
-                  "| --- | --- |" + (" --- |" if with_lm else "")]
-        lines += [f"| {x['reference']} | {x['hypothesis']} |" + (f" {x.get('hypothesis_lm', '')} |" if with_lm else "")
-                  for x in recognition.get("samples", [])]
-    for key, heading, unit in (("neural_voices", "Held-out neural voices (never trained on)", "sentences"),
-                               ("real_speech", "Real speech (never trained on)", "prompts")):
-        held_out = (recognition or {}).get(key)
-        if held_out:  # speech recognition on voices the model never heard
-            lines += ["", f"## {heading}", "",
-                      f"{held_out['source']}: {held_out['sentences']} {unit}, {held_out['audio_seconds']:.0f} s. CER "
-                      f"{held_out['cer_greedy']:.1f}% greedy (word error rate {held_out['wer_greedy']:.1f}%), "
-                      f"{held_out['cer_beam_lm']:.1f}% with the language model (word error rate "
-                      f"{held_out['wer_beam_lm']:.1f}%).",
-                      "", "| said | heard (int8, greedy) | with the language model |", "| --- | --- | --- |"]
-            lines += [f"| {x['reference']} | {x['hypothesis']} | {x['hypothesis_lm']} |"
-                      for x in held_out.get("samples", [])]
+    if sections is not None:
+        lines += sections(card)
     if metrics and not metrics.get("passed", True):
         lines += ["", f"**Parity not met**: the {card['quantization']} model loses {metrics['drop']:.2f} "
                   f"{metrics.get('drop_unit', 'points')}, more than the {metrics['max_drop']} allowed; it was "
@@ -192,17 +138,17 @@ def render_markdown(card):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _percent(value):
-    return "-" if value is None else f"{value:.1f}%"
+def write_model_card(model_dir, data=None, export_command=None, unit=None, sections=None, training_dir=None):
+    """Writes `card.json` and `card.md` into `model_dir`; returns the card.
 
-
-def _first_threshold(reports):
-    return next(iter(next(iter(reports.values())).values())).get("threshold", 0.0)
-
-
-def write_model_card(model_dir, data=None, export_command=None):
-    """Writes `card.json` and `card.md` into `model_dir`; returns the card."""
-    card = build_card(model_dir, data, export_command)
+    Args:
+        data: dict. The data set's name, source, licence and sizes.
+        export_command: str. The command that exports and measures the model again.
+        unit: str. What the evaluation examples are ("tokens", "images, every pixel counted").
+        sections: callable `card -> [markdown lines]`, the family's own part of the card.
+        training_dir: the folder whose `training.json` describes the training run.
+    """
+    card = build_card(model_dir, data, export_command, unit, training_dir)
     atomic_write_json(Path(model_dir) / CARD_JSON, card)
-    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card))
+    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card, sections))
     return card

@@ -1,4 +1,7 @@
-"""Input checks shared by the Keras tasks and the on-device runtime (numpy only)."""
+"""Input checks and readers shared by the Keras tasks, the CLI and the on-device runtime (numpy only;
+Pillow for image files)."""
+
+from pathlib import Path
 
 import numpy as np
 
@@ -46,3 +49,39 @@ def top_k_labels(scores, class_names, k=1):
     k = min(k, scores.shape[-1])
     order = np.argsort(-scores, axis=-1, kind="stable")[:, :k]
     return [[(class_names[i], float(row[i])) for i in idx] for row, idx in zip(scores, order)]
+
+
+def images_and_labels(data):
+    """`(images, labels)` of a data set with `.images`/`.labels` or an `(images, labels)` tuple."""
+    if hasattr(data, "images"):
+        return data.images, np.asarray(data.labels)
+    images, labels = data
+    return images, np.asarray(labels)
+
+
+def read_image(path, channels):
+    """An image file (PNG, JPEG, ... via Pillow, or a .npy array) as uint8 (H, W, channels)."""
+    path = Path(path)
+    if path.suffix == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise InvalidInputError(f"{path} is not a readable .npy array: {e}") from e
+        if array.ndim == 2 and channels == 1:
+            array = array[..., None]
+        return array
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError as e:
+        raise InvalidInputError("Reading image files needs Pillow: pip install pillow "
+                                "(or pass a .npy array).") from e
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.width < 1 or image.height < 1:
+                raise InvalidInputError(f"{path} is an empty image.")
+            return np.asarray(image.convert("L" if channels == 1 else "RGB")).reshape(
+                image.height, image.width, channels)
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise InvalidInputError(f"{path} is not an image Pillow can read ({e}). "
+                                "Pass a PNG, JPEG, BMP or TIFF file, or a .npy array.") from e

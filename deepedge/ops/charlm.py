@@ -1,7 +1,7 @@
 """A character n-gram language model for CTC beam search on device, numpy only.
 
 The recogniser hears sounds; this model knows how English is spelled. In the prefix beam
-search (`deepedge.edge.ctc.beam_decode`) every new character's CTC score is joined by
+search (`deepedge.ops.ctc.beam_decode`) every new character's CTC score is joined by
 `lm_weight * log P(character | the characters before it)`, a `length_bonus` per character
 offsets the language model's preference for short transcripts, and the end of the sentence is
 scored too ("shallow fusion", as in Hannun et al. 2014).
@@ -207,7 +207,7 @@ def attach_language_model(model_dir, language_model, file_name="language_model.n
     import hashlib
     import json
 
-    from deepedge.edge.metadata import METADATA_NAME
+    from deepedge.runtime.metadata import METADATA_NAME
     from deepedge.fileio import atomic_write_json
 
     model_dir = Path(model_dir)

@@ -53,7 +53,7 @@ def beam_decode(logits, characters, beam_width=8, prune=-12.0, language_model=No
         characters: the alphabet.
         beam_width: int. Prefixes kept after each step.
         prune: float. Classes whose log-probability at a step is below this are skipped.
-        language_model: a `deepedge.edge.charlm.CharLanguageModel` over the same alphabet, or
+        language_model: a `deepedge.ops.charlm.CharLanguageModel` over the same alphabet, or
             `None` for acoustics alone.
         lm_weight: float. Weight of the language model's log-probabilities; defaults to the
             model's own (tuned on validation sentences when it was built).

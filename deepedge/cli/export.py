@@ -1,0 +1,32 @@
+"""`deepedge export MODEL.keras --out FOLDER`: LiteRT with builtin ops only, parity checked, carded."""
+
+from pathlib import Path
+
+import click
+
+from deepedge.cli.common import console, err_console, family_of_model
+
+
+def export_model(model_path, out, quantization="int8", force=False, data=None, calibration_samples=None):
+    """Exports a `.keras` model through its family; returns model.json as a dict."""
+    model_path, out = Path(model_path), Path(out)
+    family = family_of_model(model_path)
+    with err_console.status(f"Converting to {quantization}, checking parity and measuring on held-out data..."):
+        meta = family.export(model_path, out, quantization=quantization, force=force, data_name=data,
+                             calibration_samples=calibration_samples, console=console)
+    console.print(family.export_summary(meta, out, quantization))
+    return meta
+
+
+@click.command("export")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for model.tflite and model.json.")
+@click.option("--quantization", type=click.Choice(["int8", "float16", "dynamic", "float32"]), default="int8",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Write the model even if it fails the parity check.")
+@click.option("--data", help="Data set for calibration and parity (default: the one it was trained on).")
+@click.option("--calibration-samples", type=click.IntRange(min=1),
+              help="Calibration samples for int8 (default: the family's, e.g. 500 images).")
+def command(model, out, quantization, force, data, calibration_samples):
+    """Export a .keras model to LiteRT (builtin ops only) with model.json and a model card."""
+    export_model(model, out, quantization, force, data, calibration_samples)

@@ -1,0 +1,40 @@
+"""`deepedge train PRESET`: train a trained preset by its recipe (resumes when run again)."""
+
+import os
+from pathlib import Path
+
+import click
+
+from deepedge.cli.common import console
+
+
+@click.command("train")
+@click.argument("preset")
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder. Defaults to saved_models/PRESET.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Override the recipe's epochs.")
+@click.option("--limit", type=click.IntRange(min=1),
+              help="Train on part of the data only (images, chapters, scenes or utterances per keyword: "
+                   "the family's recipe says which).")
+@click.option("--export/--no-export", default=True, show_default=True, help="Export int8 with a model card afterwards.")
+def command(preset, out, epochs, limit, export):
+    """Train a preset by its recipe; run it again after an interruption to resume.
+
+    `deepedge info` lists the presets. Each family's recipe says what --limit counts and how it
+    trains (language models in mixed bfloat16, scenes and keyword clips drawn afresh every epoch).
+    """
+    from deepedge.errors import PresetNotFoundError
+    from deepedge.presets import saved_models_dir
+    from deepedge.registry import family_of_preset
+
+    family = family_of_preset(preset)
+    if preset not in family.recipes():
+        raise PresetNotFoundError(f"{preset!r} is an architecture preset with no training recipe; train one of "
+                                  f"{sorted(family.recipes())}.")
+    out = Path(out) if out else saved_models_dir() / preset
+    # oneDNN's CPU kernels train every family here 20-30% faster; read once, at TensorFlow's import.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    console.print(family.train(preset, out, epochs=epochs, limit=limit))
+    if export:
+        from deepedge.cli.export import export_model
+
+        export_model(out / "model.keras", out, "int8")

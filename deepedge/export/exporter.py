@@ -1,0 +1,168 @@
+"""Export a deepedge task to LiteRT: builtin ops only, int8 by default, parity checked, carded.
+
+`export(task, path, quantization="int8", calibration_data=..., evaluation_data=...)`
+converts the task with a batch of one (or its step-wise signatures), measures the task
+metric of the float Keras model and of the exported model on held-out data, lets the family
+add its own measurements (`report=`), and writes `model.tflite`, `model.json` and the model
+card (`card=`) once, only when the exported model is within the family's parity threshold
+(or `force=True`). Every file is built in a temporary folder first and renamed into place.
+
+What the exporter reads from the task is the `deepedge.apps.task.Task` interface: `task_name`,
+`family`, `metric_name`, `metric_higher_is_better`, `parity_threshold`, `parity_relative`,
+`edge_signatures()`, `edge_calibration_inputs()`, `edge_float_layers`, `edge_metadata()`,
+`evaluate_metric()`, `evaluate_metric_as_exported()` and `count_examples()`.
+"""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from deepedge.backend import keras, tf
+from deepedge.errors import ParityError
+from deepedge.export.card import write_model_card
+from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert, convert_signatures,
+                                     normalise_quantization, single_batch_model)
+from deepedge.fileio import atomic_write_json
+from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
+
+
+def _flatbuffer(task, quantization, calibration_data, num_calibration):
+    """`(flatbuffer, signatures or None)` for the task, converted with builtin ops only."""
+    signatures = task.edge_signatures()
+    if signatures:  # recurrent models: one signature per entry point, state carried by the runtime
+        samples = None
+        if quantization == "int8" and calibration_data is not None:
+            options = {"num_samples": num_calibration} if num_calibration else {}
+            samples = task.calibration_samples(calibration_data, **options)
+        return convert_signatures(signatures, quantization, samples, float_layers=task.edge_float_layers), signatures
+    inputs = task.edge_calibration_inputs(calibration_data)
+    return convert(single_batch_model(task), quantization, inputs, num_calibration or 500,
+                   float_layers=task.edge_float_layers), None
+
+
+def _describe(task, path, quantization, flatbuffer, convert_seconds):
+    ops, gpu_rejected = analyze_ops(flatbuffer)
+    return {
+        "format_version": FORMAT_VERSION,
+        "task": task.task_name,
+        "family": task.family,
+        "name": path.name,
+        "quantization": quantization,
+        **task.edge_metadata(),
+        "ops": sorted(set(ops)),
+        "op_count": len(ops),
+        "gpu_delegate": {"incompatible_ops": gpu_rejected,
+                         "compatible_op_count": sum(op not in gpu_rejected for op in ops)},
+        "size_bytes": len(flatbuffer),
+        "convert_seconds": round(convert_seconds, 2),
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+    }
+
+
+def _install(folder, path):
+    """Moves every file of `folder` into `path`, one rename each (same file system), model.json last."""
+    path.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    for name in sorted(names, key=lambda n: n == METADATA_NAME):
+        os.replace(folder / name, path / name)
+
+
+def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
+           force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None,
+           report=None, card=None):
+    """Exports `task` into the folder `path` as `model.tflite` + `model.json` (+ the card).
+
+    Args:
+        task: a deepedge task (a `deepedge.apps.task.Task`, for example `ImageClassifier`).
+        path: output folder; created if needed. Existing files there are replaced only when
+            the export succeeds.
+        quantization: `"int8"` (default), `"float16"`, `"dynamic"` or `"float32"`/None.
+        calibration_data: real training samples for int8 calibration (a data set, or an
+            array of raw inputs).
+        evaluation_data: held-out data on which the task metric of the float Keras model and
+            of the exported model are compared.
+        force: bool. Write the files even when the exported model fails the parity check.
+        max_drop: float. Largest allowed metric drop; defaults to `task.parity_threshold`.
+        num_calibration: int. Calibration samples to use.
+        latency_runs: int. Invokes timed for the median latency.
+        extra_metadata: dict merged into `model.json`.
+        report: callable `(folder, meta) -> dict`: the family's own measurements of the exported
+            model in `folder` (which it may load, or add files to); the dict is merged into
+            `model.json` (its `metrics` into `meta["metrics"]`).
+        card: dict with `data` (what the model was trained and measured on), `export_command`
+            and `sections` (a callable `card -> [markdown lines]`): writes `card.json` and
+            `card.md` beside the model.
+
+    Returns:
+        The `model.json` contents as a dict.
+    """
+    from deepedge.runtime import io_metadata, load, signature_io
+    from deepedge.runtime.bench import measure_latency
+
+    quantization = normalise_quantization(quantization)
+    path = Path(path)
+    started = time.perf_counter()
+    flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
+    flatbuffer = compact_tensor_names(flatbuffer)
+    meta = _describe(task, path, quantization, flatbuffer, time.perf_counter() - started)
+    path.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path, prefix=".export-") as tmp:
+        folder = Path(tmp)
+        (folder / TFLITE_NAME).write_bytes(flatbuffer)
+        meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)
+        meta.update(io_metadata(folder / TFLITE_NAME))
+        signature = None
+        if signatures:
+            sig_io = signature_io(folder / TFLITE_NAME)
+            meta["signature_io"] = sig_io
+            meta["state"] = {name: sig["state"] for name, sig in signatures.items() if "state" in sig}
+            signature = next(iter(signatures))
+            meta["inputs"], meta["outputs"] = sig_io[signature]["inputs"], sig_io[signature]["outputs"]
+        atomic_write_json(folder / METADATA_NAME, meta)
+        runtime = load(folder, num_threads=1)
+        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs, signature=signature),
+                              "threads": 1, **({"signature": signature} if signature else {})}
+        if evaluation_data is not None:
+            meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
+        if extra_metadata:
+            meta.update(extra_metadata)
+        if report is not None:
+            atomic_write_json(folder / METADATA_NAME, meta)
+            extra = dict(report(folder, meta))
+            meta.setdefault("metrics", {}).update(extra.pop("metrics", {}))
+            meta.update(extra)
+        atomic_write_json(folder / METADATA_NAME, meta)
+        if card is not None:
+            write_model_card(folder, training_dir=path, **card)
+        _install(folder, path)
+    return meta
+
+
+def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
+    keras_value = task.evaluate_metric_as_exported(evaluation_data)
+    edge_value = runtime.evaluate_metric(evaluation_data)
+    drop = (keras_value - edge_value) if task.metric_higher_is_better else (edge_value - keras_value)
+    relative = task.parity_relative
+    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure
+        drop = 100.0 * drop / keras_value
+    threshold = task.parity_threshold if max_drop is None else max_drop
+    metrics = {
+        "metric": task.metric_name,
+        "split": getattr(evaluation_data, "split", "held-out"),
+        "examples": task.count_examples(evaluation_data),
+        "keras_float": round(keras_value, 4),
+        f"litert_{quantization}": round(edge_value, 4),
+        "drop": round(drop, 4),
+        "drop_unit": "percent" if relative else "points",
+        "max_drop": threshold,
+        "passed": bool(drop <= threshold),
+    }
+    if not metrics["passed"] and not force:
+        raise ParityError(
+            f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "
+            f"{keras_value:.2f}: a loss of {drop:.2f} {'percent' if relative else 'points'}, more than the "
+            f"{threshold} allowed. Nothing was written. Calibrate on more (or more representative) training "
+            "samples, train longer, or pass force=True (`--force`) to write it anyway.")
+    return metrics

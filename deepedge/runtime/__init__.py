@@ -1,0 +1,41 @@
+"""The on-device runtime: LiteRT interpreter and numpy only, never TensorFlow or Keras.
+
+`load(path)` reads `model.tflite` and `model.json`, checks that they belong together, and
+returns the task's runtime class (`EdgeImageClassifier`, ...; `deepedge.registry` says which)
+with the same `predict` on raw inputs as the Keras task. A phone-side install
+(`pip install deepedge[edge]`) has everything this package imports.
+"""
+
+from deepedge.runtime.base import EdgeModel, EdgeStepModel, check_input, dequantize, quantize
+from deepedge.runtime.metadata import read_metadata, resolve_model_paths
+
+
+def load(path, num_threads=1):
+    """Loads an exported model folder (or its `.tflite` / `model.json`) as its task's runtime."""
+    from deepedge.registry import runtime_class
+
+    _, json_path = resolve_model_paths(path)
+    return runtime_class(read_metadata(json_path).get("task"))(path, num_threads=num_threads)
+
+
+_LAZY = {
+    "EdgeImageClassifier": "deepedge.runtime.image_classifier",
+    "EdgeLanguageModel": "deepedge.runtime.language_model",
+    "EdgeSceneLabeller": "deepedge.runtime.scene_labeller",
+    "EdgeKeywordSpotter": "deepedge.runtime.keyword_spotter",
+    "EdgeSpeechRecognizer": "deepedge.runtime.speech_recognizer",
+    "measure_latency": "deepedge.runtime.bench",
+    "io_metadata": "deepedge.runtime.base",
+    "signature_io": "deepedge.runtime.base",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'deepedge.runtime' has no attribute {name!r}")
+
+
+__all__ = ["EdgeModel", "EdgeStepModel", "check_input", "dequantize", "load", "quantize", *sorted(_LAZY)]

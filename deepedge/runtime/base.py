@@ -1,0 +1,178 @@
+"""The interpreter under every on-device task: LiteRT and numpy only, never TensorFlow or Keras.
+
+`EdgeModel` runs a model with one input tensor per argument, `EdgeStepModel` a step-wise model
+with named signatures and carried state. Both send every input through `check_input` (shape,
+dtype, finite values) before it reaches `set_tensor`, so bad input raises `InvalidInputError`
+instead of crashing the interpreter.
+"""
+
+import numpy as np
+
+from deepedge.errors import InvalidInputError, ModelFileError
+from deepedge.quiet import native_output_silenced
+from deepedge.runtime.metadata import check_tflite_file, read_metadata, resolve_model_paths
+
+
+def _interpreter(tflite_path, num_threads=1):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as e:
+        raise ModelFileError("The on-device runtime needs `ai-edge-litert`: "
+                             "pip install 'deepedge[edge]'") from e
+    check_tflite_file(tflite_path)
+    try:
+        with native_output_silenced():
+            interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+        raise ModelFileError(f"LiteRT cannot load {tflite_path}: it is truncated or corrupt ({e}). "
+                             "Export it again.") from e
+    return interpreter
+
+
+def tensor_spec(detail):
+    scale, zero_point = detail["quantization"]
+    return {"name": detail["name"], "shape": [int(d) for d in detail["shape"]],
+            "dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
+
+
+def io_metadata(tflite_path):
+    """The model's inputs and outputs (name, shape, dtype, quantization) and its signatures."""
+    interpreter = _interpreter(tflite_path)
+    return {"inputs": [tensor_spec(d) for d in interpreter.get_input_details()],
+            "outputs": [tensor_spec(d) for d in interpreter.get_output_details()],
+            "signatures": interpreter.get_signature_list()}
+
+
+def signature_io(tflite_path):
+    """`{signature: {"inputs": [spec], "outputs": [spec]}}`, each spec named by its signature key."""
+    interpreter = _interpreter(tflite_path)
+    result = {}
+    for name in interpreter.get_signature_list():
+        runner = interpreter.get_signature_runner(name)
+        result[name] = {
+            "inputs": [{**tensor_spec(d), "name": key} for key, d in sorted(runner.get_input_details().items())],
+            "outputs": [{**tensor_spec(d), "name": key} for key, d in sorted(runner.get_output_details().items())],
+        }
+    return result
+
+
+def quantize(values, spec):
+    """Float values to the tensor's integer type with its scale and zero point (or a cast)."""
+    dtype = np.dtype(spec["dtype"])
+    if not np.issubdtype(dtype, np.integer) or spec["scale"] == 0:
+        return np.asarray(values, dtype)
+    info = np.iinfo(dtype)
+    q = np.rint(np.asarray(values, np.float32) / spec["scale"]) + spec["zero_point"]
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def dequantize(values, spec):
+    if not np.issubdtype(np.dtype(spec["dtype"]), np.integer) or spec["scale"] == 0:
+        return np.asarray(values, np.float32)
+    return (values.astype(np.float32) - spec["zero_point"]) * spec["scale"]
+
+
+def check_input(value, spec, where):
+    """`value` as an array the interpreter can take for the tensor `spec`, quantized; raises
+    `InvalidInputError` naming `where` when its shape, dtype or values are wrong."""
+    value = np.asarray(value)
+    if tuple(value.shape) != tuple(spec["shape"]):
+        raise InvalidInputError(f"{where} must have shape {tuple(spec['shape'])}. Received: shape={value.shape}.")
+    if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+        raise InvalidInputError(f"{where} must be numeric. Received: dtype={value.dtype}.")
+    if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+        raise InvalidInputError(f"{where} holds NaN or infinite values.")
+    return quantize(value, spec)
+
+
+class EdgeModel:
+    """A LiteRT model with its `model.json`: float arrays in, float arrays out, one sample a call.
+
+    Args:
+        path: the model folder (or its `.tflite` or `model.json`).
+        num_threads: int. Interpreter threads. Defaults to `1`.
+    """
+
+    task_name = None
+
+    def __init__(self, path, num_threads=1):
+        self.tflite_path, self.json_path = resolve_model_paths(path)
+        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        self.interpreter = _interpreter(self.tflite_path, num_threads)
+        self._inputs = self.interpreter.get_input_details()
+        self._outputs = self.interpreter.get_output_details()
+        actual = [tensor_spec(d) for d in self._inputs]
+        for want, have in zip(self.metadata["inputs"], actual):
+            if (want["shape"], want["dtype"]) != (have["shape"], have["dtype"]):
+                raise ModelFileError(
+                    f"{self.json_path} says input {want['name']!r} is {want['dtype']}{want['shape']}, "
+                    f"but {self.tflite_path} has {have['dtype']}{have['shape']}. Export again.")
+        if len(actual) != len(self.metadata["inputs"]):
+            raise ModelFileError(f"{self.json_path} lists {len(self.metadata['inputs'])} inputs, "
+                                 f"{self.tflite_path} has {len(actual)}. Export again.")
+        self.input_specs = self.metadata["inputs"]
+        self.output_specs = self.metadata["outputs"]
+
+    def invoke(self, *inputs):
+        """Runs one sample: float inputs shaped like the model's inputs; returns float outputs."""
+        if len(inputs) != len(self._inputs):
+            raise InvalidInputError(f"The model takes {len(self._inputs)} input(s). Received: {len(inputs)}.")
+        for value, detail, spec in zip(inputs, self._inputs, self.input_specs):
+            self.interpreter.set_tensor(detail["index"], check_input(value, spec, f"Input {spec['name']!r}"))
+        self.interpreter.invoke()
+        return [dequantize(self.interpreter.get_tensor(d["index"]), s)
+                for d, s in zip(self._outputs, self.output_specs)]
+
+
+class EdgeStepModel:
+    """A step-wise LiteRT model: named signatures, state carried between calls by the caller.
+
+    `model.json` records each signature's inputs and outputs and the layout of the state
+    (`state`: name, shape, dtype, initial value). `step(inputs, state)` checks every input
+    against the recorded spec before it reaches the interpreter and returns
+    `(outputs, new_state)` as float/int numpy arrays.
+    """
+
+    task_name = None
+
+    def __init__(self, path, num_threads=1):
+        self.tflite_path, self.json_path = resolve_model_paths(path)
+        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        if "signature_io" not in self.metadata:
+            raise ModelFileError(f"{self.json_path} describes no step-wise signatures. Export again.")
+        self.interpreter = _interpreter(self.tflite_path, num_threads)
+        self.signatures = self.metadata["signature_io"]
+        actual = self.interpreter.get_signature_list()
+        if sorted(actual) != sorted(self.signatures):
+            raise ModelFileError(f"{self.json_path} lists signatures {sorted(self.signatures)}, "
+                                 f"{self.tflite_path} has {sorted(actual)}. Export again.")
+        self._runners = {name: self.interpreter.get_signature_runner(name) for name in self.signatures}
+        # looked up once here, not on every step of a decode loop
+        self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
+        self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
+        self.state_layout = self.metadata.get("state", {})
+
+    def initial_state(self, signature="step"):
+        return {s["name"]: np.full(s["shape"], s["initial"], s["dtype"]) for s in self.state_layout.get(signature, [])}
+
+    def run(self, signature, **inputs):
+        """Runs one signature on named inputs; returns its named outputs."""
+        if signature not in self._runners:
+            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
+        specs = self._input_specs[signature]
+        if sorted(inputs) != sorted(specs):
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {sorted(inputs)}.")
+        feeds = {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
+                 for name, value in inputs.items()}
+        outputs = self._runners[signature](**feeds)
+        out_specs = self._output_specs[signature]
+        return {name: dequantize(value, out_specs[name]) if name in out_specs else value
+                for name, value in outputs.items()}
+
+    def step(self, inputs, state, signature="step"):
+        """`(outputs, new_state)`: runs `signature` on `inputs` plus `state`."""
+        outputs = self.run(signature, **inputs, **state)
+        names = [s["name"] for s in self.state_layout.get(signature, [])]
+        new_state = {name: outputs.pop(name) for name in names}
+        return outputs, new_state

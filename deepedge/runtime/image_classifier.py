@@ -1,0 +1,31 @@
+"""On-device image classifier: raw uint8 images in, class probabilities out."""
+
+import numpy as np
+
+from deepedge.ops.preprocess import images_and_labels, standardize_images, top_k_labels
+from deepedge.runtime.base import EdgeModel
+
+
+class EdgeImageClassifier(EdgeModel):
+    """On-device image classifier: raw uint8 images in, probabilities or labels out."""
+
+    task_name = "image_classification"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        self.class_names = list(self.metadata["labels"])
+        self.image_shape = tuple(self.input_specs[0]["shape"][1:])
+
+    def predict(self, images):
+        """Probabilities, shape (N, num_classes), for one image or a batch of raw images."""
+        images = standardize_images(images, self.image_shape)
+        return np.concatenate([self.invoke(image[None])[0] for image in images])
+
+    def classify(self, images, top_k=1):
+        """The `top_k` (class name, probability) pairs for each image, best first."""
+        return top_k_labels(self.predict(images), self.class_names, top_k)
+
+    def evaluate_metric(self, data):
+        """Accuracy in percent on `data` (`.images`/`.labels`, or an `(images, labels)` tuple)."""
+        images, labels = images_and_labels(data)
+        return float(100.0 * np.mean(np.argmax(self.predict(images), axis=-1) == labels))

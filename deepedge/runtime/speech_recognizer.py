@@ -1,0 +1,98 @@
+"""On-device streaming speech recogniser: audio chunks in, state carried, characters out."""
+
+import numpy as np
+
+from deepedge.errors import InvalidInputError, ModelFileError
+from deepedge.runtime.base import EdgeStepModel
+
+
+class EdgeSpeechRecognizer(EdgeStepModel):
+    """On-device streaming recogniser: audio chunks in, state carried, characters out.
+
+    The `.tflite` holds one `step` signature: a chunk of `chunk_samples` of 16 kHz audio plus
+    the state (the previous hop of audio, two feature frames, each LSTM's h and c) in,
+    per-step character logits plus the new state out. This class owns the loop and the CTC
+    decoding, so a long recording is transcribed while it streams.
+    """
+
+    task_name = "speech_recognition"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        self.characters = list(self.metadata["characters"])
+        self.chunk_samples = int(self.metadata["input"]["chunk_samples"])
+        self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
+        self._language_model = None
+
+    @property
+    def language_model(self):
+        """The character language model exported beside the recogniser (`language_model.npz`, see
+        `deepedge.ops.charlm`), which beam search uses; `None` if there is none."""
+        info = self.metadata.get("language_model")
+        if info is None:
+            return None
+        if self._language_model is None:
+            import hashlib
+
+            from deepedge.ops.charlm import CharLanguageModel
+
+            path = self.json_path.with_name(info["file"])
+            if not path.is_file():
+                raise ModelFileError(f"{self.json_path} lists a language model {info['file']}, but there is no "
+                                     f"{path}. Copy the whole model folder, or export again.")
+            if hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
+                raise ModelFileError(f"{path} does not match {self.json_path} (checksum differs). Export again.")
+            self._language_model = CharLanguageModel.load(path)
+        return self._language_model
+
+    def _audio(self, audio):
+        from deepedge.ops.audio import as_pcm
+
+        audio = as_pcm(audio, "audio")
+        if audio.ndim != 1:
+            raise InvalidInputError(f"Expected one mono recording of shape (samples,). Received: shape={audio.shape}.")
+        return audio
+
+    def stream(self, audio):
+        """Yields `(seconds of audio consumed, logits of the chunk)` chunk by chunk."""
+        from deepedge.ops.audio import pad_end
+
+        audio = pad_end(self._audio(audio), self.chunk_samples)
+        state = self.initial_state()
+        for start in range(0, len(audio), self.chunk_samples):
+            outputs, state = self.step({"audio": audio[None, start:start + self.chunk_samples]}, state)
+            yield (start + self.chunk_samples) / self.sample_rate, outputs["logits"][0]
+
+    def logits(self, audio):
+        """Per-step logits `(steps, classes)` of a whole recording, computed as it streams."""
+        return np.concatenate([logits for _, logits in self.stream(audio)])
+
+    def transcribe(self, audio, beam_width=None, use_language_model=True):
+        """The transcript: greedy CTC decoding, or prefix beam search with `beam_width`, joined by
+        the exported character language model unless `use_language_model=False`."""
+        return self.decode(self.logits(audio), beam_width, use_language_model)
+
+    def decode(self, logits, beam_width=None, use_language_model=True):
+        """Transcript of per-step `logits` (from `logits` or `stream`); see `transcribe`."""
+        from deepedge.ops.ctc import beam_decode, greedy_decode
+
+        if not beam_width:
+            return greedy_decode(logits, self.characters)
+        language_model = self.language_model if use_language_model else None
+        return beam_decode(logits, self.characters, beam_width, language_model=language_model)
+
+    def transcribe_stream(self, audio):
+        """Yields `(seconds, text so far)` after every chunk: greedy decoding as the audio arrives."""
+        from deepedge.ops.ctc import GreedyStream
+
+        decoder = GreedyStream(self.characters)
+        for seconds, logits in self.stream(audio):
+            yield seconds, decoder.push(logits)
+
+    def evaluate_metric(self, data, limit=None, beam_width=None, use_language_model=True):
+        """Character error rate in percent on a `SentenceDataset` (greedy unless `beam_width`)."""
+        from deepedge.ops.ctc import character_error_rate
+
+        count = len(data) if limit is None else min(limit, len(data))
+        hypotheses = [self.transcribe(data.audio(i), beam_width, use_language_model) for i in range(count)]
+        return character_error_rate(data.texts[:count], hypotheses)
