@@ -11,10 +11,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  if [ ! -d /usr/share/datasets/fashion-mnist ] || ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null \
-	     || ! command -v text2wave >/dev/null || [ ! -d /usr/share/festival/voices/english/ked_diphone ] \
 	     || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      dataset-fashion-mnist espeak-ng flite festival festvox-kdlpc16k python3-venv >/dev/null; \
+	      dataset-fashion-mnist espeak-ng flite python3-venv >/dev/null; \
 	  fi; \
 	fi
 	$(PYTHON) -m venv $(VENV)

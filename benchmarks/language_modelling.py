@@ -22,8 +22,8 @@ from deepedge.backend import keras  # first: silences TensorFlow's start-up logs
 
 import numpy as np
 
-import deepedge.apps  # noqa: F401  (registers the model classes)
-from deepedge.apps.language_modelling.ngram import KneserNey
+from deepedge.apps.language_modelling import LanguageModel
+from deepedge.ops.ngram import KneserNey
 from deepedge.data.text import load_austen
 from deepedge.edge import load
 from deepedge.export.card import machine_description
@@ -83,7 +83,7 @@ def main(argv=None):
     baseline = rows[-1]["test_perplexity_float"]
     for name in names:
         folder = saved / name
-        model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+        model = LanguageModel.load(folder / "model.keras")
         runtime = load(folder)
         training = json.loads((folder / "training.json").read_text()) if (folder / "training.json").exists() else {}
         float_ppl = model.perplexity(test_ids)

@@ -7,8 +7,8 @@ import pytest
 
 from deepedge.apps import ImageClassifier
 from deepedge.data import load_fashion_mnist
-from deepedge.demo import run_image_demo
 from deepedge.edge import load
+from deepedge.registry import family
 from deepedge.presets import saved_models_dir
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
 
@@ -72,7 +72,7 @@ def test_demo_prints_the_table_and_draws_the_pictures(tmp_path):
     from rich.console import Console
 
     console = Console(record=True, width=140)
-    rows = run_image_demo(tmp_path, limit=300, console=console)
+    rows = family("image_classification").demo(tmp_path, limit=300, console=console)
     assert [r["model"] for r in rows] == SHIPPED
     assert all(r["int8_accuracy"] >= 85.0 and r["latency_us"] > 0 for r in rows)
     text = console.export_text()
@@ -88,7 +88,7 @@ LANGUAGE_SHIPPED = ["austen_lstm_word", "austen_nplm"]
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LANGUAGE_SHIPPED)
 def test_shipped_language_model_beats_kneser_ney_on_device(name):
-    from deepedge.apps.language_modelling.ngram import KneserNey
+    from deepedge.ops.ngram import KneserNey
     from deepedge.data.text import load_austen
 
     folder, meta = _shipped_int8_with_card(name)
@@ -117,10 +117,9 @@ def test_generate_command_runs_the_shipped_model(tmp_path):
 def test_language_demo_prints_perplexities_samples_and_word_vectors(tmp_path):
     from rich.console import Console
 
-    from deepedge.demo import run_language_demo
 
     console = Console(record=True, width=160)
-    run_language_demo(tmp_path, limit=2, console=console)
+    family("language_model").demo(tmp_path, limit=2, console=console)
     text = console.export_text()
     assert "Kneser-Ney 5-gram" in text and "austen_lstm_word" in text and "It is a truth" in text
     assert "mother:" in text  # nearest neighbours
@@ -132,7 +131,6 @@ def test_shipped_scene_labellers_meet_their_cards_and_the_demo_draws_them(tmp_pa
     from rich.console import Console
 
     from deepedge.data.scenes import load_nuclei
-    from deepedge.demo import run_scene_demo
 
     for name in ("scenes_labeller", "nuclei_labeller"):
         folder, meta = _shipped_int8_with_card(name)
@@ -141,7 +139,7 @@ def test_shipped_scene_labellers_meet_their_cards_and_the_demo_draws_them(tmp_pa
     nuclei = load(saved_models_dir() / "nuclei_labeller")
     assert nuclei.evaluate_metric(load_nuclei("test")) >= 80.0  # foreground IoU on the held-out strip
     console = Console(record=True, width=160)
-    rows = run_scene_demo(tmp_path, limit=40, console=console)
+    rows = family("scene_labelling").demo(tmp_path, limit=40, console=console)
     scenes = rows[0]
     assert scenes["model"] == "scenes_labeller" and scenes["int8"] >= 75.0 and scenes["latency_ms"] < 15.0
     assert "IoU per class" in console.export_text()
@@ -154,7 +152,6 @@ def test_shipped_speech_models_meet_their_cards_and_the_demo_streams_them(tmp_pa
     from rich.console import Console
 
     from deepedge.data.speech import load_keywords, load_sentences
-    from deepedge.demo import run_speech_demo
 
     folder, meta = _shipped_int8_with_card("kws_dscnn")
     assert meta["metrics"]["passed"] and meta["size_bytes"] <= 100 * 1024 and meta["input"]["kind"] == "audio"
@@ -170,7 +167,8 @@ def test_shipped_speech_models_meet_their_cards_and_the_demo_streams_them(tmp_pa
     recognizer = load(folder)
     assert recognizer.evaluate_metric(load_sentences("test").take(20)) <= meta["metrics"]["litert_int8"] + 15.0
     console = Console(record=True, width=160)
-    rows = run_speech_demo(tmp_path, limit=60, console=console)
+    rows = (family("keyword_spotting").demo(tmp_path, limit=60, console=console)
+            + family("speech_recognition").demo(tmp_path, limit=60, console=console))
     text = console.export_text()
     assert "streaming" in text and "heard:" in text and any(r["model"] == "asr_ctc" for r in rows)
     for picture in ("kws_dscnn_stream.png", "kws_dscnn_real_speech.png", "asr_ctc_outputs.png"):

@@ -136,7 +136,7 @@ def test_load_rejects_missing_and_foreign_files(tmp_path):
 def test_label_smoothing_recipe_trains_and_reloads_compiled(digits, tmp_path):
     from conftest import build_tiny_classifier
 
-    from deepedge.apps.image_recognition.training import build_optimizer
+    from deepedge.training.optimizers import build_optimizer
     from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 
     train = digits["train"]

@@ -215,7 +215,7 @@ def test_segments_cover_the_stream_once():
 
 
 def test_kneser_ney_is_a_distribution_and_prefers_seen_text():
-    from deepedge.apps.language_modelling.ngram import KneserNey
+    from deepedge.ops.ngram import KneserNey
 
     rng = np.random.default_rng(0)
     text = list(rng.integers(2, 40, 3000)) + [5, 6, 7, 8] * 200
@@ -224,10 +224,3 @@ def test_kneser_ney_is_a_distribution_and_prefers_seen_text():
         assert sum(kn.probability(w, context) for w in range(50)) == pytest.approx(1.0, abs=1e-9)
     assert kn.probability(8, [5, 6, 7]) > 0.9
     assert kn.perplexity([5, 6, 7, 8] * 20) < kn.perplexity(list(rng.integers(2, 40, 80)))
-
-
-def test_cli_knows_every_language_preset():
-    from deepedge.apps.language_modelling.presets import TRAINED
-    from deepedge.presets import LANGUAGE_PRESETS
-
-    assert sorted(LANGUAGE_PRESETS) == sorted(TRAINED)

@@ -329,14 +329,6 @@ def test_cli_evaluates_a_labeller_as_json(nuclei_export):
     assert set(report["iou"]) == set(NUCLEI_CLASSES)
 
 
-def test_cli_knows_every_scene_recipe_without_importing_keras():
-    from deepedge.apps.scene_labelling.presets import ARCHITECTURES, TRAINED
-    from deepedge.presets import SCENE_PRESETS
-
-    assert sorted(SCENE_PRESETS) == sorted(TRAINED)
-    assert all(spec["architecture"] in ARCHITECTURES for spec in TRAINED.values())
-
-
 @pytest.mark.slow
 def test_training_recipe_runs_resumes_and_reports(tmp_path):
     import json

@@ -127,8 +127,9 @@ def test_speakers_are_many_and_never_shared_between_splits():
     assert not variants["train"] & variants["test"]  # a test voice variant never speaks in training
 
 
-def test_natural_voices_get_their_share_of_training_and_stay_in_their_split():
-    from deepedge.data.speech import _plan, load_utterances, natural_speakers, speakers
+def test_natural_voices_stay_in_their_split():
+    from deepedge.data.speech import natural_speakers, speakers
+    from deepedge.data.speech.keywords import _plan
 
     train = {v.name for v in natural_speakers("train")}
     assert "festival:ked_diphone" in train and "flite:awb" in train
@@ -136,12 +137,6 @@ def test_natural_voices_get_their_share_of_training_and_stay_in_their_split():
     even = _plan("train", 40, 2017)
     assert {p[2] for p in even} <= set(speakers("train"))  # the even draw never uses Festival
     assert sum(p[2].name in train for p in even) < 0.05 * len(even)
-    weighted = _plan("train", 40, 2017, natural_share=0.4)
-    share = np.mean([p[2].name in train for p in weighted if p[1]])
-    assert 0.33 < share < 0.47
-    assert {p[2].name for p in weighted} & train == train  # every natural voice speaks
-    with pytest.raises(InvalidInputError, match="natural_share"):
-        load_utterances("train", 5, natural_share=1.5)
 
 
 def test_festival_pitch_and_speed_follow_the_arguments():
@@ -875,7 +870,7 @@ def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_re
 
     # A character language model attached to the folder joins beam search on device.
     from deepedge.apps.speech.language_model import fit_char_lm
-    from deepedge.ops.charlm import attach_language_model
+    from deepedge.apps.speech.recognizer_family import attach_language_model
 
     lm = fit_char_lm(runtime.characters, order=3, texts=data.texts * 4)
     entry = attach_language_model(tmp_path / "asr", lm)

@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from deepedge.data.images import cache_dir
+from deepedge.data.cache import cache_dir
 from deepedge.errors import DataNotFoundError
 
 

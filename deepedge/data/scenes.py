@@ -38,7 +38,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from deepedge.data.images import SPLITS, _check_split, cache_dir, load_image_dataset
+from deepedge.data.cache import SPLITS, cache_dir, check_split
+from deepedge.data.images import load_image_dataset
 from deepedge.errors import DataNotFoundError, InvalidInputError
 
 TEXTURES = ("brick", "grass", "gravel")
@@ -190,7 +191,7 @@ def load_scenes(split, num_scenes=None, size=128, seed=0):
     Returns:
         A `SegmentationDataset` with `SCENE_CLASSES`.
     """
-    _check_split(split)
+    check_split(split)
     num_scenes = DEFAULT_SCENES[split] if num_scenes is None else int(num_scenes)
     if num_scenes < 1 or int(size) < 32:
         raise InvalidInputError("Scenes need num_scenes >= 1 and size >= 32 pixels. "
@@ -268,7 +269,7 @@ def load_nuclei(split, tile=None, stride=None):
     Returns:
         A `SegmentationDataset` with classes background and nucleus.
     """
-    _check_split(split)
+    check_split(split)
     image, instances = _nuclei_arrays()
     top, bottom = _NUCLEI_ROWS[split]
     strip = np.rint(image[top:bottom]).astype(np.uint8)

@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 
 from deepedge.data.debian import fetch_debian_package
-from deepedge.data.images import SPLITS, _check_split, cache_dir
+from deepedge.data.cache import SPLITS, cache_dir, check_split
 from deepedge.errors import DataNotFoundError
 from deepedge.fileio import atomic_write_json
 
@@ -150,7 +150,7 @@ def chapter_split(index):
 
 def load_austen(split="train"):
     """One split of Jane Austen's six novels as a `TextCorpus` (see the module doc)."""
-    _check_split(split)
+    check_split(split)
     chapters = _austen_chapters()
     chosen = tuple((title, number, tuple(paragraphs)) for i, (title, number, paragraphs) in enumerate(chapters)
                    if chapter_split(i) == split)

@@ -10,7 +10,6 @@ import contextlib
 import io
 import re
 import tempfile
-from pathlib import Path
 
 import numpy as np
 

@@ -107,8 +107,10 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
     flatbuffer = compact_tensor_names(flatbuffer)
     meta = _describe(task, path, quantization, flatbuffer, time.perf_counter() - started)
-    path.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path, prefix=".export-") as tmp:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside `path` (the same file system, so installing is a rename), which is made only
+    # when the export succeeds.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.export-") as tmp:
         folder = Path(tmp)
         (folder / TFLITE_NAME).write_bytes(flatbuffer)
         meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)

@@ -1,7 +1,8 @@
 """Reusable Keras layers shared by the application families."""
 
+from deepedge.layers.backbone import Backbone
 from deepedge.layers.embedding import ReversibleEmbedding
 from deepedge.layers.separable import DepthwiseSeparableConv
 from deepedge.layers.subsampling import Subsampling
 
-__all__ = ["DepthwiseSeparableConv", "ReversibleEmbedding", "Subsampling"]
+__all__ = ["Backbone", "DepthwiseSeparableConv", "ReversibleEmbedding", "Subsampling"]

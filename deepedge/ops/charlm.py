@@ -6,7 +6,7 @@ search (`deepedge.ops.ctc.beam_decode`) every new character's CTC score is joine
 offsets the language model's preference for short transcripts, and the end of the sentence is
 scored too ("shallow fusion", as in Hannun et al. 2014).
 
-The model is an interpolated Kneser-Ney n-gram (`deepedge.apps.language_modelling.ngram`)
+The model is an interpolated Kneser-Ney n-gram (`deepedge.ops.ngram`)
 over the recogniser's alphabet plus a sentence boundary, fitted on text the recogniser never
 hears in testing, and stored as dense tables: for every context seen in training, the full
 distribution over the next character, log-probabilities quantised to 8 bits. A context not in
@@ -198,34 +198,3 @@ def logaddexp(a, b):
     if a > b:
         return a + math.log1p(math.exp(b - a))
     return b + math.log1p(math.exp(a - b))
-
-
-def attach_language_model(model_dir, language_model, file_name="language_model.npz", **info):
-    """Writes `language_model` into an exported recogniser's folder and lists it in its
-    model.json (file, checksum, size, weights and any `info`), so `deepedge.edge.load` picks it
-    up for beam search. Returns the model.json entry."""
-    import hashlib
-    import json
-
-    from deepedge.runtime.metadata import METADATA_NAME
-    from deepedge.fileio import atomic_write_json
-
-    model_dir = Path(model_dir)
-    json_path = model_dir / METADATA_NAME
-    if not json_path.is_file():
-        raise ModelFileError(f"No {METADATA_NAME} in {model_dir}: export the recogniser there first.")
-    meta = json.loads(json_path.read_text())
-    if meta.get("task") != "speech_recognition":
-        raise InvalidInputError(f"{model_dir} holds a {meta.get('task')!r} model; a character language model "
-                                "goes with a speech recogniser.")
-    if tuple(meta.get("characters", ())) != language_model.characters:
-        raise InvalidInputError(f"The language model's alphabet {''.join(language_model.characters)!r} differs from "
-                                f"the recogniser's {''.join(meta.get('characters', ()))!r}.")
-    path = language_model.save(model_dir / file_name)
-    entry = {"file": file_name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-             "size_bytes": path.stat().st_size, "order": language_model.order,
-             "contexts": sum(language_model.num_contexts), "lm_weight": language_model.lm_weight,
-             "length_bonus": language_model.length_bonus, **info}
-    meta["language_model"] = entry
-    atomic_write_json(json_path, meta)
-    return entry

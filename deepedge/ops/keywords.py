@@ -5,7 +5,10 @@ Shared by the Keras `KeywordSpotter`, its training recipe and the on-device runt
 
 import numpy as np
 
+KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
+            "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 SILENCE, UNKNOWN = "_silence_", "_unknown_"
+KEYWORD_CLASSES = (*KEYWORDS, SILENCE, UNKNOWN)
 
 
 def keyword_report(scores, labels, class_names, threshold=0.0):

@@ -6,7 +6,7 @@ with the same `predict` on raw inputs as the Keras task. A phone-side install
 (`pip install deepedge[edge]`) has everything this package imports.
 """
 
-from deepedge.runtime.base import EdgeModel, EdgeStepModel, check_input, dequantize, quantize
+from deepedge.runtime.base import EdgeModel, EdgeStepModel, check_input, dequantize, quantize, tensor_spec
 from deepedge.runtime.metadata import read_metadata, resolve_model_paths
 
 
@@ -38,4 +38,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'deepedge.runtime' has no attribute {name!r}")
 
 
-__all__ = ["EdgeModel", "EdgeStepModel", "check_input", "dequantize", "load", "quantize", *sorted(_LAZY)]
+__all__ = ["EdgeModel", "EdgeStepModel", "check_input", "dequantize", "load", "quantize", "tensor_spec", *sorted(_LAZY)]

@@ -5,7 +5,7 @@ the preprocessing in front and the classifier head behind.
 """
 
 from deepedge.backend import keras
-from deepedge.layers import DepthwiseSeparableConv, Subsampling
+from deepedge.layers import Backbone, DepthwiseSeparableConv, Subsampling
 
 
 def _check_image_shape(image_shape, min_side):
@@ -17,17 +17,6 @@ def _check_image_shape(image_shape, min_side):
         raise ValueError(f"Images must be at least {min_side}x{min_side} for this backbone. "
                          f"Received: image_shape={tuple(image_shape)}")
     return tuple(image_shape)
-
-
-class Backbone(keras.Model):
-    """A functional model whose config is exactly its constructor's arguments."""
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._constructor_config()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="deepedge")
@@ -83,12 +72,12 @@ class EdgeNetBackbone(Backbone):
     A 3x3 stem convolution at full resolution, then depthwise-separable blocks (see
     `DepthwiseSeparableConv`) that halve the resolution where `strides` is 2, and global
     average pooling. The default (about 90k parameters) works at 28x28, 14x14, 7x7 and 4x4.
-    Measured as int8 LiteRT on one CPU thread, where the time goes decides the shape:
+    Where int8 LiteRT spends its time on one CPU thread decides the shape (the README gives
+    the measurements):
     - The stem is narrow (16 filters): it is the only layer at full resolution, and a 3x3
       kernel on one grey channel has only nine inputs to mix.
-    - The two widest blocks (192) run at 4x4, not 7x7: a quarter less latency and no loss
-      of accuracy on Fashion-MNIST (93.4% against 93.3% for the same widths at 7x7).
-    - A stride-2 stem (`stem_strides=2`) is faster still but cost 0.8 points there.
+    - The two widest blocks (192) run at 4x4, not 7x7: less latency for the same accuracy.
+    - A stride-2 stem (`stem_strides=2`) is faster still but loses accuracy.
 
     Args:
         image_shape: tuple. `(height, width, channels)`. Defaults to `(28, 28, 1)`.

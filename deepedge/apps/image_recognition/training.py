@@ -1,28 +1,18 @@
 """The recipes that train the shipped image classifiers (`deepedge train fashion_edgenet`)."""
 
 import math
-import shutil
 import time
 
 import numpy as np
 
 from deepedge.apps.image_recognition.image_classifier import ImageClassifier
 from deepedge.apps.image_recognition.presets import TRAINED
-from deepedge.backend import keras
 from deepedge.data import load_image_dataset
-from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import ImageAugmentation, fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training.finish import finish_training
 from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
-from deepedge.training.compact import save_for_shipping
-
-
-def build_optimizer(recipe, steps_per_epoch, epochs):
-    """AdamW with one epoch of linear warm-up, then cosine decay to zero."""
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
-        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.0)
-    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"])
+from deepedge.training.optimizers import build_optimizer
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -69,7 +59,4 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "training_seconds": round(training_seconds, 1),
         "command": train_command(name, out_dir, epochs, limit),
     }
-    model = save_for_shipping(model, out_dir / "model.keras", (1, *train.images.shape[1:]))
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the finished model.keras supersedes them
-    return model, report
+    return finish_training(model, out_dir, report, checkpoint_dir, (1, *train.images.shape[1:]))

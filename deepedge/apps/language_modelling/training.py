@@ -1,7 +1,6 @@
 """The recipes that train the shipped language models (`deepedge train austen_lstm_word`)."""
 
 import math
-import shutil
 import time
 
 import numpy as np
@@ -10,11 +9,12 @@ from deepedge.apps.language_modelling import models
 from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.data.text import load_austen
-from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
-from deepedge.training.compact import save_half_precision, shipping_copy
+from deepedge.training.compact import shipping_copy
+from deepedge.training.finish import finish_training
+from deepedge.training.optimizers import build_optimizer
 
 
 def build_tokenizer(spec, corpus):
@@ -37,13 +37,6 @@ def sequence_windows(ids, length, rng=None):
         order = rng.permutation(count)
         x, y = x[order], y[order]
     return x, y
-
-
-def _optimizer(recipe, steps_per_epoch, epochs):
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=recipe["learning_rate"] / 10, decay_steps=steps_per_epoch * max(1, epochs - 1),
-        warmup_target=recipe["learning_rate"], warmup_steps=steps_per_epoch, alpha=0.02)
-    return keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], clipnorm=recipe["clipnorm"])
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -85,7 +78,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
 
         model.build(x.shape)
         steps = math.ceil(len(x) / recipe["batch_size"])
-        model.compile(optimizer=_optimizer(recipe, steps, recipe["epochs"]))
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], alpha=0.02,
+                                                clipnorm=recipe["clipnorm"]))
         model, history = fit_resumable(model, x, y, recipe["epochs"], checkpoint_dir,
                                        batch_size=recipe["batch_size"], seed=recipe["seed"],
                                        validation_data=val, verbose=verbose, epoch_data=epoch_data)
@@ -107,7 +101,4 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                 "float rounding, not bit for bit, since oneDNN's reductions depend on thread timing).",
     }
     report["evaluation_seconds"] = round(time.perf_counter() - started, 1)
-    save_half_precision(model, out_dir / "model.keras")  # float16 storage: under 20 MB to ship
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return model, report
+    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True)

@@ -5,9 +5,8 @@ less resolution; `SceneLabeller` puts the per-pixel classifier behind it and ups
 scores to the input size. H and W must be multiples of `size_multiple` (the task pads).
 """
 
-from deepedge.apps.image_recognition.backbones import Backbone
 from deepedge.backend import keras
-from deepedge.layers import DepthwiseSeparableConv
+from deepedge.layers import Backbone, DepthwiseSeparableConv
 from deepedge.layers.normalization import FusedBatchNormalization
 
 

@@ -52,7 +52,7 @@ TRAINED = {
     },
     "scenes_multiscale_refined": {
         "description": "The refined multiscale ConvNet trained on composed scenes (the scenes labeller shipped "
-                       "before the encoder-decoder: mean IoU 75.00), for comparison.",
+                       "before the encoder-decoder), for comparison.",
         "architecture": "multiscale_refined",
         "data": "scenes",
         "metric": "mean_iou",

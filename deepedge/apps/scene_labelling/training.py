@@ -1,21 +1,20 @@
 """The recipes that train the shipped scene labellers (`deepedge train scenes_labeller`)."""
 
 import math
-import shutil
 import time
 
 import numpy as np
 
-from deepedge.apps.image_recognition.training import build_optimizer
 from deepedge.apps.scene_labelling.labeller import SceneLabeller
 from deepedge.apps.scene_labelling.presets import TRAINED
 from deepedge.backend import keras
 from deepedge.data.scenes import load_nuclei, load_scenes
 from deepedge.ops.dense import metric_from_confusion, segmentation_scores
-from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training.finish import finish_training
 from deepedge.training.losses import WeightedSparseCategoricalCrossentropy, balanced_class_weights
+from deepedge.training.optimizers import build_optimizer
 
 
 def random_tiles(strip, labels, count, tile, rng):
@@ -116,7 +115,4 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                 "from (seed, epoch), so a resumed run sees the same data. Trained with oneDNN kernels on (their "
                 "reductions depend on thread timing, so a resumed run agrees to float rounding, not bit for bit).",
     }
-    model.save(out_dir / "model.keras")
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return model, report
+    return finish_training(model, out_dir, report, checkpoint_dir)

@@ -57,15 +57,12 @@ class KeywordSpotting(Family):
     def evaluate(self, path, data_name, split="test", limit=None, beam_width=None):
         from rich.console import Console
 
-        from deepedge.ops.keywords import keyword_report
-
         dataset = self.load_data(data_name, split)
         if limit:
             dataset = dataset.take(limit)
         model, kind = self.open_model(path)
         with Console(stderr=True).status(f"Spotting keywords in {data_name}/{split}..."):
-            scores = model.predict(dataset.audio) if kind != "keras_float" else model.scores(dataset.audio)
-        report = keyword_report(scores, dataset.labels, model.class_names, model.threshold)
+            report = model.evaluate_report(dataset)
         return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(dataset),
                 "unit": "1-second clips", "metric": "accuracy", "value": round(report["accuracy"], 4),
                 **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in report.items()
@@ -77,7 +74,6 @@ class KeywordSpotting(Family):
 
         from deepedge.data.speech import (SpeechAugmentation, load_alsa_speech, load_asterisk_keywords,
                                           load_keywords, neural_keywords)
-        from deepedge.ops.keywords import keyword_report
 
         model = self.load_keras(model_path)
         calibration_samples = calibration_samples or 500
@@ -94,10 +90,8 @@ class KeywordSpotting(Family):
             reports = {}
             for name, data in (("keywords/test", test), ("neural_keywords/test (held-out neural voices)", neural),
                                ("alsa_speech (real)", real), ("asterisk_speech (real, telephone)", telephone)):
-                reports[name] = {
-                    "keras_float": keyword_report(model.scores(data.audio), data.labels, model.class_names,
-                                                  model.threshold),
-                    f"litert_{quantization}": runtime.evaluate_report(data)}
+                reports[name] = {"keras_float": model.evaluate_report(data),
+                                 f"litert_{quantization}": runtime.evaluate_report(data)}
             return {"metrics": {"keyword_reports": reports}}
 
         data_info = {"name": "keywords", "source": f"{test.source}; neural voices: {neural.source}",

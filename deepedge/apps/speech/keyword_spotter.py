@@ -111,10 +111,25 @@ class KeywordSpotter(ClassifierCompileMixin, Task, keras.Model):
         """The `top_k` (class name, probability) pairs for each clip, best first."""
         return top_k_labels(self.scores(audio), self.class_names, top_k)
 
+    def label(self, audio):
+        """One decision per clip, with the calibrated rejection threshold applied."""
+        from deepedge.ops.keywords import decide
+
+        return [self.class_names[i] for i in decide(self.scores(audio), self.class_names, self.threshold)]
+
     def evaluate_metric(self, data, batch_size=256):
         """Accuracy in percent on `data` (`.audio`/`.labels`, or an `(audio, labels)` tuple)."""
         audio, labels = (data.audio, data.labels) if hasattr(data, "audio") else data
         return float(100.0 * np.mean(np.argmax(self.scores(audio, batch_size), -1) == np.asarray(labels)))
+
+    def evaluate_report(self, data, threshold=None):
+        """Accuracy, keyword accuracy and false accepts (percent) with the rejection threshold,
+        as the on-device spotter's `evaluate_report`."""
+        from deepedge.ops.keywords import keyword_report
+
+        audio, labels = (data.audio, data.labels) if hasattr(data, "audio") else data
+        return keyword_report(self.scores(audio), labels, self.class_names,
+                              self.threshold if threshold is None else threshold)
 
     def edge_calibration_inputs(self, data):
         """float32 clips for int8 calibration from a `KeywordDataset` or int16/float clips."""

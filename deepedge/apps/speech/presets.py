@@ -17,8 +17,7 @@ KWS_ARCHITECTURES = {
         "spec_augment": _SPEC_AUGMENT,
     },
     "dscnn_m": {
-        "description": "A wider DS-CNN (80 channels, four blocks), ~37k parameters: still under 100 KB and 1 ms as "
-                       "int8 with the float front end.",
+        "description": "A wider DS-CNN (80 channels, four blocks), ~37k parameters.",
         "frontend": _FRONTEND,
         "backbone": {"filters": 80, "blocks": 4},
         "spec_augment": _SPEC_AUGMENT,
@@ -69,10 +68,8 @@ ASR_ARCHITECTURES = {
     },
     "ctc_lstm3": {
         "description": "A causal stride-2 convolution over 40 log-mel bands (16 ms frames, 32 ms steps) and three "
-                       "unidirectional LSTMs of 256 units, CTC over 28 characters; streams in 128 ms chunks. "
-                       "3.6x the parameters of ctc_lstm for about the same training step time (half the steps). Cell "
-                       "states bounded at 4 in the exported step (int8 loss on the test voices with bounds of 2, 3, "
-                       "4, 6, 10, 20: 1.33, 1.19, 1.10, 1.23, 1.38, 1.58 CER points).",
+                       "unidirectional LSTMs of 256 units, CTC over 28 characters; streams in 128 ms chunks. Cell "
+                       "states bounded at 4 in the exported step.",
         "config": {"frontend": {"frame_length": 512, "frame_step": 256, "num_mels": 40}, "conv_filters": 128,
                    "lstm_units": [256, 256, 256], "dropout": 0.1, "chunk_frames": 8, "time_stride": 2, "cell_clip": 4.0,
                    "spec_augment": {"freq_masks": 2, "max_freq_width": 6, "time_masks": 2, "max_time_width": 8}},

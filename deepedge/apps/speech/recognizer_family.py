@@ -10,6 +10,7 @@ import numpy as np
 from deepedge.apps.family import Family
 from deepedge.apps.speech.keyword_family import check_test_only
 from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
+from deepedge.errors import InvalidInputError, ModelFileError
 
 LM_BEAM_WIDTH = 16
 LM_TUNING_SENTENCES = 100
@@ -232,7 +233,6 @@ def _recognizer_language_model(runtime, out):
     validation sentences, writes `language_model.npz` beside the model; its model.json entry."""
     from deepedge.apps.speech.language_model import DEFAULT_ORDER, LM_MIN_COUNT, fit_char_lm, tune_fusion
     from deepedge.data.speech import load_sentences
-    from deepedge.ops.charlm import attach_language_model
 
     language_model = fit_char_lm(runtime.characters, order=DEFAULT_ORDER, min_count=LM_MIN_COUNT)
     validation = load_sentences("validation").take(LM_TUNING_SENTENCES)
@@ -267,3 +267,34 @@ def _sentences_report(runtime, data, beam_width, description):
             "wer_beam_lm": round(word_error_rate(data.texts, fused), 3),
             "samples": [{"reference": r, "hypothesis": h, "hypothesis_lm": f}
                         for r, h, f in zip(data.texts[:40:8], greedy[:40:8], fused[:40:8])]}
+
+
+def attach_language_model(model_dir, language_model, file_name="language_model.npz", **info):
+    """Writes `language_model` into an exported recogniser's folder and lists it in its
+    model.json (file, checksum, size, weights and any `info`), so `deepedge.edge.load` picks it
+    up for beam search. Returns the model.json entry."""
+    import hashlib
+    import json
+
+    from deepedge.fileio import atomic_write_json
+    from deepedge.runtime.metadata import METADATA_NAME
+
+    model_dir = Path(model_dir)
+    json_path = model_dir / METADATA_NAME
+    if not json_path.is_file():
+        raise ModelFileError(f"No {METADATA_NAME} in {model_dir}: export the recogniser there first.")
+    meta = json.loads(json_path.read_text())
+    if meta.get("task") != "speech_recognition":
+        raise InvalidInputError(f"{model_dir} holds a {meta.get('task')!r} model; a character language model "
+                                "goes with a speech recogniser.")
+    if tuple(meta.get("characters", ())) != language_model.characters:
+        raise InvalidInputError(f"The language model's alphabet {''.join(language_model.characters)!r} differs from "
+                                f"the recogniser's {''.join(meta.get('characters', ()))!r}.")
+    path = language_model.save(model_dir / file_name)
+    entry = {"file": file_name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+             "size_bytes": path.stat().st_size, "order": language_model.order,
+             "contexts": sum(language_model.num_contexts), "lm_weight": language_model.lm_weight,
+             "length_bonus": language_model.length_bonus, **info}
+    meta["language_model"] = entry
+    atomic_write_json(json_path, meta)
+    return entry

@@ -2,21 +2,21 @@
 
 import json
 import math
-import shutil
 import time
 
 import numpy as np
 
-from deepedge.apps.image_recognition.training import build_optimizer
 from deepedge.apps.speech.keyword_spotter import KeywordSpotter
 from deepedge.apps.speech.presets import KWS_TRAINED
 from deepedge.data.speech import (KEYWORD_CLASSES, SpeechAugmentation, join_keywords, load_keywords,
-                                  load_neural_keywords, natural_speakers)
+                                  load_neural_keywords)
 from deepedge.ops.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
-from deepedge.training.compact import save_for_shipping, save_half_precision, shipping_copy
+from deepedge.training.compact import save_for_shipping, shipping_copy
+from deepedge.training.finish import finish_training
+from deepedge.training.optimizers import build_optimizer
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
@@ -41,7 +41,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     if limit:
         recipe["per_keyword"] = int(limit)
     per_keyword = recipe["per_keyword"]
-    train = load_keywords("train", per_keyword, seed=recipe["seed"], natural_share=recipe.get("natural_share"))
+    train = load_keywords("train", per_keyword, seed=recipe["seed"])
     validation = load_keywords("validation")
     if recipe.get("neural_per_keyword"):  # Kokoro's neural voices speak a share of training and validation
         neural = recipe["neural_per_keyword"] if not limit else max(1, int(limit) // 4)
@@ -92,25 +92,13 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "note": "Clips rendered anew every epoch from (seed, epoch): placement, speed 0.85-1.15, a synthetic room "
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
-                + _spec_augment_note(model.spec_augment) + _voices_note(recipe.get("natural_share"))
+                + _spec_augment_note(model.spec_augment) + "Speakers drawn evenly from the training voices (3 of 411 are flite's). "
                 + _neural_note(recipe.get("neural_per_keyword"), train)
                 + ("Front end: each clip's mean log-mel spectrum subtracted (cepstral mean normalisation). "
                    if model.log_mel.utterance_norm else "")
                 + "Validation and test voices never speak in training.",
     }
-    model = save_for_shipping(model, out_dir / "model.keras", (1, train.audio.shape[1]))
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return model, report
-
-
-def _voices_note(natural_share):
-    """One sentence on who speaks the training clips, for the card."""
-    if natural_share is None:
-        return "Speakers drawn evenly from the training voices (3 of 411 are flite's). "
-    voices = ", ".join(v.name for v in natural_speakers("train"))
-    return (f"{natural_share:.0%} of the training utterances spoken by the voices built from real recordings "
-            f"({voices}), the rest by espeak-ng's. ")
+    return finish_training(model, out_dir, report, checkpoint_dir, (1, train.audio.shape[1]))
 
 
 def _neural_note(count, train, in_validation=True):
@@ -187,8 +175,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     With a `fine_tune` stage in the recipe, the model first trains on the espeak-ng and flite
     sentences, is kept as `checkpoints/first_stage.keras` (a rerun starts from there), then
     trains on, at a lower learning rate, with Kokoro's neural voices reading a share of the
-    sentences. A neural stage from scratch stalled at the blank-only plateau for the first
-    six epochs (loss 80, where the synthetic-only run was at 60), so the voices come in second.
+    sentences.
     """
     from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
     from deepedge.apps.speech.recognizer import SpeechRecognizer
@@ -208,8 +195,6 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         if verbose:
             print(f"Starting the fine-tuning stage from {first_path}.")
     else:
-        # Mixed bfloat16 was measured no faster for these LSTMs on this CPU (0.67-0.79 s a batch
-        # against 0.50-0.65 in float32), so the recipe trains in float32.
         model, history, length, usable, setup_seconds = _fit_recognizer(
             SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
             validation, checkpoint_dir / ("first_stage_epochs" if fine_tune else ""), verbose)
@@ -252,10 +237,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     }
     if report_stage:
         report["fine_tune"] = report_stage
-    save_half_precision(model, out_dir / "model.keras")  # 3 MB, not 17.7
-    atomic_write_json(out_dir / "training.json", report)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return model, report
+    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True)
 
 
 def _stage_record(history, usable, setup_seconds):
@@ -286,9 +268,7 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, a
     val_x = sentence_batch(validation, val_usable, length)
     val_y = model.labels([validation.texts[i] for i in val_usable], max_label)
     steps = math.ceil(len(usable) / recipe["batch_size"])
-    optimizer = build_optimizer(recipe, steps, recipe["epochs"])
-    optimizer.clipnorm = 5.0
-    model.compile(optimizer=optimizer)
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=5.0))
     setup_seconds = time.perf_counter() - started
     model, history = fit_resumable(model, np.zeros((len(usable), 1), np.float32), labels[:, 0], recipe["epochs"],
                                    checkpoint_dir, batch_size=recipe["batch_size"], seed=recipe["seed"],

@@ -1,0 +1,1 @@
+"""A toy family that lives outside deepedge: a registry entry and this folder are all it takes."""
