@@ -5,17 +5,12 @@ that ship to phones and embedded accelerators as full-integer LiteRT models.
 (`deepedge.ImageClassifier`), never for the on-device runtime (`deepedge.edge.load`).
 """
 
+from deepedge.lazy import lazy_attributes
+
 __version__ = "0.1.0"
 
 _LAZY = {"ImageClassifier": "deepedge.apps", "LSTMLanguageModel": "deepedge.apps", "NPLM": "deepedge.apps"}
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepedge' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = ["ImageClassifier", "LSTMLanguageModel", "NPLM", "__version__"]

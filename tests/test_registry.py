@@ -34,8 +34,8 @@ def test_each_family_agrees_with_its_keras_task_and_runtime(task_name):
     assert {task.__name__, *(c.__name__ for c in task.__subclasses__())} & set(family.keras_classes)
     assert registry.runtime_class(task_name).__module__.startswith("deepedge.runtime.")
     assert family.data_names and family.title
-    for name, spec in family.recipes().items():
-        assert spec["architecture"] in family.architectures(), name
+    for name, spec in family.recipes.items():
+        assert spec["architecture"] in family.architectures, name
         assert spec["data"] in family.data_names, name
     assert set(task.presets()) == set(family.presets())
 

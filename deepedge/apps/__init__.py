@@ -4,6 +4,8 @@ demo) that `deepedge.registry` finds by task name. Importing this package import
 heavy; the task classes import Keras when first used (`deepedge.apps.ImageClassifier`).
 """
 
+from deepedge.lazy import lazy_attributes
+
 _LAZY = {
     "ImageClassifier": "deepedge.apps.image_recognition.image_classifier",
     "LanguageModel": "deepedge.apps.language_modelling.models",
@@ -24,12 +26,7 @@ def register_keras_classes():
         family.keras_task()
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepedge.apps' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY) + ["register_keras_classes"]

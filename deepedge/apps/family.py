@@ -48,7 +48,11 @@ class Family:
         demo_name: str. `deepedge demo NAME` runs this family's demo (several tasks may share it).
         predict_name: str. `deepedge predict NAME FILE` uses `default_model`.
         default_model: str. The shipped model `predict` uses by default.
+        shipped: tuple of str. The shipped models the demo runs.
         beam_search: bool. `evaluate --beam` applies.
+        task_class: str. The Keras task class as an import string ("package.module:Class").
+        architectures: dict. Untrained presets, `{name: spec}` (the family's plain-data presets).
+        recipes: dict. Trained presets with the recipes that retrain them, `{name: spec}`.
     """
 
     family = None
@@ -60,24 +64,23 @@ class Family:
     demo_name = None
     predict_name = None
     default_model = None
+    shipped = ()
     beam_search = False
+    task_class = None
+    architectures = {}
+    recipes = {}
 
     # === Presets ===
     def keras_task(self):
         """The Keras task class (imports Keras)."""
-        raise NotImplementedError
+        import importlib
 
-    def architectures(self):
-        """Untrained presets: `{name: spec}` (plain data)."""
-        return {}
-
-    def recipes(self):
-        """Trained presets with the recipes that retrain them: `{name: spec}` (plain data)."""
-        return {}
+        module, _, name = self.task_class.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def presets(self):
-        """Every preset name of this task: architectures and trained ones."""
-        return {**self.architectures(), **self.recipes()}
+        """Every preset of this task: architectures and trained ones."""
+        return {**self.architectures, **self.recipes}
 
     # === Data ===
     def data_name(self, path, data=None):

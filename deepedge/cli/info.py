@@ -37,5 +37,5 @@ def command(model):
         presets.add_column(column)
     for family in families():
         presets.add_row(family.task_name, family.title, ", ".join(family.data_names),
-                        ", ".join(family.recipes()), ", ".join(family.architectures()))
+                        ", ".join(family.recipes), ", ".join(family.architectures))
     console.print(presets)

@@ -27,9 +27,9 @@ def command(preset, out, epochs, limit, export):
     from deepedge.registry import family_of_preset
 
     family = family_of_preset(preset)
-    if preset not in family.recipes():
+    if preset not in family.recipes:
         raise PresetNotFoundError(f"{preset!r} is an architecture preset with no training recipe; train one of "
-                                  f"{sorted(family.recipes())}.")
+                                  f"{sorted(family.recipes)}.")
     out = Path(out) if out else saved_models_dir() / preset
     # oneDNN's CPU kernels train every family here 20-30% faster; read once, at TensorFlow's import.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")

@@ -4,6 +4,8 @@ and `deepedge.edge.export` (the LiteRT exporter, TensorFlow imported when first 
 The code lives in `deepedge.runtime` and `deepedge.export`; this module only points there.
 """
 
+from deepedge.lazy import lazy_attributes
+
 _LAZY = {
     "load": "deepedge.runtime",
     "EdgeModel": "deepedge.runtime",
@@ -20,12 +22,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepedge.edge' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -6,16 +6,13 @@ calibration, the parity check on the task metric, `model.json` and the model car
 a flatbuffer.
 """
 
+from deepedge.lazy import lazy_attributes
+
 _LAZY = {"export": "deepedge.export.exporter", "convert": "deepedge.export.convert",
          "convert_signatures": "deepedge.export.convert", "write_model_card": "deepedge.export.card"}
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepedge.export' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -6,6 +6,7 @@ with the same `predict` on raw inputs as the Keras task. A phone-side install
 (`pip install deepedge[edge]`) has everything this package imports.
 """
 
+from deepedge.lazy import lazy_attributes
 from deepedge.runtime.base import EdgeModel, EdgeStepModel, check_input, dequantize, quantize, tensor_spec
 from deepedge.runtime.metadata import read_metadata, resolve_model_paths
 
@@ -30,12 +31,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'deepedge.runtime' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["EdgeModel", "EdgeStepModel", "check_input", "dequantize", "load", "quantize", "tensor_spec", *sorted(_LAZY)]

@@ -15,21 +15,10 @@ class ToyDigits(Family):
     data_names = ("digits",)
     demo_name = "toy"
     model_dir = None  # the test points the demo at its trained model
-
-    def keras_task(self):
-        from toy_family.toy_classifier import ToyDigitsClassifier
-
-        return ToyDigitsClassifier
-
-    def architectures(self):
-        from toy_family.toy_classifier import ARCHITECTURES
-
-        return ARCHITECTURES
-
-    def recipes(self):
-        from toy_family.toy_classifier import TRAINED
-
-        return TRAINED
+    task_class = "toy_family.toy_classifier:ToyDigitsClassifier"
+    architectures = {"toy_mlp": {"description": "8x8 digits -> Dense(16, relu) -> softmax"}}
+    recipes = {"toy_digits": {"description": "toy_mlp trained on the 8x8 digits", "architecture": "toy_mlp",
+                              "data": "digits", "recipe": {"epochs": 30, "seed": 0}}}
 
     def load_data(self, name, split):
         from deepedge.data import load_digits
@@ -53,7 +42,7 @@ class ToyDigits(Family):
     def train(self, preset, out, epochs=None, limit=None):
         from deepedge.backend import keras
 
-        recipe = self.recipes()[preset]["recipe"]
+        recipe = self.recipes[preset]["recipe"]
         keras.utils.set_random_seed(recipe["seed"])
         train = self.load_data("digits", "train")
         model = self.keras_task().from_preset("toy_mlp", class_names=train.class_names)

@@ -19,17 +19,9 @@ class ImageClassification(Family):
     predict_name = "image"
     default_model = "fashion_edgenet"
     shipped = ("fashion_lenet5", "fashion_edgenet")
-
-    def keras_task(self):
-        from deepedge.apps.image_recognition.image_classifier import ImageClassifier
-
-        return ImageClassifier
-
-    def architectures(self):
-        return ARCHITECTURES
-
-    def recipes(self):
-        return TRAINED
+    task_class = "deepedge.apps.image_recognition.image_classifier:ImageClassifier"
+    architectures = ARCHITECTURES
+    recipes = TRAINED
 
     def load_data(self, name, split):
         from deepedge.data import load_image_dataset

@@ -1,5 +1,7 @@
 """Language modelling: NPLM and LSTM language models, trained on Jane Austen, generating on device."""
 
+from deepedge.lazy import lazy_attributes
+
 # Imported on first use, so that the family's plain-data modules (presets, family) load without Keras.
 _LAZY = {
     "LSTMLanguageModel": "deepedge.apps.language_modelling.models",
@@ -8,12 +10,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -15,17 +15,9 @@ class LanguageModelling(Family):
     demo_name = "language"
     default_model = "austen_lstm_word"
     shipped = ("austen_lstm_word", "austen_nplm")
-
-    def keras_task(self):
-        from deepedge.apps.language_modelling.models import LanguageModel
-
-        return LanguageModel
-
-    def architectures(self):
-        return ARCHITECTURES
-
-    def recipes(self):
-        return TRAINED
+    task_class = "deepedge.apps.language_modelling.models:LanguageModel"
+    architectures = ARCHITECTURES
+    recipes = TRAINED
 
     def load_data(self, name, split):
         from deepedge.data.text import load_austen

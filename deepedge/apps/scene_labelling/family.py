@@ -20,17 +20,9 @@ class SceneLabelling(Family):
     predict_name = "scene"
     default_model = "scenes_labeller"
     shipped = ("scenes_labeller", "nuclei_labeller")
-
-    def keras_task(self):
-        from deepedge.apps.scene_labelling.labeller import SceneLabeller
-
-        return SceneLabeller
-
-    def architectures(self):
-        return ARCHITECTURES
-
-    def recipes(self):
-        return TRAINED
+    task_class = "deepedge.apps.scene_labelling.labeller:SceneLabeller"
+    architectures = ARCHITECTURES
+    recipes = TRAINED
 
     def load_data(self, name, split):
         from deepedge.data.scenes import load_segmentation_dataset

@@ -1,6 +1,8 @@
 """Speech: keyword spotting (a DS-CNN, "Hello Edge") and streaming CTC recognition, with the
 log-mel front end inside the model."""
 
+from deepedge.lazy import lazy_attributes
+
 # Imported on first use, so that the family's plain-data modules (presets, family) load without Keras.
 _LAZY = {
     "CTCLoss": "deepedge.apps.speech.recognizer",
@@ -11,12 +13,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY)

@@ -27,17 +27,9 @@ class KeywordSpotting(Family):
     predict_name = "speech"
     default_model = "kws_dscnn"
     shipped = ("kws_dscnn",)
-
-    def keras_task(self):
-        from deepedge.apps.speech.keyword_spotter import KeywordSpotter
-
-        return KeywordSpotter
-
-    def architectures(self):
-        return KWS_ARCHITECTURES
-
-    def recipes(self):
-        return KWS_TRAINED
+    task_class = "deepedge.apps.speech.keyword_spotter:KeywordSpotter"
+    architectures = KWS_ARCHITECTURES
+    recipes = KWS_TRAINED
 
     def load_data(self, name, split):
         """Synthesised `keywords` or `neural_keywords` (Kokoro's voices of the split; any split),

@@ -28,17 +28,9 @@ class SpeechRecognition(Family):
     default_model = "asr_ctc"
     beam_search = True
     shipped = ("asr_ctc",)
-
-    def keras_task(self):
-        from deepedge.apps.speech.recognizer import SpeechRecognizer
-
-        return SpeechRecognizer
-
-    def architectures(self):
-        return ASR_ARCHITECTURES
-
-    def recipes(self):
-        return ASR_TRAINED
+    task_class = "deepedge.apps.speech.recognizer:SpeechRecognizer"
+    architectures = ASR_ARCHITECTURES
+    recipes = ASR_TRAINED
 
     def load_data(self, name, split):
         """Spoken sentences: synthesised `sentences` or `neural_sentences` (Kokoro's voices of the

@@ -1,3 +1,5 @@
+"""deepedge.data.images: Fashion-MNIST, the MNIST subset and the 8x8 digits, their splits and their errors."""
+
 import numpy as np
 import pytest
 

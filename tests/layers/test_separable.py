@@ -1,3 +1,5 @@
+"""deepedge.layers.separable: the depthwise separable convolution block, by hand."""
+
 import numpy as np
 import pytest
 
@@ -45,16 +47,3 @@ def test_config_round_trip():
 def test_invalid_arguments(kwargs):
     with pytest.raises(ValueError, match="Received"):
         DepthwiseSeparableConv(**kwargs)
-
-
-def test_subsampling_hand_computed():
-    from deepedge.layers import Subsampling
-
-    layer = Subsampling(2, activation="tanh")
-    x = np.array([[[[1.0, 0.0], [2.0, 1.0]], [[3.0, -1.0], [-2.0, 0.0]]]], np.float32)  # (1, 2, 2, 2)
-    layer.build(x.shape)
-    layer.set_weights([np.array([0.5, 2.0], np.float32), np.array([-1.0, 0.25], np.float32)])
-    out = keras.ops.convert_to_numpy(layer(x))
-    # Window sums: channel0 1+2+3-2 = 4, channel1 0+1-1+0 = 0. Then tanh(sum * coef + bias).
-    np.testing.assert_allclose(out, np.tanh([[[[4 * 0.5 - 1.0, 0 * 2.0 + 0.25]]]]), rtol=1e-6)
-    assert Subsampling.from_config(layer.get_config()).get_config() == layer.get_config()

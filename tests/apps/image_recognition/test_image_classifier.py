@@ -1,3 +1,5 @@
+"""ImageClassifier: LeNet-5 and the edge net, presets, config and `.keras` files, inputs it refuses."""
+
 import numpy as np
 import pytest
 
@@ -6,6 +8,7 @@ from deepedge.apps.image_recognition import EdgeNetBackbone, LeNet5Backbone
 from deepedge.apps.image_recognition.presets import ARCHITECTURES
 from deepedge.backend import keras, tf
 from deepedge.errors import InvalidInputError, ModelFileError, PresetNotFoundError
+from test_case import run_task_test
 
 CLASSES = [str(i) for i in range(10)]
 
@@ -51,11 +54,13 @@ def test_every_preset_runs_and_every_weight_gets_a_gradient(preset):
     assert not missing
 
 
-def test_config_round_trip():
+def test_config_and_keras_file_round_trip(tmp_path):
     model = ImageClassifier(EdgeNetBackbone(image_shape=(8, 8, 1), stem_filters=4, block_filters=(8,),
                                             block_strides=(2,)), CLASSES, image_scale=0.5, image_offset=-1.0)
+    images = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 1)).astype(np.float32)
+    loaded = run_task_test(model, images, (3, len(CLASSES)), tmp_path)
     clone = ImageClassifier.from_config(model.get_config())
-    assert clone.get_config() == model.get_config()
+    assert clone.get_config() == model.get_config() == loaded.get_config()
     assert clone.count_params() == model.count_params()
     assert set(model.get_config()) == {"name", "trainable", "backbone", "class_names", "image_scale", "image_offset"}
 
@@ -72,13 +77,12 @@ def test_edgenet_stem_stride_halves_the_stem_and_round_trips():
 
 
 def test_save_and_load_give_identical_predictions(trained_digits_classifier, digits, tmp_path):
-    path = tmp_path / "digits.keras"
-    trained_digits_classifier.save(path)
-    loaded = ImageClassifier.load(path)
     images = digits["test"].images[:50]
+    loaded = run_task_test(trained_digits_classifier, images.astype(np.float32), (50, 10), tmp_path)
     np.testing.assert_array_equal(trained_digits_classifier.predict(images, verbose=0), loaded.predict(images, verbose=0))
     assert loaded.class_names == trained_digits_classifier.class_names
-    assert [p.name for p in tmp_path.iterdir()] == ["digits.keras"]  # no temporary file left behind
+    # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == [f"{trained_digits_classifier.name}.keras"]
 
 
 def test_classify_returns_names_and_scores(trained_digits_classifier, digits):
@@ -132,9 +136,8 @@ def test_load_rejects_missing_and_foreign_files(tmp_path):
         ImageClassifier.load(bogus)
 
 
-
 def test_label_smoothing_recipe_trains_and_reloads_compiled(digits, tmp_path):
-    from conftest import build_tiny_classifier
+    from helpers import build_tiny_classifier
 
     from deepedge.training.optimizers import build_optimizer
     from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
