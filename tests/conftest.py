@@ -63,7 +63,7 @@ def austen_small():
 
 def _fit_language_model(model, ids):
     from deepedge.apps.language_modelling import NPLM
-    from deepedge.apps.language_modelling.training import sequence_windows
+    from deepedge.apps.language_modelling.recipes import sequence_windows
     from deepedge.backend import keras
 
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
@@ -111,7 +111,7 @@ def nuclei_export(tmp_path_factory):
     """A small labeller trained for seconds on the real nuclei strip, exported to int8:
     `(model, folder, model.json as a dict, the test strip)`."""
     from deepedge.apps import SceneLabeller
-    from deepedge.apps.scene_labelling.training import random_tiles
+    from deepedge.apps.scene_labelling.recipes import random_tiles
     from deepedge.backend import keras
     from deepedge.data.scenes import NUCLEI_CLASSES, load_nuclei
 
@@ -170,7 +170,7 @@ def exported_spotter(tiny_spotter, tiny_keywords, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_recognizer():
     """An untrained streaming recogniser: 16 conv filters, two LSTMs of 24, 4 frames a step."""
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.backend import keras
     from deepedge.data.speech import CHARACTERS
 

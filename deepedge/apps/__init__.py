@@ -8,12 +8,12 @@ from deepedge.lazy import lazy_attributes
 
 _LAZY = {
     "ImageClassifier": "deepedge.apps.image_recognition.image_classifier",
-    "LanguageModel": "deepedge.apps.language_modelling.models",
-    "LSTMLanguageModel": "deepedge.apps.language_modelling.models",
-    "NPLM": "deepedge.apps.language_modelling.models",
-    "SceneLabeller": "deepedge.apps.scene_labelling.labeller",
+    "LanguageModel": "deepedge.apps.language_modelling.language_model",
+    "LSTMLanguageModel": "deepedge.apps.language_modelling.language_model",
+    "NPLM": "deepedge.apps.language_modelling.language_model",
+    "SceneLabeller": "deepedge.apps.scene_labelling.scene_labeller",
     "KeywordSpotter": "deepedge.apps.speech.keyword_spotter",
-    "SpeechRecognizer": "deepedge.apps.speech.recognizer",
+    "SpeechRecognizer": "deepedge.apps.speech.speech_recognizer",
 }
 
 

@@ -94,5 +94,5 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         from deepedge.ops.ctc import character_error_rate
 
         count = len(data) if limit is None else min(limit, len(data))
-        hypotheses = [self.transcribe(data.audio(i), beam_width, use_language_model) for i in range(count)]
+        hypotheses = [self.transcribe(data.waveform(i), beam_width, use_language_model) for i in range(count)]
         return character_error_rate(data.texts[:count], hypotheses)

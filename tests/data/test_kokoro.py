@@ -62,11 +62,11 @@ def test_neural_test_voices_say_keywords_the_shipped_spotter_hears():
     sentences = load_sentences("test", 2, seed=3, neural=True)
     assert sentences.name == "neural_sentences" and set(sentences.speakers) <= {f"kokoro:{v}" for v in
                                                                                  kokoro_voices("test")}
-    assert all(len(sentences.audio(i)) > 0.08 * SAMPLE_RATE * len(sentences.texts[i].split()) for i in range(2))
+    assert all(len(sentences.waveform(i)) > 0.08 * SAMPLE_RATE * len(sentences.texts[i].split()) for i in range(2))
     mixed = load_sentences("test", 3).concatenate(sentences, name="mixed")  # as the recogniser's recipe mixes them
     assert len(mixed) == 5 and mixed.name == "mixed" and mixed.texts[3:] == sentences.texts
-    assert mixed.phonemes[3:] == sentences.phonemes and np.array_equal(mixed.audio(4), sentences.audio(1))
+    assert mixed.phonemes[3:] == sentences.phonemes and np.array_equal(mixed.waveform(4), sentences.waveform(1))
     spotter = load(shipped_model_dir("kws_dscnn"))
-    clips = np.stack([fit_clip(data.audio(i), SAMPLE_RATE) for i in range(len(KEYWORDS))])
+    clips = np.stack([fit_clip(data.waveform(i), SAMPLE_RATE) for i in range(len(KEYWORDS))])
     heard = [spotter.class_names[k] for k in spotter.predict(clips).argmax(1)]
     assert np.mean([h == w for h, w in zip(heard, KEYWORDS)]) >= 0.6, heard  # chance: 1 in 22

@@ -1,5 +1,5 @@
 """deepedge.ops.charlm: the character language model beam search reads (fitted by
-deepedge.apps.speech.language_model)."""
+deepedge.apps.speech.character_lm)."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from deepedge.errors import InvalidInputError, ModelFileError
 
 
 def test_character_language_model_is_a_distribution_and_round_trips(tmp_path):
-    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.apps.speech.character_lm import fit_char_lm
     from deepedge.ops.charlm import CharLanguageModel
 
     texts = ["the cat sat", "the hat", "a cat and a hat", "that cat"] * 3

@@ -54,7 +54,7 @@ def test_wide_beam_search_is_exact_on_small_problems():
 def test_beam_search_with_a_language_model_spells_what_the_acoustics_leave_open():
     """One frame sounds slightly more like "k" than "c": acoustics alone write "kat", the
     language model, having read "cat" and never "kat", corrects it."""
-    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.apps.speech.character_lm import fit_char_lm
     from deepedge.ops.ctc import beam_decode, greedy_decode
 
     chars = list(" acehkst")

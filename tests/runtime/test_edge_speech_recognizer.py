@@ -18,7 +18,7 @@ def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_re
                                            "outputs": sorted(meta["signatures"]["step"]["outputs"])}}
     assert {"RFFT2D", "LOG", "FULLY_CONNECTED"} <= set(meta["ops"]) and meta["input"]["chunk_samples"] == 1280
     runtime = load(tmp_path / "asr")
-    audio = data.audio(0)
+    audio = data.waveform(0)
     logits = runtime.logits(audio)
     keras_logits = tiny_recognizer.logits(audio)
     assert logits.shape == keras_logits.shape and np.abs(logits - keras_logits).max() < 0.25
@@ -29,7 +29,7 @@ def test_recogniser_exports_one_streaming_step_and_transcribes_on_device(tiny_re
         runtime.transcribe(np.zeros((100, 2), np.float32))
 
     # A character language model attached to the folder joins beam search on device.
-    from deepedge.apps.speech.language_model import fit_char_lm
+    from deepedge.apps.speech.character_lm import fit_char_lm
     from deepedge.apps.speech.recognizer_family import attach_language_model
 
     lm = fit_char_lm(runtime.characters, order=3, texts=data.texts * 4)

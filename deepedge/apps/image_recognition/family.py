@@ -58,7 +58,7 @@ class ImageClassification(Family):
                 f"{metrics[f'litert_{quantization}']:.2f}%, median {meta['latency_us']['median']:.1f} us")
 
     def train(self, preset, out, epochs=None, limit=None):
-        from deepedge.apps.image_recognition.training import train_preset
+        from deepedge.apps.image_recognition.recipes import train_preset
 
         _, report = train_preset(preset, out, epochs=epochs, limit=limit)
         return (f"Trained {preset}: validation accuracy {100 * report['validation_accuracy']:.2f}% "

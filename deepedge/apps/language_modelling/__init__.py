@@ -4,9 +4,9 @@ from deepedge.lazy import lazy_attributes
 
 # Imported on first use, so that the family's plain-data modules (presets, family) load without Keras.
 _LAZY = {
-    "LSTMLanguageModel": "deepedge.apps.language_modelling.models",
-    "LanguageModel": "deepedge.apps.language_modelling.models",
-    "NPLM": "deepedge.apps.language_modelling.models",
+    "LSTMLanguageModel": "deepedge.apps.language_modelling.language_model",
+    "LanguageModel": "deepedge.apps.language_modelling.language_model",
+    "NPLM": "deepedge.apps.language_modelling.language_model",
 }
 
 

@@ -68,7 +68,7 @@ def run_language_demo(family, out, limit=None, console=None, seed=0):
 
 def _word_vector_pictures(name, out, console):
     from deepedge.apps.language_modelling.vectors import DEFAULT_QUERIES, nearest_neighbours, tsne_map
-    from deepedge.apps.language_modelling.models import LanguageModel
+    from deepedge.apps.language_modelling.language_model import LanguageModel
     from deepedge.presets import saved_models_dir
 
     model = LanguageModel.load(saved_models_dir() / name / "model.keras")

@@ -15,7 +15,7 @@ class LanguageModelling(Family):
     demo_name = "language"
     default_model = "austen_lstm_word"
     shipped = ("austen_lstm_word", "austen_nplm")
-    task_class = "deepedge.apps.language_modelling.models:LanguageModel"
+    task_class = "deepedge.apps.language_modelling.language_model:LanguageModel"
     architectures = ARCHITECTURES
     recipes = TRAINED
 
@@ -55,7 +55,7 @@ class LanguageModelling(Family):
                 f"median {meta['latency_us']['median']:.1f} us a step")
 
     def train(self, preset, out, epochs=None, limit=None):
-        from deepedge.apps.language_modelling.training import train_preset
+        from deepedge.apps.language_modelling.recipes import train_preset
 
         _, report = train_preset(preset, out, epochs=epochs, limit=limit)
         return (f"Trained {preset}: validation perplexity {report['validation_perplexity']:.2f} "

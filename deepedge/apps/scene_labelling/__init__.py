@@ -6,7 +6,7 @@ from deepedge.lazy import lazy_attributes
 _LAZY = {
     "EncoderDecoderBackbone": "deepedge.apps.scene_labelling.backbones",
     "MultiscaleBackbone": "deepedge.apps.scene_labelling.backbones",
-    "SceneLabeller": "deepedge.apps.scene_labelling.labeller",
+    "SceneLabeller": "deepedge.apps.scene_labelling.scene_labeller",
 }
 
 

@@ -20,7 +20,7 @@ class SceneLabelling(Family):
     predict_name = "scene"
     default_model = "scenes_labeller"
     shipped = ("scenes_labeller", "nuclei_labeller")
-    task_class = "deepedge.apps.scene_labelling.labeller:SceneLabeller"
+    task_class = "deepedge.apps.scene_labelling.scene_labeller:SceneLabeller"
     architectures = ARCHITECTURES
     recipes = TRAINED
 
@@ -96,7 +96,7 @@ class SceneLabelling(Family):
         return lines
 
     def train(self, preset, out, epochs=None, limit=None):
-        from deepedge.apps.scene_labelling.training import train_preset
+        from deepedge.apps.scene_labelling.recipes import train_preset
 
         model, report = train_preset(preset, out, epochs=epochs, limit=limit)
         return (f"Trained {preset}: validation {model.metric_name.replace('_', ' ')} "

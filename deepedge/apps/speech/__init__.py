@@ -5,11 +5,11 @@ from deepedge.lazy import lazy_attributes
 
 # Imported on first use, so that the family's plain-data modules (presets, family) load without Keras.
 _LAZY = {
-    "CTCLoss": "deepedge.apps.speech.recognizer",
+    "CTCLoss": "deepedge.apps.speech.speech_recognizer",
     "KeywordSpotter": "deepedge.apps.speech.keyword_spotter",
     "LogMelSpectrogram": "deepedge.apps.speech.frontend",
     "SpecAugment": "deepedge.apps.speech.frontend",
-    "SpeechRecognizer": "deepedge.apps.speech.recognizer",
+    "SpeechRecognizer": "deepedge.apps.speech.speech_recognizer",
 }
 
 

@@ -114,7 +114,7 @@ def run_recognizer_demo(family, out, limit=None, console=None, show=4):
     console.print("\n[bold]asr_ctc[/], held-out voices reading held-out chapters, transcribed as the audio streams:")
     references, hypotheses, started, seconds = [], [], time.perf_counter(), 0.0
     for i in range(len(test)):
-        audio = test.audio(i)
+        audio = test.waveform(i)
         seconds += len(audio) / 16000
         partial = list(runtime.transcribe_stream(audio))
         hypotheses.append(partial[-1][1])
@@ -129,7 +129,7 @@ def run_recognizer_demo(family, out, limit=None, console=None, show=4):
     console.print(f"asr_ctc on device: CER {cer:.1f}%, WER {wer:.1f}% over {len(test)} test sentences "
                   f"(float Keras: {runtime.metadata['metrics']['keras_float']:.1f}% CER on all "
                   f"{runtime.metadata['metrics']['examples']}), real-time factor {rtf:.4f} on one thread")
-    picture = draw_ctc_outputs(test.audio(0), runtime.logits(test.audio(0)), runtime.characters,
+    picture = draw_ctc_outputs(test.waveform(0), runtime.logits(test.waveform(0)), runtime.characters,
                                out / "asr_ctc_outputs.png", title="asr_ctc on device", said=test.texts[0])
     console.print(f"wrote {picture}")
     rows = [{"model": "asr_ctc", "data": "sentences/test", "examples": len(test), "cer": round(cer, 2),

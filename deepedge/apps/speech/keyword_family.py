@@ -118,7 +118,7 @@ class KeywordSpotting(Family):
                             "`_unknown_`); the parity figure above is the plain argmax."]
 
     def train(self, preset, out, epochs=None, limit=None):
-        from deepedge.apps.speech.training import train_preset
+        from deepedge.apps.speech.recipes import train_preset
 
         _, report = train_preset(preset, out, epochs=epochs, limit=limit)
         validation = report["validation"]

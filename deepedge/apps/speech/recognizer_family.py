@@ -28,7 +28,7 @@ class SpeechRecognition(Family):
     default_model = "asr_ctc"
     beam_search = True
     shipped = ("asr_ctc",)
-    task_class = "deepedge.apps.speech.recognizer:SpeechRecognizer"
+    task_class = "deepedge.apps.speech.speech_recognizer:SpeechRecognizer"
     architectures = ASR_ARCHITECTURES
     recipes = ASR_TRAINED
 
@@ -54,8 +54,8 @@ class SpeechRecognition(Family):
         with progress_bar() as progress:
             bar = progress.add_task(f"Transcribing {data_name}/{split}", total=len(data))
             for i in range(len(data)):
-                hypotheses.append(model.transcribe(data.audio(i), beam_width) if beam_width
-                                  else model.transcribe(data.audio(i)))
+                hypotheses.append(model.transcribe(data.waveform(i), beam_width) if beam_width
+                                  else model.transcribe(data.waveform(i)))
                 progress.advance(bar)
         with_lm = " + character language model" if getattr(model, "language_model", None) is not None else ""
         return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(data),
@@ -91,7 +91,7 @@ class SpeechRecognition(Family):
         runtime = load(folder)
         started, audio_seconds, test_logits, greedy = time.perf_counter(), 0.0, [], []
         for i in range(len(test)):
-            audio = test.audio(i)
+            audio = test.waveform(i)
             audio_seconds += len(audio) / 16000
             test_logits.append(runtime.logits(audio))
             greedy.append(runtime.decode(test_logits[-1]))
@@ -179,7 +179,7 @@ class SpeechRecognition(Family):
         return lines
 
     def train(self, preset, out, epochs=None, limit=None):
-        from deepedge.apps.speech.training import train_recognizer
+        from deepedge.apps.speech.recipes import train_recognizer
 
         _, report = train_recognizer(preset, out, epochs=epochs, limit=limit)
         return (f"Trained {preset}: validation character error rate {report['validation_metric']:.2f}% "
@@ -223,12 +223,12 @@ class SpeechRecognition(Family):
 def _recognizer_language_model(runtime, out):
     """Builds the character language model from the training chapters, tunes its weight on
     validation sentences, writes `language_model.npz` beside the model; its model.json entry."""
-    from deepedge.apps.speech.language_model import DEFAULT_ORDER, LM_MIN_COUNT, fit_char_lm, tune_fusion
+    from deepedge.apps.speech.character_lm import DEFAULT_ORDER, LM_MIN_COUNT, fit_char_lm, tune_fusion
     from deepedge.data.speech import load_sentences
 
     language_model = fit_char_lm(runtime.characters, order=DEFAULT_ORDER, min_count=LM_MIN_COUNT)
     validation = load_sentences("validation").take(LM_TUNING_SENTENCES)
-    logits = [runtime.logits(validation.audio(i)) for i in range(len(validation))]
+    logits = [runtime.logits(validation.waveform(i)) for i in range(len(validation))]
     tuning = tune_fusion(language_model, logits, validation.texts, beam_width=LM_BEAM_WIDTH)
     return attach_language_model(
         out, language_model, kind=f"interpolated Kneser-Ney character {DEFAULT_ORDER}-gram",
@@ -247,7 +247,7 @@ def _sentences_report(runtime, data, beam_width, description):
     with progress_bar() as progress:
         bar = progress.add_task(description, total=len(data))
         for i in range(len(data)):
-            logits = runtime.logits(data.audio(i))
+            logits = runtime.logits(data.waveform(i))
             greedy.append(runtime.decode(logits))
             fused.append(runtime.decode(logits, beam_width))
             progress.advance(bar)

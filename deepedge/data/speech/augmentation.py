@@ -83,7 +83,7 @@ class SpeechAugmentation:
             return coloured_noise(rng, n, kind)
         mix = np.zeros(n, np.float32)
         for _ in range(rng.integers(3, 7)):
-            word = babble_source.audio(rng.integers(len(babble_source)))
+            word = babble_source.waveform(rng.integers(len(babble_source)))
             if len(word):
                 mix += fit_clip(word, n, offset=rng.integers(-len(word) // 2, n))
         return mix / (np.sqrt(np.mean(mix ** 2)) + 1e-9)

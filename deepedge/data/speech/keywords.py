@@ -55,7 +55,7 @@ class Utterances:
     def __len__(self):
         return len(self.labels)
 
-    def audio(self, i):
+    def waveform(self, i):
         """Utterance `i` as float32 in [-1, 1]."""
         return self.samples[self.offsets[i]:self.offsets[i + 1]].astype(np.float32) / 32768.0
 
@@ -293,7 +293,7 @@ def render_clips(utterances, rng, augmentation=None, random_place=True):
     clips = np.zeros((len(utterances), SAMPLE_RATE), np.float32)
     silence = KEYWORD_CLASSES.index(SILENCE)
     for i in range(len(utterances)):
-        word = utterances.audio(i)
+        word = utterances.waveform(i)
         if utterances.labels[i] == silence or len(word) == 0:
             clips[i] = silence_clip(rng, augmentation, utterances)
             continue
@@ -315,7 +315,7 @@ def compose_stream(utterances, indices, rng, gap_seconds=(0.5, 1.0), noise_db=-5
     pieces, said, position = [], [], 0
     for i in indices:
         gap = np.zeros(int(rng.uniform(*gap_seconds) * SAMPLE_RATE), np.float32)
-        word = utterances.audio(int(i))
+        word = utterances.waveform(int(i))
         pieces += [gap, word]
         position += len(gap)
         said.append((position / SAMPLE_RATE, (position + len(word)) / SAMPLE_RATE, utterances.texts[int(i)]))

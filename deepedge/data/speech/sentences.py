@@ -88,8 +88,9 @@ class SentenceDataset:
     def speakers(self):
         return self.utterances.speakers
 
-    def audio(self, i):
-        return self.utterances.audio(i)
+    def waveform(self, i):
+        """Sentence `i` as float32 samples in [-1, 1] (sentences differ in length, so one at a time)."""
+        return self.utterances.waveform(i)
 
     def concatenate(self, other, name=None):
         """These sentences followed by `other`'s (named `name`, or this dataset's name)."""

@@ -1,4 +1,4 @@
-"""deepedge.apps.scene_labelling.training: the shipped recipe runs, resumes and reports."""
+"""deepedge.apps.scene_labelling.recipes: the shipped recipe runs, resumes and reports."""
 
 import json
 
@@ -9,7 +9,7 @@ from deepedge.data.scenes import NUCLEI_CLASSES
 
 @pytest.mark.slow
 def test_training_recipe_runs_resumes_and_reports(tmp_path):
-    from deepedge.apps.scene_labelling.training import train_preset
+    from deepedge.apps.scene_labelling.recipes import train_preset
 
     out = tmp_path / "nuclei"
     model, report = train_preset("nuclei_labeller", out, epochs=1, limit=16, verbose=False)

@@ -10,7 +10,7 @@ from test_case import run_task_test
 
 
 def test_recogniser_config_and_keras_file_round_trip(tiny_recognizer, tmp_path):
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
 
     audio = (np.random.default_rng(2).standard_normal((2, 3 * tiny_recognizer.chunk_samples)) * 0.1).astype(np.float32)
     loaded = run_task_test(tiny_recognizer, audio, (2, 3 * tiny_recognizer.chunk_frames, 29), tmp_path)
@@ -25,7 +25,7 @@ def test_recogniser_streams_chunk_by_chunk_exactly_as_it_reads_whole_utterances(
 
 def test_strided_recogniser_streams_exactly_as_it_reads_whole_utterances():
     """A stride-2 convolution (two frames per LSTM step) streams with the same outputs."""
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.data.speech import CHARACTERS
 
     model = SpeechRecognizer(CHARACTERS, frontend={"frame_length": 512, "frame_step": 256}, conv_filters=16,
@@ -36,7 +36,7 @@ def test_strided_recogniser_streams_exactly_as_it_reads_whole_utterances():
 
 
 def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
 
     assert tiny_recognizer.cell_clip == 10.0
     state = tiny_recognizer.initial_state()
@@ -56,7 +56,7 @@ def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
 
 
 def test_recogniser_trains_in_mixed_bfloat16_with_a_float32_front_end_and_logits():
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.backend import keras
     from deepedge.data.speech import CHARACTERS
     from deepedge.training.compact import shipping_copy
@@ -79,7 +79,7 @@ def test_recogniser_trains_in_mixed_bfloat16_with_a_float32_front_end_and_logits
 
 
 def test_recogniser_labels_and_loss(tiny_recognizer):
-    from deepedge.apps.speech.recognizer import CTCLoss
+    from deepedge.apps.speech.speech_recognizer import CTCLoss
 
     labels = tiny_recognizer.labels(["ab", "b a"])
     assert labels.tolist() == [[3, 4, 0], [4, 1, 3]]

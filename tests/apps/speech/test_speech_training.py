@@ -1,4 +1,4 @@
-"""deepedge.apps.speech.training: the recogniser's two-stage recipe and its checkpoints."""
+"""deepedge.apps.speech.recipes: the recogniser's two-stage recipe and its checkpoints."""
 
 import pytest
 
@@ -12,7 +12,7 @@ def test_recogniser_recipe_fine_tunes_with_neural_voices_and_a_kill_keeps_its_fi
 
     import deepedge.data.speech as speech
     from deepedge.apps.speech import presets
-    from deepedge.apps.speech.training import train_recognizer
+    from deepedge.apps.speech.recipes import train_recognizer
 
     recipe = presets.ASR_TRAINED["asr_ctc"]["recipe"]
     monkeypatch.setitem(presets.ASR_TRAINED["asr_ctc"], "recipe",

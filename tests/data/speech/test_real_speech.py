@@ -28,6 +28,6 @@ def test_real_telephone_speech_from_asterisk_prompts():
     sentences = load_asterisk_sentences()
     assert len(sentences) > 250 and all(set(t) <= set(CHARACTERS) and " " in t for t in sentences.texts)
     assert "press one to switch to record mode" in " | ".join(sentences.texts)
-    assert all(len(sentences.audio(i)) > 0.3 * SAMPLE_RATE for i in range(len(sentences)))
+    assert all(len(sentences.waveform(i)) > 0.3 * SAMPLE_RATE for i in range(len(sentences)))
     short = load_asterisk_sentences(max_seconds=2.0)
     assert 0 < len(short) < len(sentences)

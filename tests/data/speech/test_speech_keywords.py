@@ -44,7 +44,7 @@ def test_join_keywords_keeps_every_utterance_and_its_label(tiny_keywords):
     assert len(joined) == len(train) + len(validation) and joined.audio.shape[1] == SAMPLE_RATE
     assert np.array_equal(joined.labels[len(train):], validation.labels)
     last = len(joined) - 1
-    assert np.array_equal(joined.utterances.audio(last), validation.utterances.audio(len(validation) - 1))
+    assert np.array_equal(joined.utterances.waveform(last), validation.utterances.waveform(len(validation) - 1))
     assert joined.speakers[:len(train)] == train.speakers
 
 

@@ -143,7 +143,7 @@ def sentence_batch(data, indices, length, rng=None, augmentation=None):
 
     out = np.zeros((len(indices), length), np.float32)
     for row, i in enumerate(indices):
-        audio = data.audio(int(i))
+        audio = data.waveform(int(i))
         if augmentation is not None and rng is not None:
             factor = rng.uniform(*augmentation.speed)
             audio = resample(audio, SAMPLE_RATE, int(SAMPLE_RATE / factor))
@@ -178,7 +178,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     sentences.
     """
     from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
-    from deepedge.apps.speech.recognizer import SpeechRecognizer
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.data.speech import CHARACTERS, load_sentences
 
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(ASR_TRAINED, name, epochs, out_dir, checkpoint_dir)

@@ -200,7 +200,7 @@ class SpeechRecognizer(StepwiseExportMixin, Task, keras.Model):
     def evaluate_metric(self, data, limit=None):
         """Character error rate in percent (greedy decoding) on a `SentenceDataset`."""
         count = len(data) if limit is None else min(limit, len(data))
-        logits = self.batch_logits([data.audio(i) for i in range(count)])
+        logits = self.batch_logits([data.waveform(i) for i in range(count)])
         return character_error_rate(data.texts[:count], [greedy_decode(x, self.characters) for x in logits])
 
     # === Streaming export ===
@@ -271,7 +271,7 @@ class SpeechRecognizer(StepwiseExportMixin, Task, keras.Model):
         rng = np.random.default_rng(seed)
         samples = []
         while len(samples) < num_samples:
-            for chunk, state, _ in self._keras_steps(data.audio(int(rng.integers(len(data)))), model):
+            for chunk, state, _ in self._keras_steps(data.waveform(int(rng.integers(len(data)))), model):
                 samples.append(("step", {self.step_input: chunk, **state}))
         return samples[:num_samples]
 

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from deepedge.apps.language_modelling import models
+from deepedge.apps.language_modelling import language_model
 from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.data.text import load_austen
@@ -24,7 +24,7 @@ def build_tokenizer(spec, corpus):
 
 def build_model(architecture, tokenizer):
     spec = ARCHITECTURES[architecture]
-    return getattr(models, spec["class"])(tokenizer, **spec["config"], name=architecture)
+    return getattr(language_model, spec["class"])(tokenizer, **spec["config"], name=architecture)
 
 
 def sequence_windows(ids, length, rng=None):
@@ -64,7 +64,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     keras.config.set_dtype_policy(recipe.get("precision", "float32"))
     try:
         model = build_model(spec["architecture"], tokenizer)
-        if isinstance(model, models.NPLM):
+        if isinstance(model, language_model.NPLM):
             x, y = model.contexts(train_ids)
             val = model.contexts(val_ids)
             epoch_data = None

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from deepedge.apps.scene_labelling.labeller import SceneLabeller
+from deepedge.apps.scene_labelling.scene_labeller import SceneLabeller
 from deepedge.apps.scene_labelling.presets import TRAINED
 from deepedge.backend import keras
 from deepedge.data.scenes import load_nuclei, load_scenes
