@@ -127,8 +127,7 @@ class Family:
         (`model`, `kind`, `data`, `split`, `examples`, `metric`, `value`, ...)."""
         raise NotImplementedError
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         """Exports the `.keras` model at `model_path` into `out` with the family's report and card;
         returns model.json as a dict."""
         raise NotImplementedError

@@ -37,4 +37,5 @@ def command(model, split, data, limit, beam, as_json):
     else:
         unit = "%" if result["metric"] == "accuracy" else ""
         console.print(f"{result['model']} ({result['kind']}): {result['metric']} {result['value']:.2f}{unit} "
-                      f"on {result['data']}/{result['split']} ({result['examples']:,} {result.get('unit', 'examples')})")
+                      f"on {result['data']}/{result['split']} "
+                      f"({result['examples']:,} {result.get('unit', 'examples')})")

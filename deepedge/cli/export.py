@@ -13,7 +13,7 @@ def export_model(model_path, out, quantization="int8", force=False, data=None, c
     family = family_of_model(model_path)
     with err_console.status(f"Converting to {quantization}, checking parity and measuring on held-out data..."):
         meta = family.export(model_path, out, quantization=quantization, force=force, data_name=data,
-                             calibration_samples=calibration_samples, console=console)
+                             calibration_samples=calibration_samples)
     console.print(family.export_summary(meta, out, quantization))
     return meta
 

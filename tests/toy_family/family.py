@@ -31,8 +31,7 @@ class ToyDigits(Family):
         return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(data),
                 "metric": "accuracy", "value": round(model.evaluate_metric(data), 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         model = self.load_keras(model_path)
         train, test = self.load_data("digits", "train"), self.load_data("digits", "test")
         return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,

@@ -39,8 +39,7 @@ class ImageClassification(Family):
         return {"model": str(path), "kind": kind, "data": dataset.name, "split": split,
                 "examples": len(dataset), "metric": "accuracy", "value": round(accuracy, 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         name = self.data_name(model_path, data_name)
         classifier = self.load_keras(model_path)
         train, test = self.load_data(name, "train"), self.load_data(name, "test")

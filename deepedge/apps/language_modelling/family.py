@@ -37,8 +37,7 @@ class LanguageModelling(Family):
                 "examples": len(model.tokenizer.encode_paragraphs(corpus.paragraphs)), "unit": "tokens",
                 "metric": "perplexity", "value": round(value, 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         model = self.load_keras(model_path)
         train, test = self.load_data("austen", "train"), self.load_data("austen", "test")
         data_info = {"name": "austen", "source": train.source, "licence": train.licence,

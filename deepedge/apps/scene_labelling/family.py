@@ -43,8 +43,7 @@ class SceneLabelling(Family):
                 "value": round(metric_from_confusion(confusion, model.metric_name), 4),
                 "pixel_accuracy": round(100 * scores["pixel_accuracy"], 4), "iou": scores["iou"]}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         from deepedge.data.scenes import load_nuclei, load_scenes
 
         name = self.data_name(model_path, data_name)

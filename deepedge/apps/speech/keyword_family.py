@@ -60,8 +60,7 @@ class KeywordSpotting(Family):
                 **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in report.items()
                    if k not in ("accuracy", "examples")}}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         import numpy as np
 
         from deepedge.data.speech import (SpeechAugmentation, load_alsa_speech, load_asterisk_keywords,

@@ -92,7 +92,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "note": "Clips rendered anew every epoch from (seed, epoch): placement, speed 0.85-1.15, a synthetic room "
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
-                + _spec_augment_note(model.spec_augment) + "Speakers drawn evenly from the training voices (3 of 411 are flite's). "
+                + _spec_augment_note(model.spec_augment)
+                + "Speakers drawn evenly from the training voices (3 of 411 are flite's). "
                 + _neural_note(recipe.get("neural_per_keyword"), train)
                 + ("Front end: each clip's mean log-mel spectrum subtracted (cepstral mean normalisation). "
                    if model.log_mel.utterance_norm else "")

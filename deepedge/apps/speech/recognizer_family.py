@@ -64,8 +64,7 @@ class SpeechRecognition(Family):
                 "decoding": f"beam {beam_width}{with_lm}" if beam_width else "greedy",
                 "samples": [{"reference": r, "hypothesis": h} for r, h in zip(data.texts[:3], hypotheses)]}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
-               console=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         from deepedge.data.kokoro import LICENCE, SOURCE
         from deepedge.data.speech import load_sentences
 
@@ -77,7 +76,8 @@ class SpeechRecognition(Family):
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
         return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 150, latency_runs=300,
-                            extra_metadata={"data": "sentences"}, report=lambda folder, meta: self._report(folder, test),
+                            extra_metadata={"data": "sentences"},
+                            report=lambda folder, meta: self._report(folder, test),
                             card=self.card_info(data_info, command))
 
     def _report(self, folder, test):
@@ -162,14 +162,16 @@ class SpeechRecognition(Family):
             with_lm = any("hypothesis_lm" in x for x in recognition.get("samples", []))
             lines += ["", "| said | heard (int8, greedy) |" + (" with the language model |" if with_lm else ""),
                       "| --- | --- |" + (" --- |" if with_lm else "")]
-            lines += [f"| {x['reference']} | {x['hypothesis']} |" + (f" {x.get('hypothesis_lm', '')} |" if with_lm else "")
+            lines += [f"| {x['reference']} | {x['hypothesis']} |"
+                      + (f" {x.get('hypothesis_lm', '')} |" if with_lm else "")
                       for x in recognition.get("samples", [])]
         for key, heading, unit in (("neural_voices", "Held-out neural voices (never trained on)", "sentences"),
                                    ("real_speech", "Real speech (never trained on)", "prompts")):
             held_out = (recognition or {}).get(key)
             if held_out:  # speech recognition on voices the model never heard
                 lines += ["", f"## {heading}", "",
-                          f"{held_out['source']}: {held_out['sentences']} {unit}, {held_out['audio_seconds']:.0f} s. CER "
+                          f"{held_out['source']}: {held_out['sentences']} {unit}, "
+                          f"{held_out['audio_seconds']:.0f} s. CER "
                           f"{held_out['cer_greedy']:.1f}% greedy (word error rate {held_out['wer_greedy']:.1f}%), "
                           f"{held_out['cer_beam_lm']:.1f}% with the language model (word error rate "
                           f"{held_out['wer_beam_lm']:.1f}%).",
