@@ -26,6 +26,7 @@ TASKS = {
                          "deepedge.runtime.keyword_spotter:EdgeKeywordSpotter"),
     "speech_recognition": ("deepedge.apps.speech.recognizer_family:SpeechRecognition",
                            "deepedge.runtime.speech_recognizer:EdgeSpeechRecognizer"),
+    "translation": ("deepedge.apps.translation.family:Translation", "deepedge.runtime.translator:EdgeTranslator"),
 }
 
 _families = {}

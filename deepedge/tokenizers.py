@@ -14,6 +14,8 @@ import collections
 import json
 import re
 
+import numpy as np
+
 from deepedge.errors import InvalidInputError
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|--+|[^\w\s]", re.UNICODE)
@@ -202,4 +204,26 @@ class CharTokenizer(Tokenizer):
 
 TOKENIZERS = {cls.kind: cls for cls in (WordTokenizer, CharTokenizer)}
 
-__all__ = ["CharTokenizer", "Tokenizer", "WordTokenizer", "TOKENIZERS"]
+def encode_sentences(tokenizer, texts, max_length, what="source"):
+    """Token ids `(N, max_length)` int32, each sentence followed by the end token and padded with it.
+
+    Raises `InvalidInputError` for an empty sentence or one longer than `max_length - 1` tokens:
+    nothing is cut off silently.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    ids = np.full((len(texts), max_length), tokenizer.end_id, np.int32)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError(f"Every {what} sentence needs at least one word. Received: {text!r}")
+        tokens = tokenizer.encode(text)
+        if not tokens:
+            raise InvalidInputError(f"The {what} sentence {text!r} has no token the tokenizer knows how to split.")
+        if len(tokens) > max_length - 1:
+            raise InvalidInputError(f"The {what} sentence has {len(tokens)} tokens; this model takes at most "
+                                    f"{max_length - 1}. Split it into shorter sentences. Received: {text[:80]!r}...")
+        ids[i, :len(tokens)] = tokens
+    return ids
+
+
+__all__ = ["CharTokenizer", "TOKENIZERS", "Tokenizer", "WordTokenizer", "encode_sentences"]

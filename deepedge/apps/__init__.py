@@ -14,6 +14,7 @@ _LAZY = {
     "SceneLabeller": "deepedge.apps.scene_labelling.scene_labeller",
     "KeywordSpotter": "deepedge.apps.speech.keyword_spotter",
     "SpeechRecognizer": "deepedge.apps.speech.speech_recognizer",
+    "Translator": "deepedge.apps.translation.translator",
 }
 
 

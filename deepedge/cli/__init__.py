@@ -23,9 +23,9 @@ def cli():
 
 def _add_commands():
     from deepedge.cli import (bench, calibrate, demo, evaluate, export, generate, info, predict,  # noqa: F401
-                              train)
+                              train, translate)
 
-    for module in (train, export, evaluate, bench, calibrate, info, demo, generate, predict):
+    for module in (train, export, evaluate, bench, calibrate, info, demo, generate, translate, predict):
         cli.add_command(module.command)
 
 

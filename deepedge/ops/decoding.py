@@ -171,4 +171,21 @@ def generate_text(tokenizer, step, state, prompt, max_tokens, strategy="sample",
     return tokenizer.decode(prompt_ids[1:] + tokens).strip()
 
 
-__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "generate_text", "segment_starts", "beam_search", "log_softmax", "prime", "sample_sequence"]
+def translate_ids(step, state, end_id, max_tokens, beam_width=None, length_penalty=1.0, banned=()):
+    """The target ids a decoder writes from `state` (after its encoder), without the end token.
+
+    The decoder reads the end token first (as a sentence start) and stops when it writes it
+    again. Greedy unless `beam_width`; beam hypotheses are ranked by log-probability divided
+    by `length ** length_penalty` (0 ranks by total log-probability, which favours short ones).
+    """
+    if beam_width and int(beam_width) > 1:
+        tokens, _ = beam_search(step, [end_id], state, max_tokens, beam_width=beam_width, stop_token=end_id,
+                                length_penalty=length_penalty, banned=banned)[0]
+    else:
+        tokens = sample_sequence(step, [end_id], state, max_tokens, Sampler("greedy", banned=tuple(banned)),
+                                 stop_token=end_id)
+    return [t for t in tokens if t != end_id]
+
+
+__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "generate_text", "log_softmax", "prime",
+           "sample_sequence", "segment_starts", "translate_ids"]

@@ -25,6 +25,7 @@ _LAZY = {
     "EdgeSceneLabeller": "deepedge.runtime.scene_labeller",
     "EdgeKeywordSpotter": "deepedge.runtime.keyword_spotter",
     "EdgeSpeechRecognizer": "deepedge.runtime.speech_recognizer",
+    "EdgeTranslator": "deepedge.runtime.translator",
     "measure_latency": "deepedge.runtime.bench",
     "io_metadata": "deepedge.runtime.base",
     "signature_io": "deepedge.runtime.base",

@@ -1,0 +1,279 @@
+"""`Translator`: an encoder-decoder LSTM, with or without attention, that exports step-wise.
+
+The encoder reads a sentence of source token ids; the decoder writes target ids one at a
+time from its state (and, with attention, from a weighted mix of every encoder position).
+`fit` trains with teacher forcing on `[source ids, target ids in] -> target ids out`;
+`translate` decodes greedily or by beam search with the same numpy loop the device runs.
+On device the model is two signatures of one `.tflite`: `encode(source) -> memory and the
+first state` and `decode_step(token, state, memory) -> (logits, state, attention)`.
+"""
+
+import numpy as np
+
+from deepedge.apps.task import Task
+from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
+from deepedge.backend import keras
+from deepedge.errors import InvalidInputError
+from deepedge.layers import AdditiveAttention
+from deepedge.tokenizers import Tokenizer, encode_sentences
+
+ops = keras.ops
+
+
+@keras.saving.register_keras_serializable(package="deepedge")
+class Translator(Task, keras.Model):
+    """An LSTM encoder-decoder translator (Sutskever et al.; with attention, Bahdanau et al.).
+
+    Args:
+        source_tokenizer, target_tokenizer: `deepedge.tokenizers.Tokenizer`s (or their configs).
+        embedding_dim: int. Size of the source and target word vectors.
+        units: int. LSTM units of the decoder (and of the encoder; a bidirectional encoder has
+            `units // 2` each way).
+        attention: bool. Additive attention over the encoder positions. Without it the source
+            is read reversed and only the encoder's final state reaches the decoder.
+        attention_units: int. Size of the additive attention's hidden layer.
+        dropout: float. Dropout on embeddings and decoder outputs in training.
+        max_source_length, max_target_length: int. Tokens per sentence, the end token included.
+
+    Call it on `[source ids (batch, max_source_length), target ids in (batch, steps)]`; it returns
+    logits `(batch, steps, target vocabulary)`.
+    """
+
+    family = "translation"
+    task_name = "translation"
+    metric_name = "bleu"
+    metric_higher_is_better = True
+    parity_threshold = 1.0  # BLEU points an int8 export may lose
+    architectures = ARCHITECTURES
+    trained = TRAINED
+
+    def __init__(self, source_tokenizer, target_tokenizer, embedding_dim=128, units=256, attention=True,
+                 attention_units=128, dropout=0.2, max_source_length=48, max_target_length=48, **kwargs):
+        super().__init__(**kwargs)
+        self.source_tokenizer = _tokenizer(source_tokenizer, "source_tokenizer")
+        self.target_tokenizer = _tokenizer(target_tokenizer, "target_tokenizer")
+        if attention and units % 2:
+            raise ValueError(f"A bidirectional encoder splits `units` in two halves. Received: units={units}")
+        self.embedding_dim, self.units, self.attention = int(embedding_dim), int(units), bool(attention)
+        self.attention_units, self.dropout_rate = int(attention_units), float(dropout)
+        self.max_source_length, self.max_target_length = int(max_source_length), int(max_target_length)
+        # === Layers ===
+        self.source_embedding = keras.layers.Embedding(self.source_tokenizer.vocabulary_size, self.embedding_dim,
+                                                       name="source_embedding")
+        self.target_embedding = keras.layers.Embedding(self.target_tokenizer.vocabulary_size, self.embedding_dim,
+                                                       name="target_embedding")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, name="dropout")
+        if self.attention:
+            half = self.units // 2
+            self.encoder = keras.layers.Bidirectional(
+                keras.layers.LSTM(half, return_sequences=True, return_state=True, name="encoder_lstm"),
+                name="encoder")
+            self.encoder.forward_layer.cell.name = "encoder_forward_cell"
+            self.encoder.backward_layer.cell.name = "encoder_backward_cell"
+            self.initial_h = keras.layers.Dense(self.units, activation="tanh", name="initial_h")
+            self.initial_c = keras.layers.Dense(self.units, name="initial_c")
+            self.memory_keys = keras.layers.Dense(self.attention_units, use_bias=False, name="attention_keys")
+            self.attention_layer = AdditiveAttention(self.attention_units, name="attention")
+            self.combine = keras.layers.Dense(self.units, activation="tanh", name="attention_output")
+        else:
+            self.encoder = keras.layers.LSTM(self.units, return_state=True, name="encoder")
+            self.encoder.cell.name = "encoder_cell"
+        self.decoder = keras.layers.LSTM(self.units, return_sequences=True, return_state=True, name="decoder")
+        self.decoder.cell.name = "decoder_cell"
+        self.logits = keras.layers.Dense(self.target_tokenizer.vocabulary_size, name="logits")
+
+    @property
+    def edge_float_layers(self):
+        """The attention's scores and softmax stay float32 in the int8 model: in int8 a masked
+        softmax over a few dozen positions keeps too few distinct weights."""
+        return ("attention",) if self.attention else ()
+
+    # === Functional pieces shared by `call` and the step-wise export ===
+    def _encode(self, source, training=False):
+        """`(memory or None, keys or None, mask bias or None, h, c)` for source ids."""
+        if not self.attention:
+            reversed_source = ops.flip(source, axis=1)  # Sutskever et al.: the first words are read last
+            x = self.dropout(self.source_embedding(reversed_source), training=training)
+            _, h, c = self.encoder(x, training=training)
+            return None, None, None, h, c
+        x = self.dropout(self.source_embedding(source), training=training)
+        memory, forward_h, forward_c, backward_h, backward_c = self.encoder(x, training=training)
+        return (memory, self.memory_keys(memory), self._source_mask(source),
+                self.initial_h(ops.concatenate([forward_h, backward_h], axis=-1)),
+                self.initial_c(ops.concatenate([forward_c, backward_c], axis=-1)))
+
+    def _source_mask(self, source):
+        """1 where the source has a word or its end token, 0 on the padding after it."""
+        is_end = ops.cast(ops.equal(source, self.source_tokenizer.end_id), "float32")
+        return ops.cast(ops.less_equal(ops.cumsum(is_end, axis=1) - is_end, 0.0), "float32")
+
+    def _output(self, hidden, memory, keys, source_mask, training=False):
+        weights = None
+        if self.attention:
+            context, weights = self.attention_layer(hidden, keys, memory, source_mask)
+            hidden = self.combine(ops.concatenate([hidden, context], axis=-1))
+        return self.logits(self.dropout(hidden, training=training)), weights
+
+    def call(self, inputs, training=False):
+        source, target_in = inputs
+        memory, keys, source_mask, h, c = self._encode(source, training)
+        y = self.dropout(self.target_embedding(target_in), training=training)
+        hidden, _, _ = self.decoder(y, initial_state=[h, c], training=training)
+        return self._output(hidden, memory, keys, source_mask, training)[0]
+
+    # === Training data ===
+    def teacher_forcing_data(self, sources, targets):
+        """`([source ids, target ids in], target ids out)` for `fit`: the decoder reads the end token
+        and then the target, and learns to write the target and then the end token."""
+        source_ids = encode_sentences(self.source_tokenizer, sources, self.max_source_length)
+        target_ids = encode_sentences(self.target_tokenizer, targets, self.max_target_length, "target")
+        end = self.target_tokenizer.end_id
+        target_in = np.concatenate([np.full((len(target_ids), 1), end, np.int32), target_ids[:, :-1]], axis=1)
+        return [source_ids, target_in], target_ids
+
+    def compile(self, optimizer="auto", loss="auto", **kwargs):
+        """AdamW (clipped) and a cross-entropy that ignores the padding after each end token."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4, clipnorm=1.0)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    # === Translating ===
+    def keras_step_fn(self, source_ids):
+        """`(step, state)` for one source sentence: `step(token, state) -> (logits, state)` in Keras,
+        the same contract as the on-device `decode_step`."""
+        memory, keys, source_mask, h, c = self._encode(np.asarray(source_ids, np.int32)[None])
+
+        def step(token, state):
+            y = self.target_embedding(np.array([[token]], np.int32))[:, 0]
+            _, (h_next, c_next) = self.decoder.cell(y, [state["h"], state["c"]])
+            logits, _ = self._output(h_next[:, None], memory, keys, source_mask)
+            return keras.ops.convert_to_numpy(logits)[0, 0], {"h": h_next, "c": c_next}
+
+        return step, {"h": h, "c": c}
+
+    def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None):
+        """Translations of one sentence or a list: greedy, or beam search with `beam_width`."""
+        from deepedge.ops.decoding import translate_ids
+
+        single = isinstance(texts, str)
+        source_ids = encode_sentences(self.source_tokenizer, texts, self.max_source_length)
+        out = []
+        for ids in source_ids:
+            step, state = self.keras_step_fn(ids)
+            out.append(self.target_tokenizer.decode(translate_ids(
+                step, state, self.target_tokenizer.end_id, max_tokens or self.max_target_length, beam_width,
+                length_penalty, banned=(self.target_tokenizer.unknown_id,))))
+        return out[0] if single else out
+
+    def evaluate_metric(self, data, beam_width=None):
+        """Corpus BLEU (sacrebleu) of the translations of `data` (a `ParallelCorpus`)."""
+        from deepedge.ops.bleu import corpus_bleu
+
+        return corpus_bleu(self.translate(list(data.sources), beam_width), list(data.targets))
+
+    def count_examples(self, data):
+        return int(len(data))
+
+    # === Step-wise export ===
+    def edge_signatures(self):
+        """`encode` and `decode_step`, the state and the encoder memory laid out for model.json."""
+        source = keras.Input(shape=(self.max_source_length,), batch_size=1, dtype="int32", name="source")
+        memory, keys, source_mask, h, c = self._unrolled_encode(source)
+        encode_outputs = {"h": h, "c": c}
+        if self.attention:
+            encode_outputs |= {"memory": memory, "keys": keys, "source_mask": source_mask}
+        encode = keras.Model(source, list(encode_outputs.values()), name=f"{self.name}_encode")
+        token = keras.Input(shape=(), batch_size=1, dtype="int32", name="token")
+        carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=1, name=name)
+                   for name, value in encode_outputs.items()}
+        y = self.target_embedding(token)
+        _, (h_next, c_next) = self.decoder.cell(y, [carried["h"], carried["c"]])
+        logits, weights = self._output(ops.expand_dims(h_next, 1), carried.get("memory"), carried.get("keys"),
+                                       carried.get("source_mask"))
+        step_outputs = [logits[:, 0], h_next, c_next] + ([weights[:, 0]] if self.attention else [])
+        decode_step = keras.Model([token, *carried.values()], step_outputs, name=f"{self.name}_decode_step")
+        state = [{"name": n, "shape": [1, self.units], "dtype": "float32", "initial": 0.0} for n in ("h", "c")]
+        # decode_step first: the exporter times the first signature, and the decoder's step is the hot loop
+        return {
+            "decode_step": {"model": decode_step, "inputs": ["token", *carried],
+                            "outputs": ["logits", "h", "c"] + (["attention"] if self.attention else []),
+                            "state": state},
+            "encode": {"model": encode, "inputs": ["source"], "outputs": list(encode_outputs)},
+        }
+
+    def _unrolled_encode(self, source):
+        """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert)."""
+        if not self.attention:
+            x = self.source_embedding(ops.flip(source, axis=1))
+            h = c = ops.zeros((1, self.units))
+            for t in range(self.max_source_length):
+                _, (h, c) = self.encoder.cell(x[:, t], [h, c])
+            return None, None, None, h, c
+        x = self.source_embedding(source)
+        half = self.units // 2
+        forward, backward = self.encoder.forward_layer.cell, self.encoder.backward_layer.cell
+        fh = fc = bh = bc = ops.zeros((1, half))
+        forward_out, backward_out = [], [None] * self.max_source_length
+        for t in range(self.max_source_length):
+            _, (fh, fc) = forward(x[:, t], [fh, fc])
+            forward_out.append(fh)
+        for t in reversed(range(self.max_source_length)):
+            _, (bh, bc) = backward(x[:, t], [bh, bc])
+            backward_out[t] = bh
+        memory = ops.concatenate([ops.stack(forward_out, axis=1), ops.stack(backward_out, axis=1)], axis=-1)
+        return (memory, self.memory_keys(memory), self._source_mask(source),
+                self.initial_h(ops.concatenate([fh, bh], axis=-1)), self.initial_c(ops.concatenate([fc, bc], axis=-1)))
+
+    def calibration_samples(self, data, num_samples=400, seed=0):
+        """Real `(signature, inputs)` pairs for int8 calibration: encoder inputs of training
+        sentences, and decoder steps teacher-forced through their reference translations."""
+        rng = np.random.default_rng(seed)
+        signatures = self.edge_signatures()
+        encode = signatures["encode"]["model"]
+        names = signatures["encode"]["outputs"]
+        samples = []
+        for i in rng.permutation(len(data))[: max(1, num_samples // 8)]:
+            source = encode_sentences(self.source_tokenizer, data.sources[i], self.max_source_length)
+            samples.append(("encode", {"source": source}))
+            carried = dict(zip(names, [keras.ops.convert_to_numpy(v) for v in encode(source)]))
+            target = encode_sentences(self.target_tokenizer, data.targets[i], self.max_target_length, "target")[0]
+            step = signatures["decode_step"]["model"]
+            for token in [self.target_tokenizer.end_id, *target[:7]]:
+                samples.append(("decode_step", {"token": np.array([token], np.int32), **carried}))
+                _, h, c, *_ = step([np.array([token], np.int32), *carried.values()])
+                carried["h"], carried["c"] = keras.ops.convert_to_numpy(h), keras.ops.convert_to_numpy(c)
+        return samples[:num_samples]
+
+    def edge_metadata(self):
+        return {"source_tokenizer": self.source_tokenizer.get_config(),
+                "target_tokenizer": self.target_tokenizer.get_config(),
+                "max_source_length": self.max_source_length, "max_target_length": self.max_target_length,
+                "attention": self.attention, "architecture": "seq2seq_attention" if self.attention else "seq2seq",
+                "memory": ["memory", "keys", "source_mask"] if self.attention else [],
+                "params": int(self.count_params())}
+
+    # === Presets ===
+    @classmethod
+    def from_architecture(cls, name, source_tokenizer=None, target_tokenizer=None, **kwargs):
+        """An untrained translator of the architecture preset `name` for the two tokenizers."""
+        if source_tokenizer is None or target_tokenizer is None:
+            raise ValueError(f"The architecture preset {name!r} needs `source_tokenizer` and `target_tokenizer`.")
+        return cls(source_tokenizer, target_tokenizer, **{**ARCHITECTURES[name]["config"], **kwargs}, name=name)
+
+    # === Config ===
+    def get_config(self):
+        return {**super().get_config(), "source_tokenizer": self.source_tokenizer.get_config(),
+                "target_tokenizer": self.target_tokenizer.get_config(), "embedding_dim": self.embedding_dim,
+                "units": self.units, "attention": self.attention, "attention_units": self.attention_units,
+                "dropout": self.dropout_rate, "max_source_length": self.max_source_length,
+                "max_target_length": self.max_target_length}
+
+
+def _tokenizer(value, what):
+    if isinstance(value, dict):
+        value = Tokenizer.from_config(value)
+    if not isinstance(value, Tokenizer):
+        raise InvalidInputError(f"`{what}` must be a deepedge Tokenizer or its config. Received: {type(value).__name__}.")
+    return value

@@ -1,0 +1,44 @@
+"""`deepedge translate TEXT --model FOLDER`: translate sentences on device (no TensorFlow)."""
+
+import time
+
+import click
+
+from deepedge.cli.common import err_console, resolve_model
+from deepedge.errors import InvalidInputError
+
+
+@click.command("translate")
+@click.argument("text", nargs=-1)
+@click.option("--model", required=True, help="An exported translator folder or a shipped model name.")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"),
+              help="Translate every non-empty line of this file ('-' reads standard input).")
+@click.option("--beam", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Beam width (1 decodes greedily).")
+@click.option("--length-penalty", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+              help="Beam hypotheses are ranked by log-probability / length ** this.")
+def command(text, model, file, beam, length_penalty):
+    """Translate TEXT (one sentence), or each line of --file, with an int8 translator in LiteRT."""
+    from deepedge.progress import progress_bar
+    from deepedge.runtime import load
+
+    sentences = [" ".join(text)] if text else []
+    if file is not None:
+        sentences += [line.strip() for line in file if line.strip()]
+    if not sentences:
+        raise InvalidInputError("Nothing to translate: pass a sentence, or --file FILE ('-' for standard input).")
+    runtime = load(resolve_model(model))
+    if not callable(getattr(runtime, "translate", None)):
+        raise InvalidInputError(f"{model} is a {runtime.task_name} model, which does not translate.")
+    started, steps = time.perf_counter(), runtime.steps_run
+    if len(sentences) == 1:
+        click.echo(runtime.translate(sentences[0], beam, length_penalty))
+    else:
+        with progress_bar() as progress:
+            bar = progress.add_task("Translating", total=len(sentences))
+            for sentence in sentences:
+                click.echo(runtime.translate(sentence, beam, length_penalty))
+                progress.advance(bar)
+    seconds = time.perf_counter() - started
+    err_console.print(f"[dim]{len(sentences)} sentence(s), {runtime.steps_run - steps} decoder steps in "
+                      f"{seconds * 1000:.0f} ms on {runtime.metadata['quantization']} LiteRT, 1 thread[/]")

@@ -1,0 +1,135 @@
+"""deepedge.apps.translation.translator: the Keras task, its step-wise export and the on-device twin.
+
+The unit tests learn a small made-up task (number words of one language written in reverse
+order in another), which a few seconds of training solve with attention and only partly
+without: it checks decoding, the export contract and Keras/device agreement; the real
+language pairs are measured by the family's evaluation and the shipped models' cards.
+"""
+
+import numpy as np
+import pytest
+
+from deepedge.errors import InvalidInputError
+from test_case import run_edge_export_test, run_task_test
+
+SOURCE_WORDS = "eins zwei drei vier fuenf sechs sieben acht".split()
+TARGET_WORDS = "one two three four five six seven eight".split()
+
+
+def reversal_corpus(count, seed):
+    from deepedge.data.translation import ParallelCorpus
+
+    rng = np.random.default_rng(seed)
+    sources, targets = [], []
+    for _ in range(count):
+        picks = rng.integers(0, len(SOURCE_WORDS), rng.integers(2, 7))
+        sources.append(" ".join(SOURCE_WORDS[i] for i in picks))
+        targets.append(" ".join(TARGET_WORDS[i] for i in picks[::-1]))
+    return ParallelCorpus(tuple(sources), tuple(targets), tuple(map(str, range(count))), "reversal", "train",
+                          "de", "en", "made up for tests", "none")
+
+
+def tiny_translator(attention, seed=0):
+    from deepedge.apps.translation import Translator
+    from deepedge.backend import keras
+    from deepedge.tokenizers import WordTokenizer
+
+    keras.utils.set_random_seed(seed)
+    data = reversal_corpus(10, 0)
+    return Translator(WordTokenizer.from_texts(SOURCE_WORDS), WordTokenizer.from_texts(TARGET_WORDS),
+                      embedding_dim=16, units=32, attention=attention, attention_units=16, dropout=0.0,
+                      max_source_length=10, max_target_length=10), data
+
+
+@pytest.fixture(scope="module")
+def trained_translators():
+    from deepedge.backend import keras
+
+    train = reversal_corpus(600, 1)
+    models = {}
+    for attention in (False, True):
+        model, _ = tiny_translator(attention)
+        x, y = model.teacher_forcing_data(train.sources, train.targets)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+        models[attention] = model
+    return models, train, reversal_corpus(100, 2)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_translator_round_trips_its_config_and_file(attention, tmp_path):
+    model, data = tiny_translator(attention)
+    x, _ = model.teacher_forcing_data(data.sources[:3], data.targets[:3])
+    loaded = run_task_test(model, x, (3, 10, model.target_tokenizer.vocabulary_size), tmp_path)
+    assert loaded.attention == attention and loaded.source_tokenizer.vocabulary == model.source_tokenizer.vocabulary
+
+
+def test_presets_need_their_tokenizers_and_long_sentences_are_refused():
+    from deepedge.apps.translation import Translator
+    from deepedge.tokenizers import WordTokenizer, encode_sentences
+
+    assert {"seq2seq", "seq2seq_attention"} <= set(Translator.presets())
+    with pytest.raises(ValueError, match="source_tokenizer"):
+        Translator.from_preset("seq2seq")
+    tokenizer = WordTokenizer.from_texts(SOURCE_WORDS)
+    ids = encode_sentences(tokenizer, ["eins zwei", "drei"], 5)
+    assert ids.tolist() == [[tokenizer.token_to_id("eins"), tokenizer.token_to_id("zwei"), 1, 1, 1],
+                            [tokenizer.token_to_id("drei"), 1, 1, 1, 1]]
+    for bad, match in (("", "at least one word"), ("   ", "at least one word"), ("eins " * 5, "at most 4"),
+                       (None, "at least one word")):
+        with pytest.raises(InvalidInputError, match=match):
+            encode_sentences(tokenizer, [bad], 5)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_keras_step_by_step_decoding_equals_the_whole_sequence(attention):
+    from deepedge.backend import keras
+
+    model, data = tiny_translator(attention)
+    x, _ = model.teacher_forcing_data(data.sources[:1], data.targets[:1])
+    whole = keras.ops.convert_to_numpy(model(x))[0]
+    step, state = model.keras_step_fn(x[0][0])
+    stepped = []
+    for token in x[1][0]:
+        logits, state = step(int(token), state)
+        stepped.append(logits)
+    np.testing.assert_allclose(np.array(stepped), whole, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_attention_learns_what_the_plain_encoder_decoder_cannot_and_beam_is_no_worse(trained_translators):
+    models, _, test = trained_translators
+    bleu = {attention: model.evaluate_metric(test) for attention, model in models.items()}
+    assert bleu[True] >= 55.0 and bleu[True] > bleu[False] + 10.0, bleu  # short sentences: few 4-grams to match
+    assert models[True].evaluate_metric(test, beam_width=4) >= bleu[True] - 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attention", [False, True])
+def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(trained_translators, attention,
+                                                                             tmp_path):
+    models, train, test = trained_translators
+    model = models[attention]
+    bad = [("translate", "", "at least one word"), ("translate", "eins " * 12, "at most 9"),
+           ("translate", 7, "a sentence or a list")]
+    meta, runtime, result = run_edge_export_test(
+        model, tmp_path / "int8", train, test, "runtime.translate([str(s) for s in x], 4)",
+        edge_inputs=np.array(test.sources[:5]), bad_inputs=bad, num_calibration=200,
+        # the plain model, half trained, decides many near-ties: int8 flips some; a shipped model meets 1.0
+        max_drop=None if attention else 5.0)
+    assert set(meta["signatures"]) == {"encode", "decode_step"} and meta["latency_us"]["signature"] == "decode_step"
+    assert [s["name"] for s in meta["state"]["decode_step"]] == ["h", "c"]
+    assert meta["memory"] == (["memory", "keys", "source_mask"] if attention else [])
+    assert result == runtime.translate(list(test.sources[:5]), 4)
+    from deepedge.edge import load
+
+    greedy_keras = model.translate(list(test.sources[:20]))
+    model.export(tmp_path / "float32", quantization="float32")
+    assert load(tmp_path / "float32").translate(list(test.sources[:20])) == greedy_keras  # the same decoder
+    if attention:  # int8 may flip a rare near-tie of the well-trained model
+        assert sum(a == b for a, b in zip(greedy_keras, runtime.translate(list(test.sources[:20])))) >= 18
+        step, state = runtime.encode(test.sources[0])
+        step(runtime.target_tokenizer.end_id, state)
+        weights = runtime.last_attention[-1]
+        words = len(test.sources[0].split())
+        assert abs(weights.sum() - 1.0) < 1e-4 and weights[words + 1:].max() < 1e-6  # padding never attended
