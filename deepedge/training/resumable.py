@@ -74,7 +74,8 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
 
     Args:
         model: a compiled Keras model (a deepedge task).
-        train_images, train_labels: numpy arrays.
+        train_images, train_labels: numpy arrays (`train_images` may be a tuple of arrays for a
+            model with several inputs, e.g. a translator's source and target ids).
         epochs: int. Total epochs, counting those done before an interruption.
         checkpoint_dir: folder for `epoch_NNN.keras` and `state.json`.
         batch_size: int.
@@ -113,11 +114,13 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
             images, labels = epoch_data(rng)
         else:
             order = rng.permutation(len(train_labels))
-            images, labels = train_images[order], train_labels[order]
+            images = (tuple(a[order] for a in train_images) if isinstance(train_images, (list, tuple))
+                      else train_images[order])
+            labels = train_labels[order]
         if augmentation is not None:
             images = augmentation(images, rng)
-        if images.dtype == np.uint8 or images.dtype.kind == "f":  # images; token ids stay integers
-            images = images.astype(np.float32)
+        if not isinstance(images, tuple) and (images.dtype == np.uint8 or images.dtype.kind == "f"):
+            images = images.astype(np.float32)  # images; token ids stay integers
         epoch_started = time.perf_counter()
         callbacks = [EpochProgress(epoch, epochs, math.ceil(len(labels) / batch_size))] if verbose else []
         result = model.fit(ordered_batches(images, labels, batch_size), epochs=epoch + 1, initial_epoch=epoch,

@@ -1,5 +1,7 @@
 """Translation as the tools see it: parallel corpora, BLEU and chrF overall and by source length,
-the step-wise export and its card."""
+the step-wise export and its card, training by recipe."""
+
+import dataclasses
 
 from deepedge.apps.family import Family
 from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
@@ -51,6 +53,7 @@ class Translation(Family):
         if limit:
             data = data.take(limit)
         model, kind = self.open_model(path)
+        data, skipped = self.fitting(model, data)
         hypotheses = []
         with progress_bar() as progress:
             bar = progress.add_task(f"Translating {data_name}/{split}", total=len(data))
@@ -59,22 +62,42 @@ class Translation(Family):
                 progress.advance(bar)
         report = translation_report(hypotheses, data)
         return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(data),
-                "unit": "sentence pairs", "metric": "bleu", "value": report["bleu"], "chrf": report["chrf"],
+                "skipped_too_long": skipped, "unit": "sentence pairs", "metric": "bleu", "value": report["bleu"],
+                "chrf": report["chrf"],
                 "by_source_length": report["by_source_length"],
                 "decoding": f"beam {beam_width}" if beam_width else "greedy",
                 "samples": [{"source": s, "reference": r, "translation": h}
                             for s, r, h in zip(data.sources[:3], data.targets[:3], hypotheses)]}
 
+    @staticmethod
+    def fitting(model, data):
+        """`(the pairs of data whose source fits the model, how many did not)`: a sentence longer
+        than the model's maximum is refused by `translate`, never cut short."""
+        limit = model.max_source_length
+        keep = [i for i, s in enumerate(data.sources) if len(model.source_tokenizer.encode(s)) < limit]
+        fitted = dataclasses.replace(data, sources=tuple(data.sources[i] for i in keep),
+                                     targets=tuple(data.targets[i] for i in keep),
+                                     groups=tuple(data.groups[i] for i in keep))
+        return fitted, len(data) - len(keep)
+
     def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         name = self.data_name(model_path, data_name)
         model = self.load_keras(model_path)
-        train, test = self.load_data(name, "train"), self.load_data(name, "test")
+        train, (test, skipped) = self.load_data(name, "train"), self.fitting(model, self.load_data(name, "test"))
         data_info = {"name": name, "source": test.source, "licence": test.licence, "train_pairs": len(train),
-                     "test_pairs": len(test)}
+                     "test_pairs": len(test),
+                     "test_pairs_too_long": skipped}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
         return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 400, extra_metadata={"data": name},
                             card=self.card_info(data_info, command))
+
+    def train(self, preset, out, epochs=None, limit=None):
+        from deepedge.apps.translation.recipes import train_preset
+
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        return (f"Trained {preset}: validation BLEU {report['validation_metric']:.2f} (greedy, 300 pairs) in "
+                f"{report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 
     def export_summary(self, meta, out, quantization):
         metrics = meta["metrics"]

@@ -18,4 +18,30 @@ ARCHITECTURES = {
     },
 }
 
-TRAINED = {}
+_TOKENIZERS = {"source_vocabulary": 10_000, "target_vocabulary": 8_000}
+_RECIPE = {"epochs": 20, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 1e-4, "clipnorm": 1.0,
+           "seed": 2014}
+
+TRAINED = {
+    "de_en_attention": {
+        "description": "seq2seq_attention trained on the Ding dictionary's German-English example sentences.",
+        "architecture": "seq2seq_attention", "data": "de_en", "tokenizers": _TOKENIZERS,
+        "max_source_length": 48, "max_target_length": 48, "recipe": _RECIPE,
+    },
+    "de_en_seq2seq": {
+        "description": "seq2seq (no attention) on the same German-English pairs and budget, for comparison.",
+        "architecture": "seq2seq", "data": "de_en", "tokenizers": _TOKENIZERS,
+        "max_source_length": 48, "max_target_length": 48, "recipe": _RECIPE,
+    },
+    "es_en_attention": {
+        "description": "seq2seq_attention trained on Spanish-English Bible verses (Reina-Valera 1909, World "
+                       "English Bible).",
+        "architecture": "seq2seq_attention", "data": "es_en", "tokenizers": _TOKENIZERS,
+        "max_source_length": 96, "max_target_length": 96, "recipe": _RECIPE,
+    },
+    "es_en_seq2seq": {
+        "description": "seq2seq (no attention) on the same Spanish-English verses and budget, for comparison.",
+        "architecture": "seq2seq", "data": "es_en", "tokenizers": _TOKENIZERS,
+        "max_source_length": 96, "max_target_length": 96, "recipe": _RECIPE,
+    },
+}

@@ -275,5 +275,6 @@ def _tokenizer(value, what):
     if isinstance(value, dict):
         value = Tokenizer.from_config(value)
     if not isinstance(value, Tokenizer):
-        raise InvalidInputError(f"`{what}` must be a deepedge Tokenizer or its config. Received: {type(value).__name__}.")
+        raise InvalidInputError(f"`{what}` must be a deepedge Tokenizer or its config. "
+                                f"Received: {type(value).__name__}.")
     return value

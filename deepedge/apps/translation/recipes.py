@@ -1,0 +1,77 @@
+"""The recipes that train the translators (`deepedge train de_en_attention`)."""
+
+import math
+
+from deepedge.apps.translation.presets import TRAINED
+from deepedge.apps.translation.translator import Translator
+from deepedge.data.translation import load_parallel
+from deepedge.presets import resolve_recipe, train_command
+from deepedge.tokenizers import WordTokenizer
+from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.finish import finish_training
+from deepedge.training.optimizers import build_optimizer
+
+
+def build_tokenizers(spec, train):
+    """Word tokenizers fitted on the training split only: the source lower-cased, the target
+    keeping its case (what BLEU compares)."""
+    sizes = spec["tokenizers"]
+    return (WordTokenizer.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"]),
+            WordTokenizer.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], lowercase=False))
+
+
+def fitting_pairs(model, data):
+    """The pairs of `data` whose sentences fit the model's maximum lengths (and have words)."""
+    keep = [i for i, (s, t) in enumerate(data.pairs())
+            if 0 < len(model.source_tokenizer.encode(s)) < model.max_source_length
+            and 0 < len(model.target_tokenizer.encode(t)) < model.max_target_length]
+    return [data.sources[i] for i in keep], [data.targets[i] for i in keep]
+
+
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+    """Trains the translator preset `name` by its recipe; saves `out_dir/model.keras`.
+
+    Args:
+        name: a key of `TRAINED` (`de_en_attention`, `de_en_seq2seq`, `es_en_attention`, ...).
+        out_dir: folder for `model.keras` and `training.json`.
+        epochs: int. Overrides the recipe's epochs.
+        checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
+        limit: int. Train on the first `limit` training pairs only (quick trials).
+
+    Returns:
+        `(model, report)`.
+    """
+    spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    train, validation = load_parallel(spec["data"], "train"), load_parallel(spec["data"], "validation")
+    source_tokenizer, target_tokenizer = build_tokenizers(spec, train)
+    if limit:
+        train = train.take(limit)
+    seed_everything(recipe["seed"], deterministic=False)
+    model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
+                                   target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],
+                                   max_target_length=spec["max_target_length"])
+    x, y = model.teacher_forcing_data(*fitting_pairs(model, train))
+    val_x, val_y = model.teacher_forcing_data(*fitting_pairs(model, validation))
+    steps = math.ceil(len(y) / recipe["batch_size"])
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]))
+    model, history = fit_resumable(model, tuple(x), y, recipe["epochs"], checkpoint_dir,
+                                   batch_size=recipe["batch_size"], seed=recipe["seed"],
+                                   validation_data=(tuple(val_x), val_y), verbose=verbose)
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": int(len(y)),
+        "recipe": recipe, "params": int(model.count_params()),
+        "source_vocabulary": source_tokenizer.vocabulary_size, "target_vocabulary": target_tokenizer.vocabulary_size,
+        "metric": "bleu",
+        "validation_metric": round(model.evaluate_metric(validation.take(recipe.get("validation_pairs", 300))), 2),
+        "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
+        "command": train_command(name, out_dir, epochs, limit),
+        "note": "Teacher forcing on the training pairs that fit the model's maximum lengths; validation BLEU "
+                "greedy on the first 300 validation pairs.",
+    }
+    shipped = Translator.from_config(model.get_config())  # float32, no optimizer state
+    shipped([x[0][:1], x[1][:1]])
+    shipped.set_weights(model.get_weights())
+    return finish_training(shipped, out_dir, report, checkpoint_dir)
+
+
+__all__ = ["build_tokenizers", "fitting_pairs", "train_preset"]
