@@ -192,7 +192,7 @@ def _signature_function(model, input_names, output_names):
 
     @tf.function(input_signature=specs)
     def signature(*tensors):
-        outputs = model(list(tensors), training=False)
+        outputs = model(tensors[0] if len(tensors) == 1 else list(tensors), training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         return dict(zip(output_names, outputs))
 
