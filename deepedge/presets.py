@@ -25,6 +25,12 @@ def shipped_model_dir(name):
     return path
 
 
+def resolve_model(model):
+    """A path as given, or a shipped model's folder when `model` is a shipped name."""
+    path = Path(model)
+    return path if path.exists() else shipped_model_dir(model)
+
+
 def train_command(name, out_dir, epochs=None, limit=None):
     """The `deepedge train` command line that reproduces a training run (for cards)."""
     command = f"deepedge train {name}"

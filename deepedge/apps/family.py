@@ -151,6 +151,10 @@ class Family:
         """Runs the shipped models of this task on device over held-out data; returns result rows."""
         return []
 
+    def commands(self):
+        """Click commands of this family's own (`deepedge translate`), added to the CLI."""
+        return []
+
     def card_sections(self, card):
         """The family's own Markdown lines for the model card (after the common table)."""
         return []

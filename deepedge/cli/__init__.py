@@ -23,10 +23,14 @@ def cli():
 
 def _add_commands():
     from deepedge.cli import (bench, calibrate, demo, evaluate, export, generate, info, predict,  # noqa: F401
-                              train, translate)
+                              train)
+    from deepedge.registry import families
 
-    for module in (train, export, evaluate, bench, calibrate, info, demo, generate, translate, predict):
+    for module in (train, export, evaluate, bench, calibrate, info, demo, generate, predict):
         cli.add_command(module.command)
+    for family in families():  # a family's own commands (`deepedge translate`)
+        for command in family.commands():
+            cli.add_command(command)
 
 
 _add_commands()

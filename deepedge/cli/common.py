@@ -6,19 +6,10 @@ from pathlib import Path
 from rich.console import Console
 
 from deepedge.errors import ModelFileError
+from deepedge.presets import resolve_model  # noqa: F401  (the commands' shared lookup)
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def resolve_model(model):
-    """A path as given, or a shipped model's folder when `model` is a shipped name."""
-    path = Path(model)
-    if path.exists():
-        return path
-    from deepedge.presets import shipped_model_dir
-
-    return shipped_model_dir(model)
 
 
 def family_of_model(path):

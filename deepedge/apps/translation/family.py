@@ -41,6 +41,11 @@ class Translation(Family):
     architectures = ARCHITECTURES
     recipes = TRAINED
 
+    def commands(self):
+        from deepedge.apps.translation.commands import command
+
+        return [command]
+
     def load_data(self, name, split):
         from deepedge.data.translation import load_parallel
 

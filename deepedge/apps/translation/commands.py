@@ -4,8 +4,10 @@ import time
 
 import click
 
-from deepedge.cli.common import err_console, resolve_model
+from rich.console import Console
+
 from deepedge.errors import InvalidInputError
+from deepedge.presets import resolve_model
 
 
 @click.command("translate")
@@ -40,5 +42,5 @@ def command(text, model, file, beam, length_penalty):
                 click.echo(runtime.translate(sentence, beam, length_penalty))
                 progress.advance(bar)
     seconds = time.perf_counter() - started
-    err_console.print(f"[dim]{len(sentences)} sentence(s), {runtime.steps_run - steps} decoder steps in "
+    Console(stderr=True).print(f"[dim]{len(sentences)} sentence(s), {runtime.steps_run - steps} decoder steps in "
                       f"{seconds * 1000:.0f} ms on {runtime.metadata['quantization']} LiteRT, 1 thread[/]")
