@@ -52,4 +52,13 @@ def resolve_recipe(trained, name, epochs, out_dir, checkpoint_dir):
     if epochs is not None:
         recipe["epochs"] = int(epochs)
     out_dir = Path(out_dir)
-    return spec, recipe, out_dir, Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    if not checkpoint_dir:
+        # Under the user cache, not beside the model: a run cut off (even with its working copy)
+        # resumes from there; the finished model removes them.
+        import hashlib
+
+        from deepedge.data.cache import cache_dir
+
+        where = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:8]  # one run per output folder
+        checkpoint_dir = cache_dir() / "runs" / f"{name}-{where}"
+    return spec, recipe, out_dir, Path(checkpoint_dir)

@@ -151,6 +151,10 @@ class WordTokenizer(Tokenizer):
             paragraphs.append(words)
         return paragraph_separator.join(self._detokenize(words) for words in paragraphs)
 
+    def detokenize(self, words):
+        """Readable text from token strings (what `decode` does after looking the ids up)."""
+        return self._detokenize(list(words))
+
     def _detokenize(self, words):
         out, quote_open, capitalise, glue = [], False, True, True
         for word in words:

@@ -171,21 +171,118 @@ def generate_text(tokenizer, step, state, prompt, max_tokens, strategy="sample",
     return tokenizer.decode(prompt_ids[1:] + tokens).strip()
 
 
-def translate_ids(step, state, end_id, max_tokens, beam_width=None, length_penalty=1.0, banned=()):
-    """The target ids a decoder writes from `state` (after its encoder), without the end token.
+def greedy_batch(step, state, rows, end_id, max_tokens, banned=()):
+    """Greedy decoding of `rows` sentences side by side with a batched `step`.
 
-    The decoder reads the end token first (as a sentence start) and stops when it writes it
-    again. Greedy unless `beam_width`; beam hypotheses are ranked by log-probability divided
-    by `length ** length_penalty` (0 ranks by total log-probability, which favours short ones).
+    `step(tokens (rows,), state) -> (logits (rows, vocabulary), state)`. Every row reads the end
+    token first (as a sentence start) and is done when it writes it again; done rows keep
+    reading the end token until all are. Returns one id list per row, without the end token.
     """
+    tokens = np.full(rows, end_id, np.int32)
+    done = np.zeros(rows, bool)
+    out = [[] for _ in range(rows)]
+    for _ in range(int(max_tokens)):
+        logits, state = step(tokens, state)
+        logits = np.array(logits, np.float64).reshape(rows, -1)
+        if banned:
+            logits[:, list(banned)] = -np.inf
+        tokens = logits.argmax(axis=1).astype(np.int32)
+        done |= tokens == end_id
+        for i in np.flatnonzero(~done):
+            out[i].append(int(tokens[i]))
+        if done.all():
+            break
+        tokens[done] = end_id
+    return out
+
+
+def beam_search_batch(step, state, rows, end_id, max_tokens, beam_width=4, length_penalty=1.0, banned=()):
+    """Beam search for one sentence with a batched `step`, one row per live hypothesis.
+
+    `state` holds `rows >= beam_width` copies of the sentence's start state (a dict of arrays,
+    rows first); a hypothesis's state moves with it when the beam is reordered. Each round
+    keeps the `beam_width` best extensions by total log-probability; one that ends with
+    `end_id` is finished. Returns `[(ids without the end token, score)]` best first, where
+    score is the log-probability divided by `length ** length_penalty`.
+    """
+    beam_width = int(beam_width)
+    if not 1 <= beam_width <= rows:
+        raise InvalidInputError(f"beam_width must be between 1 and {rows} (the decoder's rows). "
+                                f"Received: {beam_width!r}.")
+    tokens = np.full(rows, end_id, np.int32)
+    logits, state = step(tokens, state)
+    live = [((), 0.0, 0)]  # (tokens, total log-probability, row)
+    finished = []
+    for _ in range(int(max_tokens)):
+        logp = log_softmax(np.asarray(logits).reshape(rows, -1))
+        if banned:
+            logp[:, list(banned)] = -np.inf
+        candidates = []
+        for hypothesis, score, row in live:
+            best = np.argpartition(-logp[row], beam_width - 1)[:beam_width]
+            candidates += [(hypothesis + (int(t),), score + float(logp[row, t]), row) for t in best]
+        candidates.sort(key=lambda c: -c[1])
+        live = []
+        parents = np.zeros(rows, np.int64)
+        tokens = np.full(rows, end_id, np.int32)
+        for hypothesis, score, row in candidates[:beam_width]:
+            if hypothesis[-1] == end_id:
+                finished.append((hypothesis, score))
+                continue
+            parents[len(live)], tokens[len(live)] = row, hypothesis[-1]
+            live.append((hypothesis, score, len(live)))
+        if not live:
+            break
+        state = {name: np.asarray(value)[parents] for name, value in state.items()}
+        logits, state = step(tokens, state)
+    finished += [(hypothesis, score) for hypothesis, score, _ in live]
+
+    def normalised(item):
+        return item[1] / (len(item[0]) ** length_penalty if length_penalty else 1.0)
+
+    return [([t for t in hypothesis if t != end_id], normalised((hypothesis, score)))
+            for hypothesis, score in sorted(finished, key=normalised, reverse=True)[:beam_width]]
+
+
+def translate_texts(model, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
+    """The translations of one sentence or a list, by any translator with a batched decoder.
+
+    `model` has `source_tokenizer`, `target_tokenizer`, `max_source_length`, `max_target_length`,
+    `decoder_rows` (rows its decoder takes at once; None for any number) and
+    `start(source_ids (n, max_source_length), rows) -> (step, state)`, which encodes the n
+    sentences into the first n of `rows` decoder rows. Greedy decoding translates `decoder_rows`
+    sentences side by side; beam search decodes one sentence with one row per hypothesis.
+    Keras and the device share this loop, so they decode alike. `on_sentence(n)` is called
+    as sentences finish (a progress bar).
+    """
+    from deepedge.tokenizers import encode_sentences
+
+    single = isinstance(texts, str)
+    if not single and not isinstance(texts, (list, tuple)):
+        raise InvalidInputError(f"Expected a sentence or a list of sentences. Received: {type(texts).__name__}.")
+    source_ids = encode_sentences(model.source_tokenizer, texts, model.max_source_length)
+    end, banned = model.target_tokenizer.end_id, (model.target_tokenizer.unknown_id,)
+    max_tokens = int(max_tokens or model.max_target_length)
+    out = []
     if beam_width and int(beam_width) > 1:
-        tokens, _ = beam_search(step, [end_id], state, max_tokens, beam_width=beam_width, stop_token=end_id,
-                                length_penalty=length_penalty, banned=banned)[0]
+        rows = model.decoder_rows or int(beam_width)
+        for ids in source_ids:
+            step, state = model.start(ids[None], rows)
+            out.append(beam_search_batch(step, state, rows, end, max_tokens, beam_width, length_penalty,
+                                         banned)[0][0])
+            if on_sentence:
+                on_sentence(1)
     else:
-        tokens = sample_sequence(step, [end_id], state, max_tokens, Sampler("greedy", banned=tuple(banned)),
-                                 stop_token=end_id)
-    return [t for t in tokens if t != end_id]
+        rows = model.decoder_rows or min(len(source_ids), 64)
+        for first in range(0, len(source_ids), rows):
+            chunk = source_ids[first:first + rows]
+            step, state = model.start(chunk, rows)
+            out += greedy_batch(step, state, rows, end, max_tokens, banned)[:len(chunk)]
+            if on_sentence:
+                on_sentence(len(chunk))
+    texts_out = [model.target_tokenizer.decode(ids) for ids in out]
+    return texts_out[0] if single else texts_out
 
 
 __all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "generate_text", "log_softmax", "prime",
-           "sample_sequence", "segment_starts", "translate_ids"]
+           "sample_sequence", "segment_starts", "translate_texts", "greedy_batch", "beam_search_batch"]

@@ -156,16 +156,30 @@ class EdgeStepModel:
     def initial_state(self, signature="step"):
         return {s["name"]: np.full(s["shape"], s["initial"], s["dtype"]) for s in self.state_layout.get(signature, [])}
 
-    def run(self, signature, **inputs):
-        """Runs one signature on named inputs; returns its named outputs."""
+    def prepare(self, signature, **inputs):
+        """Some inputs of `signature` checked and quantized once, for `run(..., prepared=)`: what
+        stays the same over many steps (a translator's encoder memory) is not converted again."""
         if signature not in self._runners:
             raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
         specs = self._input_specs[signature]
-        if sorted(inputs) != sorted(specs):
-            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {sorted(inputs)}.")
+        unknown = sorted(set(inputs) - set(specs))
+        if unknown:
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {unknown}.")
+        return {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
+                for name, value in inputs.items()}
+
+    def run(self, signature, prepared=None, **inputs):
+        """Runs one signature on named inputs (and those `prepare` made); returns its named outputs."""
+        if signature not in self._runners:
+            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
+        specs = self._input_specs[signature]
+        prepared = prepared or {}
+        if sorted([*inputs, *prepared]) != sorted(specs):
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. "
+                                    f"Received: {sorted([*inputs, *prepared])}.")
         feeds = {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
                  for name, value in inputs.items()}
-        outputs = self._runners[signature](**feeds)
+        outputs = self._runners[signature](**feeds, **prepared)
         out_specs = self._output_specs[signature]
         return {name: dequantize(value, out_specs[name]) if name in out_specs else value
                 for name, value in outputs.items()}

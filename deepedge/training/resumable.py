@@ -69,7 +69,8 @@ def ordered_batches(x, y, batch_size):
 
 
 def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, batch_size=128, seed=0,
-                  augmentation=None, validation_data=None, verbose=True, on_epoch_end=None, epoch_data=None):
+                  augmentation=None, validation_data=None, verbose=True, on_epoch_end=None, epoch_data=None,
+                  batches=None):
     """Fits `model` for `epochs`, resuming from `checkpoint_dir` if a checkpoint is there.
 
     Args:
@@ -87,6 +88,9 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         epoch_data: callable `rng -> (x, y)` that draws each epoch's (shuffled) training
             arrays, for data that is cut anew every epoch (language-model windows). When
             given, `train_images` and `train_labels` only size the run (`len(train_labels)`).
+        batches: callable `(x, y, batch_size, rng) -> dataset` that batches the (shuffled)
+            training arrays, and the validation arrays with `rng=None`; for batches that are
+            not plain slices (a translator's length-trimmed, weighted batches). Default: in order.
 
     Returns:
         `(model, history)`: the trained model (loaded from the checkpoint when resumed)
@@ -107,7 +111,10 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         model = keras.saving.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)
         if verbose:
             print(f"Resuming from {checkpoint_dir / state['checkpoint']} after epoch {start}/{epochs}.")
-    validation = None if validation_data is None else ordered_batches(*validation_data, batch_size)
+    if batches is None:
+        def batches(x, y, size, rng):
+            return ordered_batches(x, y, size)
+    validation = None if validation_data is None else batches(*validation_data, batch_size, None)
     for epoch in range(start, epochs):
         rng = np.random.default_rng([seed, epoch])
         if epoch_data is not None:
@@ -123,7 +130,7 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
             images = images.astype(np.float32)  # images; token ids stay integers
         epoch_started = time.perf_counter()
         callbacks = [EpochProgress(epoch, epochs, math.ceil(len(labels) / batch_size))] if verbose else []
-        result = model.fit(ordered_batches(images, labels, batch_size), epochs=epoch + 1, initial_epoch=epoch,
+        result = model.fit(batches(images, labels, batch_size, rng), epochs=epoch + 1, initial_epoch=epoch,
                            shuffle=False, validation_data=validation, verbose=0, callbacks=callbacks)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)

@@ -34,13 +34,17 @@ def command(text, model, file, beam, length_penalty):
         raise InvalidInputError(f"{model} is a {runtime.task_name} model, which does not translate.")
     started, steps = time.perf_counter(), runtime.steps_run
     if len(sentences) == 1:
-        click.echo(runtime.translate(sentences[0], beam, length_penalty))
+        translations = [runtime.translate(sentences[0], beam, length_penalty)]
     else:
         with progress_bar() as progress:
             bar = progress.add_task("Translating", total=len(sentences))
-            for sentence in sentences:
-                click.echo(runtime.translate(sentence, beam, length_penalty))
-                progress.advance(bar)
+            translations = runtime.translate(sentences, beam, length_penalty,
+                                             on_sentence=lambda n: progress.advance(bar, n))
+    for translation in translations:
+        click.echo(translation)
     seconds = time.perf_counter() - started
-    Console(stderr=True).print(f"[dim]{len(sentences)} sentence(s), {runtime.steps_run - steps} decoder steps in "
-                      f"{seconds * 1000:.0f} ms on {runtime.metadata['quantization']} LiteRT, 1 thread[/]")
+    words = sum(len(runtime.target_tokenizer.encode(t)) + 1 for t in translations)  # with each end token
+    Console(stderr=True).print(f"[dim]{len(sentences)} sentence(s), {words} target tokens, "
+                               f"{runtime.steps_run - steps} decoder steps of {runtime.decoder_rows} rows in "
+                               f"{seconds * 1000:.0f} ms ({words / seconds:.0f} tokens/s) on "
+                               f"{runtime.metadata['quantization']} LiteRT, 1 thread[/]")

@@ -21,6 +21,9 @@ ARCHITECTURES = {
 _TOKENIZERS = {"source_vocabulary": 10_000, "target_vocabulary": 8_000}
 _RECIPE = {"epochs": 20, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 1e-4, "clipnorm": 1.0,
            "seed": 2014}
+# The verses are three times as long as the dictionary's examples and half again as many:
+# 10 epochs there are more tokens than 20 here, and fit the 90-minute budget on 2 cores.
+_BIBLE_RECIPE = {**_RECIPE, "epochs": 10}
 
 TRAINED = {
     "de_en_attention": {
@@ -37,11 +40,11 @@ TRAINED = {
         "description": "seq2seq_attention trained on Spanish-English Bible verses (Reina-Valera 1909, World "
                        "English Bible).",
         "architecture": "seq2seq_attention", "data": "es_en", "tokenizers": _TOKENIZERS,
-        "max_source_length": 96, "max_target_length": 96, "recipe": _RECIPE,
+        "max_source_length": 96, "max_target_length": 96, "recipe": _BIBLE_RECIPE,
     },
     "es_en_seq2seq": {
         "description": "seq2seq (no attention) on the same Spanish-English verses and budget, for comparison.",
         "architecture": "seq2seq", "data": "es_en", "tokenizers": _TOKENIZERS,
-        "max_source_length": 96, "max_target_length": 96, "recipe": _RECIPE,
+        "max_source_length": 96, "max_target_length": 96, "recipe": _BIBLE_RECIPE,
     },
 }

@@ -56,7 +56,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]))
     model, history = fit_resumable(model, tuple(x), y, recipe["epochs"], checkpoint_dir,
                                    batch_size=recipe["batch_size"], seed=recipe["seed"],
-                                   validation_data=(tuple(val_x), val_y), verbose=verbose)
+                                   validation_data=(tuple(val_x), val_y), verbose=verbose,
+                                   batches=model.training_batches)
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": int(len(y)),
         "recipe": recipe, "params": int(model.count_params()),

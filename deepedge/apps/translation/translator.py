@@ -81,6 +81,7 @@ class Translator(Task, keras.Model):
         self.decoder = keras.layers.LSTM(self.units, return_sequences=True, return_state=True, name="decoder")
         self.decoder.cell.name = "decoder_cell"
         self.logits = keras.layers.Dense(self.target_tokenizer.vocabulary_size, name="logits")
+        self._compiled_functions = {"encode": None}
 
     @property
     def edge_float_layers(self):
@@ -91,14 +92,18 @@ class Translator(Task, keras.Model):
     # === Functional pieces shared by `call` and the step-wise export ===
     def _encode(self, source, training=False):
         """`(memory or None, keys or None, mask bias or None, h, c)` for source ids."""
+        source_mask = self._source_mask(source)
+        # The padding after the end token is masked: the LSTMs carry their state over it, so
+        # the encoding does not depend on how far a sentence is padded (training trims batches).
         if not self.attention:
             reversed_source = ops.flip(source, axis=1)  # Sutskever et al.: the first words are read last
             x = self.dropout(self.source_embedding(reversed_source), training=training)
-            _, h, c = self.encoder(x, training=training)
+            _, h, c = self.encoder(x, mask=ops.flip(ops.cast(source_mask, "bool"), axis=1), training=training)
             return None, None, None, h, c
         x = self.dropout(self.source_embedding(source), training=training)
-        memory, forward_h, forward_c, backward_h, backward_c = self.encoder(x, training=training)
-        return (memory, self.memory_keys(memory), self._source_mask(source),
+        memory, forward_h, forward_c, backward_h, backward_c = self.encoder(
+            x, mask=ops.cast(source_mask, "bool"), training=training)
+        return (memory, self.memory_keys(memory), source_mask,
                 self.initial_h(ops.concatenate([forward_h, backward_h], axis=-1)),
                 self.initial_c(ops.concatenate([forward_c, backward_c], axis=-1)))
 
@@ -131,6 +136,49 @@ class Translator(Task, keras.Model):
         target_in = np.concatenate([np.full((len(target_ids), 1), end, np.int32), target_ids[:, :-1]], axis=1)
         return [source_ids, target_in], target_ids
 
+    def training_batches(self, x, y, batch_size, rng=None):
+        """`fit` batches of teacher-forcing data, each trimmed to its longest sentence.
+
+        Sentences of similar length are batched together (sorted within chunks of 64 batches,
+        the batches then shuffled with `rng`), so a batch of short sentences runs a few steps
+        instead of `max_source_length`. Each batch carries a sample weight of 1 up to and
+        including the target's end token and 0 on the padding after it.
+
+        Returns:
+            A `tf.data.Dataset` of `((source, target_in), target_out, weights)`.
+        """
+        from deepedge.backend import tf
+
+        source, target_in = (np.asarray(a, np.int32) for a in x)
+        y = np.asarray(y, np.int32)
+        end = self.target_tokenizer.end_id
+        weights = (np.cumsum(y == end, axis=1) - (y == end) <= 0).astype(np.float32)
+        source_lengths = (np.cumsum(source == self.source_tokenizer.end_id, axis=1) == 0).sum(1) + 1
+        target_lengths = weights.sum(1).astype(int)
+        key = np.maximum(source_lengths, target_lengths)
+        chunk = batch_size * 64
+        batches = []
+        for start in range(0, len(y), chunk):
+            order = start + np.argsort(key[start:start + chunk], kind="stable")
+            batches += [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        if rng is not None:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+
+        def trimmed(lengths, b, limit):
+            return min(limit, -(-int(lengths[b].max()) // 8) * 8)  # a multiple of 8: few distinct shapes
+
+        def generate():
+            for b in batches:
+                s, t = trimmed(source_lengths, b, source.shape[1]), trimmed(target_lengths, b, y.shape[1])
+                yield (source[b, :s], target_in[b, :t]), y[b, :t], weights[b, :t]
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        dataset = tf.data.Dataset.from_generator(generate, output_signature=(
+            (ids, ids), ids, tf.TensorSpec((None, None), tf.float32)))
+        return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).with_options(options)
+
     def compile(self, optimizer="auto", loss="auto", **kwargs):
         """AdamW (clipped) and a cross-entropy that ignores the padding after each end token."""
         if optimizer == "auto":
@@ -140,32 +188,45 @@ class Translator(Task, keras.Model):
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
     # === Translating ===
-    def keras_step_fn(self, source_ids):
-        """`(step, state)` for one source sentence: `step(token, state) -> (logits, state)` in Keras,
-        the same contract as the on-device `decode_step`."""
-        memory, keys, source_mask, h, c = self._encode(np.asarray(source_ids, np.int32)[None])
+    decoder_rows = None  # Keras decodes any number of rows at once
+    edge_decoder_rows = 4  # the exported decode_step's batch: beam 4, or 4 sentences greedily
 
-        def step(token, state):
-            y = self.target_embedding(np.array([[token]], np.int32))[:, 0]
-            _, (h_next, c_next) = self.decoder.cell(y, [state["h"], state["c"]])
-            logits, _ = self._output(h_next[:, None], memory, keys, source_mask)
-            return keras.ops.convert_to_numpy(logits)[0, 0], {"h": h_next, "c": c_next}
+    def _decode_step(self, token, h, c, memory, keys, source_mask):
+        """One decoder step: `(logits, h, c, attention weights or None)` for token ids `(rows,)`."""
+        _, (h_next, c_next) = self.decoder.cell(self.target_embedding(token), [h, c])
+        logits, weights = self._output(ops.expand_dims(h_next, 1), memory, keys, source_mask)
+        return logits[:, 0], h_next, c_next, None if weights is None else weights[:, 0]
 
-        return step, {"h": h, "c": c}
+    def _compiled(self):
+        """The encoder and the decoder step as graph functions (an eager step costs milliseconds)."""
+        if self._compiled_functions.get("encode") is None:
+            from deepedge.backend import tf
 
-    def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None):
-        """Translations of one sentence or a list: greedy, or beam search with `beam_width`."""
-        from deepedge.ops.decoding import translate_ids
+            self._compiled_functions["encode"] = tf.function(self._encode, reduce_retracing=True)
+            self._compiled_functions["step"] = tf.function(self._decode_step, reduce_retracing=True)
+        return self._compiled_functions["encode"], self._compiled_functions["step"]
 
-        single = isinstance(texts, str)
-        source_ids = encode_sentences(self.source_tokenizer, texts, self.max_source_length)
-        out = []
-        for ids in source_ids:
-            step, state = self.keras_step_fn(ids)
-            out.append(self.target_tokenizer.decode(translate_ids(
-                step, state, self.target_tokenizer.end_id, max_tokens or self.max_target_length, beam_width,
-                length_penalty, banned=(self.target_tokenizer.unknown_id,))))
-        return out[0] if single else out
+    def start(self, source_ids, rows):
+        """`(step, state)` decoding the sentences `source_ids` in the first of `rows` rows:
+        `step(tokens (rows,), state) -> (logits (rows, vocabulary), state)`, the contract of the
+        on-device `decode_step` (`deepedge.ops.decoding.translate_texts` drives both)."""
+        ids = np.asarray(source_ids, np.int32)
+        ids = np.concatenate([ids, np.repeat(ids[-1:], rows - len(ids), axis=0)]) if len(ids) < rows else ids
+        encode, decode = self._compiled()
+        memory, keys, source_mask, h, c = encode(ids)
+
+        def step(tokens, state):
+            logits, h, c, _ = decode(np.asarray(tokens, np.int32), state["h"], state["c"], memory, keys, source_mask)
+            return logits.numpy(), {"h": h.numpy(), "c": c.numpy()}
+
+        return step, {"h": h.numpy(), "c": c.numpy()}
+
+    def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
+        """Translations of one sentence or a list: greedy (many sentences side by side), or beam
+        search with `beam_width` (ranked by log-probability / length ** `length_penalty`)."""
+        from deepedge.ops.decoding import translate_texts
+
+        return translate_texts(self, texts, beam_width, length_penalty, max_tokens, on_sentence)
 
     def evaluate_metric(self, data, beam_width=None):
         """Corpus BLEU (sacrebleu) of the translations of `data` (a `ParallelCorpus`)."""
@@ -185,16 +246,15 @@ class Translator(Task, keras.Model):
         if self.attention:
             encode_outputs |= {"memory": memory, "keys": keys, "source_mask": source_mask}
         encode = keras.Model(source, list(encode_outputs.values()), name=f"{self.name}_encode")
-        token = keras.Input(shape=(), batch_size=1, dtype="int32", name="token")
-        carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=1, name=name)
+        rows = self.edge_decoder_rows
+        token = keras.Input(shape=(), batch_size=rows, dtype="int32", name="token")
+        carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=rows, name=name)
                    for name, value in encode_outputs.items()}
-        y = self.target_embedding(token)
-        _, (h_next, c_next) = self.decoder.cell(y, [carried["h"], carried["c"]])
-        logits, weights = self._output(ops.expand_dims(h_next, 1), carried.get("memory"), carried.get("keys"),
-                                       carried.get("source_mask"))
-        step_outputs = [logits[:, 0], h_next, c_next] + ([weights[:, 0]] if self.attention else [])
+        logits, h_next, c_next, weights = self._decode_step(token, carried["h"], carried["c"], carried.get("memory"),
+                                                            carried.get("keys"), carried.get("source_mask"))
+        step_outputs = [logits, h_next, c_next] + ([weights] if self.attention else [])
         decode_step = keras.Model([token, *carried.values()], step_outputs, name=f"{self.name}_decode_step")
-        state = [{"name": n, "shape": [1, self.units], "dtype": "float32", "initial": 0.0} for n in ("h", "c")]
+        state = [{"name": n, "shape": [rows, self.units], "dtype": "float32", "initial": 0.0} for n in ("h", "c")]
         # decode_step first: the exporter times the first signature, and the decoder's step is the hot loop
         return {
             "decode_step": {"model": decode_step, "inputs": ["token", *carried],
@@ -204,26 +264,44 @@ class Translator(Task, keras.Model):
         }
 
     def _unrolled_encode(self, source):
-        """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert)."""
-        if not self.attention:
-            x = self.source_embedding(ops.flip(source, axis=1))
-            h = c = ops.zeros((1, self.units))
+        """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert).
+
+        It computes what the masked Keras LSTMs compute, arranged so that no step sees a state
+        that is zero in every calibration sentence (an int8 tensor with no range, which XNNPACK
+        refuses): a reversed read goes over the sentence reversed within its length (the end
+        token first, then the words from the last), with the padding after it.
+        """
+        source_mask = self._source_mask(source)
+        length = ops.cast(ops.sum(source_mask, axis=1), "int32")  # words + the end token (batch of one)
+        positions = ops.arange(self.max_source_length, dtype="int32")
+        within = ops.where(ops.less(positions, length[0]), ops.subtract(ops.subtract(length[0], 1), positions),
+                           positions)  # its own inverse
+
+        def read(cell, x, units):
+            """Steps over every position; the padding after the sentence only changes states
+            nobody reads: the final state is taken at the end token (a gather, which keeps the
+            int8 scale, where a per-step select would requantize the state at every step)."""
+            h = c = ops.zeros((1, units))
+            hs, cs = [], []
             for t in range(self.max_source_length):
-                _, (h, c) = self.encoder.cell(x[:, t], [h, c])
-            return None, None, None, h, c
+                _, (h, c) = cell(x[:, t], [h, c])
+                hs.append(h)
+                cs.append(c)
+            last = ops.subtract(length, 1)
+            outputs = ops.stack(hs, axis=1)
+            return (outputs, ops.take(outputs, last, axis=1)[:, 0],
+                    ops.take(ops.stack(cs, axis=1), last, axis=1)[:, 0])
+
         x = self.source_embedding(source)
+        reversed_x = ops.take(x, within, axis=1)
+        if not self.attention:
+            _, h, c = read(self.encoder.cell, reversed_x, self.units)
+            return None, None, None, h, c
         half = self.units // 2
-        forward, backward = self.encoder.forward_layer.cell, self.encoder.backward_layer.cell
-        fh = fc = bh = bc = ops.zeros((1, half))
-        forward_out, backward_out = [], [None] * self.max_source_length
-        for t in range(self.max_source_length):
-            _, (fh, fc) = forward(x[:, t], [fh, fc])
-            forward_out.append(fh)
-        for t in reversed(range(self.max_source_length)):
-            _, (bh, bc) = backward(x[:, t], [bh, bc])
-            backward_out[t] = bh
-        memory = ops.concatenate([ops.stack(forward_out, axis=1), ops.stack(backward_out, axis=1)], axis=-1)
-        return (memory, self.memory_keys(memory), self._source_mask(source),
+        forward_out, fh, fc = read(self.encoder.forward_layer.cell, x, half)
+        backward_out, bh, bc = read(self.encoder.backward_layer.cell, reversed_x, half)
+        memory = ops.concatenate([forward_out, ops.take(backward_out, within, axis=1)], axis=-1)
+        return (memory, self.memory_keys(memory), source_mask,
                 self.initial_h(ops.concatenate([fh, bh], axis=-1)), self.initial_c(ops.concatenate([fc, bc], axis=-1)))
 
     def calibration_samples(self, data, num_samples=400, seed=0):
@@ -237,12 +315,14 @@ class Translator(Task, keras.Model):
         for i in rng.permutation(len(data))[: max(1, num_samples // 8)]:
             source = encode_sentences(self.source_tokenizer, data.sources[i], self.max_source_length)
             samples.append(("encode", {"source": source}))
-            carried = dict(zip(names, [keras.ops.convert_to_numpy(v) for v in encode(source)]))
+            rows = self.edge_decoder_rows  # the sentence in every row of the decoder
+            carried = {n: np.repeat(keras.ops.convert_to_numpy(v), rows, axis=0) for n, v in zip(names, encode(source))}
             target = encode_sentences(self.target_tokenizer, data.targets[i], self.max_target_length, "target")[0]
             step = signatures["decode_step"]["model"]
             for token in [self.target_tokenizer.end_id, *target[:7]]:
-                samples.append(("decode_step", {"token": np.array([token], np.int32), **carried}))
-                _, h, c, *_ = step([np.array([token], np.int32), *carried.values()])
+                tokens = np.full(rows, token, np.int32)
+                samples.append(("decode_step", {"token": tokens, **carried}))
+                _, h, c, *_ = step([tokens, *carried.values()])
                 carried["h"], carried["c"] = keras.ops.convert_to_numpy(h), keras.ops.convert_to_numpy(c)
         return samples[:num_samples]
 

@@ -3,6 +3,7 @@
 | name | source | pairs | split by |
 | --- | --- | --- | --- |
 | `de_en` | Debian `trans-de-en`: the example sentences of the Ding German-English dictionary | ~18,000 | dictionary entry (`ding.py`) |
+| `messages_de_en`, `messages_es_en` | German / Spanish translations of Debian's program messages (gettext catalogues): out-of-domain text, test split only | ~1,200 each | - (`messages.py`) |
 | `es_en` | Debian `sword-text-sparv` (Reina-Valera 1909) and `sword-text-web` (World English Bible), aligned by verse, read with `diatheke` | ~31,000 | chapter (`bible.py`) |
 
 `load_parallel(name, split)` returns a `ParallelCorpus`; each module documents its cleaning
@@ -58,7 +59,9 @@ class ParallelCorpus:
 
 
 PARALLEL_DATASETS = {"de_en": "deepedge.data.translation.ding:load_ding",
-                     "es_en": "deepedge.data.translation.bible:load_bible"}
+                     "es_en": "deepedge.data.translation.bible:load_bible",
+                     "messages_de_en": "deepedge.data.translation.messages:load_messages_de",
+                     "messages_es_en": "deepedge.data.translation.messages:load_messages_es"}
 
 
 def load_parallel(name, split="train"):
