@@ -147,6 +147,18 @@ class Family:
         """Runs the on-device `runtime` over a user's file and prints what it finds."""
         raise InvalidInputError(f"`deepedge predict` does not take {self.title} models yet.")
 
+    def installed_models(self):
+        """The names of this family's shipped models present in `saved_models/`; raises
+        `PresetNotFoundError` (saying how to train one) when there is none."""
+        from deepedge.errors import PresetNotFoundError
+        from deepedge.presets import saved_models_dir
+
+        names = [n for n in self.shipped if (saved_models_dir() / n / "model.json").exists()]
+        if not names:
+            raise PresetNotFoundError(f"No shipped {self.title.lower()} model in {saved_models_dir()}; train one "
+                                      f"with `deepedge train {self.default_model or next(iter(self.recipes), '')}`.")
+        return names
+
     def demo(self, out, limit=None, console=None):
         """Runs the shipped models of this task on device over held-out data; returns result rows."""
         return []

@@ -22,12 +22,7 @@ def run_language_demo(family, out, limit=None, console=None, seed=0):
     console = console or Console()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    names = [n for n in family.shipped if (saved_models_dir() / n / "model.json").exists()]
-    if not names:
-        from deepedge.errors import PresetNotFoundError
-
-        raise PresetNotFoundError(f"No shipped language model in {saved_models_dir()}; train one with "
-                                  "`deepedge train austen_lstm_word`.")
+    names = family.installed_models()
     train, test = load_austen("train"), load_austen("test")
     if limit:
         test = test.take(limit)

@@ -12,7 +12,8 @@ from deepedge.presets import resolve_model
 
 @click.command("translate")
 @click.argument("text", nargs=-1)
-@click.option("--model", required=True, help="An exported translator folder or a shipped model name.")
+@click.option("--model", default="de_en_attention", show_default=True,
+              help="An exported translator folder or a shipped model name (es_en_attention: Spanish).")
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"),
               help="Translate every non-empty line of this file ('-' reads standard input).")
 @click.option("--beam", type=click.IntRange(min=1), default=4, show_default=True,

@@ -37,6 +37,9 @@ class Translation(Family):
     data_names = ("de_en", "es_en", "messages_de_en", "messages_es_en")
     unit = "sentence pairs held out from training"
     beam_search = True
+    demo_name = "translation"
+    default_model = "de_en_attention"
+    shipped = ("de_en_attention", "de_en_seq2seq", "es_en_attention", "es_en_seq2seq")
     task_class = "deepedge.apps.translation.translator:Translator"
     architectures = ARCHITECTURES
     recipes = TRAINED
@@ -140,10 +143,15 @@ class Translation(Family):
                     "baseline_bleu": translation_report(baseline.translate(list(messages.sources)), messages)["bleu"],
                     "samples": [{"source": s, "reference": r, "int8_beam4": h}
                                 for s, r, h in list(zip(messages.sources, messages.targets, hypotheses))[:4]]}
-        return {"translation": translation}
+        return {"metrics": {"translation": translation}}
+
+    def demo(self, out, limit=None, console=None):
+        from deepedge.apps.translation.demo import run_translation_demo
+
+        return run_translation_demo(self, out, limit=limit, console=console)
 
     def card_sections(self, card):
-        t = card.get("translation")
+        t = (card.get("metrics") or {}).get("translation")
         if not t:
             return []
         lines = ["", "## Translation quality (test split, sacrebleu BLEU / chrF)", "",

@@ -16,8 +16,10 @@ def build_tokenizers(spec, train):
     """Word tokenizers fitted on the training split only: the source lower-cased, the target
     keeping its case (what BLEU compares)."""
     sizes = spec["tokenizers"]
-    return (WordTokenizer.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"]),
-            WordTokenizer.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], lowercase=False))
+    min_count = sizes.get("min_count", 1)
+    return (WordTokenizer.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"], min_count=min_count),
+            WordTokenizer.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], min_count=min_count,
+                                     lowercase=False))
 
 
 def fitting_pairs(model, data):
@@ -49,7 +51,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     seed_everything(recipe["seed"], deterministic=False)
     model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
                                    target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],
-                                   max_target_length=spec["max_target_length"])
+                                   max_target_length=spec["max_target_length"], **spec.get("config", {}))
     x, y = model.teacher_forcing_data(*fitting_pairs(model, train))
     val_x, val_y = model.teacher_forcing_data(*fitting_pairs(model, validation))
     steps = math.ceil(len(y) / recipe["batch_size"])

@@ -172,10 +172,79 @@ def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(tr
 
     greedy_keras = model.translate(list(test.sources[:20]))
     model.export(tmp_path / "float32", quantization="float32")
-    assert load(tmp_path / "float32").translate(list(test.sources[:20])) == greedy_keras  # the same decoder
+    float_runtime = load(tmp_path / "float32")
+    assert float_runtime.translate(list(test.sources[:20])) == greedy_keras  # the same decoder
+    # step by step: the same logits from the same tokens, every row of the batched decoder
+    source_ids = model.teacher_forcing_data(test.sources[:2], test.targets[:2])[0][0]
+    rows = float_runtime.decoder_rows
+    keras_step, keras_state = model.start(source_ids, rows)
+    edge_step, edge_state = float_runtime.start(source_ids, rows)
+    for tokens in ([1] * rows, [4, 5, 6, 7][:rows], [2, 3, 2, 3][:rows]):
+        keras_logits, keras_state = keras_step(np.array(tokens), keras_state)
+        edge_logits, edge_state = edge_step(np.array(tokens), edge_state)
+        np.testing.assert_allclose(edge_logits, keras_logits, atol=1e-4)
     if attention:  # int8 may flip a rare near-tie of the well-trained model
         assert sum(a == b for a, b in zip(greedy_keras, runtime.translate(list(test.sources[:20])))) >= 18
         runtime.translate(test.sources[0])
         weights = runtime.last_attention[0][0]  # the first step, the sentence's row
         words = len(test.sources[0].split())
         assert abs(weights.sum() - 1.0) < 1e-4 and weights[words + 1:].max() < 1e-6  # padding never attended
+
+
+def test_training_batches_trim_padding_weight_only_real_tokens_and_cover_every_pair():
+    model, _ = tiny_translator(True)
+    data = reversal_corpus(300, 3)
+    x, y = model.teacher_forcing_data(data.sources, data.targets)
+    seen = 0
+    for (source, target_in), target_out, weights in model.training_batches(x, y, 32, np.random.default_rng(0)):
+        source, target_out, weights = source.numpy(), target_out.numpy(), weights.numpy()
+        assert source.shape[1] % 8 == 0 or source.shape[1] == model.max_source_length
+        assert target_in.shape == target_out.shape == weights.shape
+        ends = target_out == model.target_tokenizer.end_id
+        first_end = ends.argmax(axis=1)
+        assert ends.any(axis=1).all()  # the end token is never trimmed away
+        for row, end_at in enumerate(first_end):
+            assert weights[row, :end_at + 1].all() and not weights[row, end_at + 1:].any()
+        assert (source == model.source_tokenizer.end_id).any(axis=1).all()
+        seen += len(source)
+    assert seen == len(y)
+
+
+def test_masked_encoders_ignore_how_far_a_sentence_is_padded():
+    """Training trims batches to their longest sentence: the encoding must not depend on it."""
+    from deepedge.backend import keras
+
+    for attention in (False, True):
+        model, data = tiny_translator(attention)
+        x, _ = model.teacher_forcing_data(data.sources[:4], data.targets[:4])
+        longest = int((x[0] != model.source_tokenizer.end_id).sum(axis=1).max()) + 1
+        full = [keras.ops.convert_to_numpy(v) for v in model._encode(x[0])[3:]]
+        trimmed = [keras.ops.convert_to_numpy(v) for v in model._encode(x[0][:, :longest])[3:]]
+        for a, b in zip(full, trimmed):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_word_for_word_baseline_learns_the_lexicon_by_counting():
+    from deepedge.apps.translation.baseline import WordForWordTranslator
+
+    model, _ = tiny_translator(False)
+    train = reversal_corpus(400, 4)
+    baseline = WordForWordTranslator.fit(model.source_tokenizer, model.target_tokenizer, train)
+    assert baseline.translate("eins zwei drei") == "One two three"  # word for word: never reordered
+    assert baseline.translate(["acht", "sieben Zürich 42"]) == ["Eight", "Seven zürich 42"]  # unknown words copied
+    with pytest.raises(InvalidInputError, match="a sentence or a list"):
+        baseline.translate(3)
+
+
+@pytest.mark.parametrize("text, match", [("", "at least one word"), ("  \t ", "at least one word"),
+                                         ("eins " * 10, "at most 9"), (["eins", None], "at least one word")])
+def test_translate_refuses_what_it_cannot_translate(text, match):
+    model, _ = tiny_translator(True)
+    with pytest.raises(InvalidInputError, match=match):
+        model.translate(text)
+
+
+def test_unknown_scripts_and_emoji_translate_without_crashing():
+    model, _ = tiny_translator(True)
+    for text in ("eins 😀 zwei", "你好 世界", "😀😀", "Ελληνικά eins"):
+        assert isinstance(model.translate(text, beam_width=2), str)
