@@ -130,6 +130,10 @@ def test_beam_search_over_decoder_rows_matches_one_hypothesis_at_a_time():
                 (finished if hyp[-1] == end else beams).append((hyp, score))
             if not beams:
                 break
+            kept = sorted((sc / len(h) for h, sc in finished), reverse=True)
+            if len(kept) >= width and max(sc / len(h) for h, sc in beams) <= kept[width - 1]:
+                beams = []  # no live hypothesis can still rank among the finished ones
+                break
         finished += beams
         best = max(finished, key=lambda c: c[1] / len(c[0]))
         return [t for t in best[0] if t != end]
