@@ -12,7 +12,7 @@ def run_translation_demo(family, out, limit=None, console=None, speed_sentences=
     from rich.console import Console
     from rich.table import Table
 
-    from deepedge.apps.translation.family import translation_report
+    from deepedge.apps.translation.metrics import translation_report
     from deepedge.presets import saved_models_dir
     from deepedge.runtime import load
 
