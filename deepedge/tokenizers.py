@@ -182,6 +182,148 @@ class WordTokenizer(Tokenizer):
         return {**super().get_config(), "lowercase": self.lowercase}
 
 
+class SubwordTokenizer(WordTokenizer):
+    """Words split into byte-pair-encoding pieces (Sennrich et al. 2016), pure Python.
+
+    Frequent words stay whole; rare ones (a German compound, a name) become pieces the model
+    has seen, so few tokens are unknown. A piece that does not end its word carries `@@`
+    (`haus@@ tür`). The merges (in the order they were learned) travel in the config, so
+    training and the device split alike.
+
+    Args:
+        vocabulary: list of pieces, starting with the unknown and end tokens.
+        merges: list of `[left, right]` symbol pairs, in the order they are applied.
+        lowercase: bool. Lower-case text before splitting. Defaults to `True`.
+    """
+
+    kind = "subword"
+    marker = "@@"
+
+    def __init__(self, vocabulary, merges=(), lowercase=True, unknown_token="<unk>", end_token="</p>"):
+        super().__init__(vocabulary, lowercase, unknown_token, end_token)
+        self.merges = [tuple(pair) for pair in merges]
+        if any(len(pair) != 2 for pair in self.merges):
+            raise InvalidInputError("Each merge is a pair of symbols.")
+        self._ranks = {pair: rank for rank, pair in enumerate(self.merges)}
+        self._cache = {}
+
+    @classmethod
+    def from_texts(cls, texts, max_vocabulary=8_000, min_count=1, lowercase=True, merges=None):
+        """Learns merges on the words of `texts` until the vocabulary (every character seen
+        `min_count` times, inside and at the end of a word, plus one piece per merge) has
+        `max_vocabulary` entries, or `merges` merges when given. As in Sennrich et al., a
+        word's last symbol is marked, so the pieces that end a word and those inside one
+        are learned apart and every piece a merge makes is in the vocabulary."""
+        import heapq
+
+        probe = WordTokenizer(["<unk>", "</p>"], lowercase=lowercase)
+        word_counts = collections.Counter()
+        for text in texts:
+            word_counts.update(probe.split(text))
+        words = collections.Counter()
+        for word, count in word_counts.items():
+            words[cls._symbols(word)] += count
+        base = collections.Counter()
+        for word, count in words.items():
+            for symbol in word:
+                base[symbol] += count
+        base_symbols = sorted((b for b, n in base.items() if n >= min_count), key=lambda b: (-base[b], b))
+        budget = max_vocabulary - 2 - len(base_symbols) if merges is None else int(merges)
+        pair_counts = collections.Counter()
+        holders = collections.defaultdict(set)
+        for word, count in words.items():
+            for pair in zip(word, word[1:]):
+                pair_counts[pair] += count
+                holders[pair].add(word)
+        heap = [(-count, pair) for pair, count in pair_counts.items()]
+        heapq.heapify(heap)
+        learned = []
+        while heap and len(learned) < budget:
+            negative, pair = heapq.heappop(heap)
+            if pair_counts.get(pair, 0) != -negative or -negative < 2:
+                continue  # a stale entry, or nothing left worth merging
+            learned.append(pair)
+            touched = set()
+            for word in list(holders.pop(pair, ())):
+                count = words.pop(word)
+                for old in zip(word, word[1:]):
+                    pair_counts[old] -= count
+                    holders[old].discard(word)
+                    touched.add(old)
+                merged = cls._merge_once(word, pair)
+                words[merged] += count
+                for new in zip(merged, merged[1:]):
+                    pair_counts[new] += count
+                    holders[new].add(merged)
+                    touched.add(new)
+            pair_counts.pop(pair, None)
+            for changed in touched:
+                if pair_counts.get(changed, 0) > 0:
+                    heapq.heappush(heap, (-pair_counts[changed], changed))
+        symbols = base_symbols + [left + right for left, right in learned]
+        vocabulary = ["<unk>", "</p>"] + list(dict.fromkeys(cls._token(symbol) for symbol in symbols))
+        return cls(vocabulary, learned, lowercase=lowercase)
+
+    @staticmethod
+    def _symbols(word):
+        return tuple(word[:-1]) + (word[-1] + "</w>",)
+
+    @classmethod
+    def _token(cls, symbol):
+        return symbol[:-4] if symbol.endswith("</w>") else symbol + cls.marker
+
+    @staticmethod
+    def _merge_once(symbols, pair):
+        out, i = [], 0
+        while i < len(symbols):
+            if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
+                out.append(symbols[i] + symbols[i + 1])
+                i += 2
+            else:
+                out.append(symbols[i])
+                i += 1
+        return tuple(out)
+
+    def _pieces(self, word):
+        """The pieces of one word, `@@` on all but the last."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        symbols = self._symbols(word)
+        while len(symbols) > 1:
+            ranked = [(self._ranks[p], p) for p in zip(symbols, symbols[1:]) if p in self._ranks]
+            if not ranked:
+                break
+            symbols = self._merge_once(symbols, min(ranked)[1])
+        pieces = [self._token(symbol) for symbol in symbols]
+        if len(self._cache) < 100_000:  # bounded: memory does not grow with what users type
+            self._cache[word] = pieces
+        return pieces
+
+    def split(self, text):
+        return [piece for word in super().split(text) for piece in self._pieces(word)]
+
+    def decode(self, ids, paragraph_separator="\n\n"):
+        paragraphs, words, partial = [], [], ""
+        for token_id in ids:
+            if token_id == self.end_id:
+                paragraphs.append(words + ([partial] if partial else []))
+                words, partial = [], ""
+                continue
+            token = "\N{REPLACEMENT CHARACTER}" if token_id == self.unknown_id else self.id_to_token(token_id)
+            if token.endswith(self.marker):
+                partial += token[:-len(self.marker)]
+            else:
+                words.append(partial + token)
+                partial = ""
+        if words or partial:
+            paragraphs.append(words + ([partial] if partial else []))
+        return paragraph_separator.join(self._detokenize(words) for words in paragraphs)
+
+    def get_config(self):
+        return {**super().get_config(), "merges": [list(pair) for pair in self.merges]}
+
+
 class CharTokenizer(Tokenizer):
     """Characters as tokens, case kept; the end token marks a paragraph's end."""
 
@@ -206,7 +348,7 @@ class CharTokenizer(Tokenizer):
         return "".join(pieces)
 
 
-TOKENIZERS = {cls.kind: cls for cls in (WordTokenizer, CharTokenizer)}
+TOKENIZERS = {cls.kind: cls for cls in (WordTokenizer, SubwordTokenizer, CharTokenizer)}
 
 def encode_sentences(tokenizer, texts, max_length, what="source"):
     """Token ids `(N, max_length)` int32, each sentence followed by the end token and padded with it.
@@ -230,4 +372,4 @@ def encode_sentences(tokenizer, texts, max_length, what="source"):
     return ids
 
 
-__all__ = ["CharTokenizer", "TOKENIZERS", "Tokenizer", "WordTokenizer", "encode_sentences"]
+__all__ = ["CharTokenizer", "SubwordTokenizer", "TOKENIZERS", "Tokenizer", "WordTokenizer", "encode_sentences"]

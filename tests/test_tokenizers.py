@@ -43,3 +43,30 @@ def test_bad_tokenizer_input_is_a_clear_error(bad, match):
     tok = WordTokenizer.from_texts(["hello world"])
     with pytest.raises(InvalidInputError, match=match):
         bad(tok)
+
+
+def test_subword_tokenizer_splits_rare_words_into_known_pieces_and_round_trips():
+    from deepedge.tokenizers import SubwordTokenizer, Tokenizer
+
+    texts = ["Der Haustür ist offen.", "Die Tür ist zu.", "Das Haus ist groß.", "Der Schlüssel liegt hier.",
+             "Die Haustür und der Schlüssel.", "Ein Haus, eine Tür, ein Schlüssel."] * 3
+    tokenizer = SubwordTokenizer.from_texts(texts, max_vocabulary=200)
+    pieces = tokenizer.split("Haustürschlüssel")  # never seen whole: made of seen pieces
+    assert len(pieces) > 1 and all(p.endswith("@@") for p in pieces[:-1]) and not pieces[-1].endswith("@@")
+    assert tokenizer.unknown_id not in tokenizer.encode("Haustürschlüssel")
+    assert tokenizer.decode(tokenizer.encode("Die Haustür ist zu.")) == "Die haustür ist zu."
+    assert tokenizer.decode(tokenizer.encode("Haus 😀")) == "Haus \N{REPLACEMENT CHARACTER}"  # unknown, not a crash
+    again = Tokenizer.from_json(tokenizer.to_json())
+    assert isinstance(again, SubwordTokenizer) and again.merges == tokenizer.merges
+    assert again.encode("Haustürschlüssel ist hier") == tokenizer.encode("Haustürschlüssel ist hier")
+    with pytest.raises(InvalidInputError, match="pair"):
+        SubwordTokenizer(["<unk>", "</p>"], merges=[["a", "b", "c"]])
+
+
+def test_subword_merges_are_learned_most_frequent_first():
+    from deepedge.tokenizers import SubwordTokenizer
+
+    tokenizer = SubwordTokenizer.from_texts(["abab abab abab cd"], max_vocabulary=50, merges=5)
+    # a word's last symbol is marked (</w>); "cd" occurs once, so it is never merged
+    assert tokenizer.merges == [("a", "b"), ("a", "b</w>"), ("ab", "ab</w>")]
+    assert tokenizer.split("abab cd") == ["abab", "c@@", "d"]

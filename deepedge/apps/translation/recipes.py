@@ -6,20 +6,21 @@ from deepedge.apps.translation.presets import TRAINED
 from deepedge.apps.translation.translator import Translator
 from deepedge.data.translation import load_parallel
 from deepedge.presets import resolve_recipe, train_command
-from deepedge.tokenizers import WordTokenizer
+from deepedge.tokenizers import SubwordTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
 from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
 def build_tokenizers(spec, train):
-    """Word tokenizers fitted on the training split only: the source lower-cased, the target
-    keeping its case (what BLEU compares)."""
+    """Tokenizers fitted on the training split only (words, or subword pieces with
+    `"kind": "subword"`): the source lower-cased, the target keeping its case (what BLEU compares)."""
     sizes = spec["tokenizers"]
     min_count = sizes.get("min_count", 1)
-    return (WordTokenizer.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"], min_count=min_count),
-            WordTokenizer.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], min_count=min_count,
-                                     lowercase=False))
+    kind = SubwordTokenizer if sizes.get("kind") == "subword" else WordTokenizer  # BPE pieces, or whole words
+    return (kind.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"], min_count=min_count),
+            kind.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], min_count=min_count,
+                            lowercase=False))
 
 
 def fitting_pairs(model, data):
