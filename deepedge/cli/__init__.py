@@ -22,13 +22,12 @@ def cli():
 
 
 def _add_commands():
-    from deepedge.cli import (bench, calibrate, demo, evaluate, export, generate, info, predict,  # noqa: F401
-                              train)
+    from deepedge.cli import bench, demo, evaluate, export, info, predict, train
     from deepedge.registry import families
 
-    for module in (train, export, evaluate, bench, calibrate, info, demo, generate, predict):
+    for module in (train, export, evaluate, bench, info, demo, predict):
         cli.add_command(module.command)
-    for family in families():  # a family's own commands (`deepedge translate`)
+    for family in families():  # the commands a family adds of its own (`Family.commands`)
         for command in family.commands():
             cli.add_command(command)
 

@@ -28,10 +28,8 @@ def demo_names():
 def command(name, out, limit):
     """Run the shipped models on device over held-out data; print tables, draw pictures.
 
-    NAME is `all` (the default) or one family's demo: images (Fashion-MNIST classifiers and
-    their feature maps, Fig. 2), language (Austen language models, generated text, word
-    vectors, Fig. 4), scene (pixel labellers with overlays), speech (keywords on held-out and
-    real voices, streams of speech transcribed as they arrive); `deepedge info` lists every family.
+    NAME is `all` (the default) or the demo of one family (an unknown name lists them): each
+    runs that family's shipped models on held-out data.
     """
     names = demo_names()
     if name != "all" and name not in names:

@@ -60,6 +60,11 @@ class LanguageModelling(Family):
         return (f"Trained {preset}: validation perplexity {report['validation_perplexity']:.2f} "
                 f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 
+    def commands(self):
+        from deepedge.apps.language_modelling.commands import command
+
+        return [command]
+
     def demo(self, out, limit=None, console=None):
         from deepedge.apps.language_modelling.demo import run_language_demo
 

@@ -150,6 +150,11 @@ class KeywordSpotting(Family):
                                        title=f"{Path(file).name}")
             console.print(f"wrote {path}")
 
+    def commands(self):
+        from deepedge.apps.speech.commands import command
+
+        return [command]
+
     def demo(self, out, limit=None, console=None):
         from deepedge.apps.speech.demo import run_keyword_demo
 

@@ -72,10 +72,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "note": "Teacher forcing on the training pairs that fit the model's maximum lengths; validation BLEU "
                 "greedy on the first 300 validation pairs.",
     }
-    shipped = Translator.from_config(model.get_config())  # float32, no optimizer state
-    shipped([x[0][:1], x[1][:1]])
-    shipped.set_weights(model.get_weights())
-    return finish_training(shipped, out_dir, report, checkpoint_dir)
+    return finish_training(model, out_dir, report, checkpoint_dir, (x[0][:1].shape, x[1][:1].shape),
+                           half_precision=True)
 
 
 __all__ = ["build_tokenizers", "fitting_pairs", "train_preset"]

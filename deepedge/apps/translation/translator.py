@@ -119,6 +119,15 @@ class Translator(Task, keras.Model):
             hidden = self.combine(ops.concatenate([hidden, context], axis=-1))
         return self.logits(self.dropout(hidden, training=training)), weights
 
+    def build(self, input_shape):
+        """Creates every weight by running `call` once on end tokens of the given shapes
+        (`[(batch, source length), (batch, steps)]`), so `from_config` + `build` loads weights."""
+        (batch, source_length), (_, steps) = (tuple(shape) for shape in input_shape)
+        end = self.source_tokenizer.end_id
+        self.call([np.full((batch or 1, source_length or self.max_source_length), end, np.int32),
+                   np.full((batch or 1, steps or 1), end, np.int32)])
+        self.built = True
+
     def call(self, inputs, training=False):
         source, target_in = inputs
         memory, keys, source_mask, h, c = self._encode(source, training)

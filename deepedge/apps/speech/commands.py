@@ -4,8 +4,12 @@ from pathlib import Path
 
 import click
 
-from deepedge.cli.common import console, print_json, resolve_model
+from rich.console import Console
+
 from deepedge.errors import InvalidInputError
+from deepedge.presets import resolve_model
+
+console = Console()
 
 
 @click.command("calibrate")
@@ -48,7 +52,9 @@ def command(model, folder, false_accepts, out, dry_run, as_json):
     result = runtime.calibrate(clips, labels, false_accepts, save=not dry_run)
     result |= {"model": str(path), "clips": int(len(labels)), "written": not dry_run}
     if as_json:
-        print_json(result)
+        import json
+
+        click.echo(json.dumps(result))
         return
     for when, threshold in (("before", result["previous"]), ("after", result["threshold"])):
         r = result[when]

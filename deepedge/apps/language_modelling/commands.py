@@ -2,8 +2,10 @@
 
 import click
 
-from deepedge.cli.common import err_console, resolve_model
+from rich.console import Console
+
 from deepedge.errors import InvalidInputError
+from deepedge.presets import resolve_model
 
 
 @click.command("generate")
@@ -35,5 +37,5 @@ def command(prompt, model, max_tokens, temperature, top_k, greedy, beam, seed, s
         seconds = time.perf_counter() - started
         steps = runtime.steps_run - steps_before
         click.echo(text)
-        err_console.print(f"[dim]{steps} steps in {seconds * 1000:.0f} ms: {steps / seconds:,.0f} tokens/s "
-                          f"on {runtime.metadata['quantization']} LiteRT, 1 thread[/]")
+        Console(stderr=True).print(f"[dim]{steps} steps in {seconds * 1000:.0f} ms: {steps / seconds:,.0f} tokens/s "
+                                   f"on {runtime.metadata['quantization']} LiteRT, 1 thread[/]")
