@@ -7,7 +7,7 @@ from pathlib import Path
 ALIGNMENT_SENTENCES = 3
 
 
-def run_translation_demo(family, out, limit=None, console=None, speed_sentences=100):
+def run_translation_demo(family, out, limit=None, console=None):
     """The shipped translators over their held-out pairs; draws attention alignments into `out`."""
     from rich.console import Console
     from rich.table import Table
