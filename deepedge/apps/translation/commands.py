@@ -22,6 +22,7 @@ from deepedge.presets import resolve_model
               help="Beam hypotheses are ranked by log-probability / length ** this.")
 def command(text, model, file, beam, length_penalty):
     """Translate TEXT (one sentence), or each line of --file, with an int8 translator in LiteRT."""
+    from deepedge.ops.decoding import target_tokens
     from deepedge.progress import progress_bar
     from deepedge.runtime import load
 
@@ -44,7 +45,7 @@ def command(text, model, file, beam, length_penalty):
     for translation in translations:
         click.echo(translation)
     seconds = time.perf_counter() - started
-    words = sum(len(runtime.target_tokenizer.encode(t)) + 1 for t in translations)  # with each end token
+    words = target_tokens(runtime.target_tokenizer, translations)
     Console(stderr=True).print(f"[dim]{len(sentences)} sentence(s), {words} target tokens, "
                                f"{runtime.steps_run - steps} decoder steps of {runtime.decoder_rows} rows in "
                                f"{seconds * 1000:.0f} ms ({words / seconds:.0f} tokens/s) on "

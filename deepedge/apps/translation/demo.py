@@ -13,6 +13,7 @@ def run_translation_demo(family, out, limit=None, console=None):
     from rich.table import Table
 
     from deepedge.apps.translation.metrics import translation_report
+    from deepedge.ops.decoding import target_tokens
     from deepedge.presets import saved_models_dir
     from deepedge.runtime import load
 
@@ -35,7 +36,7 @@ def run_translation_demo(family, out, limit=None, console=None):
             started = time.perf_counter()
             hypotheses = runtime.translate(list(data.sources), 4)
             seconds = time.perf_counter() - started
-        tokens = sum(len(runtime.target_tokenizer.encode(h)) + 1 for h in hypotheses)
+        tokens = target_tokens(runtime.target_tokenizer, hypotheses)
         report = translation_report(hypotheses, data)
         metrics = runtime.metadata.get("metrics") or {}
         recorded = metrics.get("translation") or {}

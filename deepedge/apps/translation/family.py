@@ -87,6 +87,7 @@ class Translation(Family):
         from deepedge.apps.translation.baseline import WordForWordTranslator
         from deepedge.data.translation import PARALLEL_DATASETS
         from deepedge.errors import DataNotFoundError
+        from deepedge.ops.decoding import target_tokens
         from deepedge.progress import progress_bar
         from deepedge.runtime import load
 
@@ -100,7 +101,7 @@ class Translation(Family):
                 started = time.perf_counter()
                 results[key] = translator.translate(sources, beam, on_sentence=lambda n: progress.advance(bar, n))
                 seconds[key] = time.perf_counter() - started
-        tokens = sum(len(runtime.target_tokenizer.encode(t)) + 1 for t in results["edge_beam4"])  # with end tokens
+        tokens = target_tokens(runtime.target_tokenizer, results["edge_beam4"])
         baseline = WordForWordTranslator.fit(model.source_tokenizer, model.target_tokenizer, train)
         translation = {key: translation_report(hypotheses, test) for key, hypotheses in results.items()}
         translation["baseline_word_for_word"] = translation_report(baseline.translate(sources), test)
