@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  if [ ! -d /usr/share/datasets/fashion-mnist ] || ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null \
 	     || ! command -v diatheke >/dev/null || [ ! -e /usr/share/sword/mods.d/spaRV1909eb.conf ] || [ ! -e /usr/share/sword/mods.d/engWEB2015eb.conf ] \
+	     || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] \
 	     || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      dataset-fashion-mnist espeak-ng flite diatheke sword-text-sparv sword-text-web python3-venv >/dev/null; \
+	      dataset-fashion-mnist espeak-ng flite diatheke sword-text-sparv sword-text-web fonts-noto-color-emoji \
+	      python3-venv >/dev/null; \
 	  fi; \
 	fi
 	$(PYTHON) -m venv $(VENV)
