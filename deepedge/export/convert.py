@@ -103,29 +103,32 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
 
 
 def _tensors_of_layers(flatbuffer, layers):
-    """Names of the tensors a converted model computes inside the Keras layers `layers`."""
-    from ai_edge_litert.interpreter import Interpreter
+    """Names of the tensors a converted model computes inside the Keras layers `layers`, in
+    every signature's subgraph (a translator's encoder cells live in `encode`, not the first)."""
+    from tensorflow.lite.tools import flatbuffer_utils
 
-    with native_output_silenced():
-        interpreter = Interpreter(model_content=flatbuffer)
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
     patterns = [re.compile(rf"(^|/){re.escape(name)}(_\d+)?/") for name in layers]
 
     def inside(name):
         return any(p.search(part) for part in name.split(";") for p in patterns)
 
-    names = {d["name"] for d in interpreter.get_tensor_details() if inside(d["name"])}
-    # An op whose output is a model output carries the signature's name, not the layer's: it is
-    # found by its weights.
-    every = {d["name"] for d in interpreter.get_tensor_details()}
-    for op in interpreter._get_ops_details():
-        if any(i >= 0 and inside(interpreter._get_tensor_details(i, 0)["name"]) for i in op["inputs"]):
-            for o in op["outputs"]:
-                name = interpreter._get_tensor_details(o, 0)["name"]
-                names.add(name)
-                # The quantizer names the int8 copy of a float output "<name>1"; the node to keep
-                # in float is the original.
-                if name.endswith("1") and name[:-1] in every:
-                    names.add(name[:-1])
+    names = set()
+    for subgraph in model.subgraphs:
+        tensor_names = [t.name.decode() if isinstance(t.name, bytes) else t.name for t in subgraph.tensors]
+        names |= {name for name in tensor_names if inside(name)}
+        # An op whose output is a model output carries the signature's name, not the layer's: it
+        # is found by its inputs (its weights, or the layer's tensors it reads).
+        outputs = {tensor_names[o] for o in subgraph.outputs}
+        for op in subgraph.operators:
+            if any(i >= 0 and inside(tensor_names[i]) for i in op.inputs):
+                for name in (tensor_names[o] for o in op.outputs):
+                    # The quantizer names the int8 copy of a float output "<name>1"; the node to
+                    # keep in float is the original.
+                    if name in outputs:
+                        names.add(name)
+                    elif name.endswith("1") and name[:-1] in outputs:
+                        names |= {name, name[:-1]}
     return sorted(names)
 
 

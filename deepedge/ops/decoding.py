@@ -277,16 +277,51 @@ def target_tokens(tokenizer, texts):
     return sum(len(tokenizer.encode(text)) + 1 for text in texts)
 
 
+def decode_batched(model, inputs, end_id, max_tokens, beam_width=None, length_penalty=1.0, banned=(),
+                   on_item=None):
+    """Token ids written for each of `inputs` (sentences' ids, images) by a model with a batched
+    decoder: `model.decoder_rows` (rows its decoder takes at once; None for any number) and
+    `model.start(inputs[i:j], rows) -> (step, state)`, which encodes the inputs into the first
+    rows. Greedy decoding runs `decoder_rows` inputs side by side; beam search decodes one input
+    with one row per hypothesis. Keras and the device share this loop, so they decode alike.
+    `on_item(n)` is called as inputs finish (a progress bar)."""
+    out = []
+    if beam_width and int(beam_width) > 1:
+        rows = model.decoder_rows or int(beam_width)
+        for item in inputs:
+            step, state = model.start(item[None], rows)
+            out.append(beam_search_batch(step, state, rows, end_id, max_tokens, beam_width, length_penalty,
+                                         banned)[0][0])
+            if on_item:
+                on_item(1)
+    else:
+        rows = model.decoder_rows or min(len(inputs), 64)
+        for first in range(0, len(inputs), rows):
+            chunk = inputs[first:first + rows]
+            step, state = model.start(chunk, rows)
+            out += greedy_batch(step, state, rows, end_id, max_tokens, banned)[:len(chunk)]
+            if on_item:
+                on_item(len(chunk))
+    return out
+
+
+def plain_text(tokenizer, ids):
+    """The tokens of `ids` up to the first end token, joined by spaces as they are (lower-case
+    captions compare with their references word for word; `decode` would capitalise)."""
+    words = []
+    for token_id in ids:
+        if token_id == tokenizer.end_id:
+            break
+        words.append(tokenizer.id_to_token(int(token_id)))
+    return " ".join(words)
+
+
 def translate_texts(model, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
     """The translations of one sentence or a list, by any translator with a batched decoder.
 
     `model` has `source_tokenizer`, `target_tokenizer`, `max_source_length`, `max_target_length`,
-    `decoder_rows` (rows its decoder takes at once; None for any number) and
-    `start(source_ids (n, max_source_length), rows) -> (step, state)`, which encodes the n
-    sentences into the first n of `rows` decoder rows. Greedy decoding translates `decoder_rows`
-    sentences side by side; beam search decodes one sentence with one row per hypothesis.
-    Keras and the device share this loop, so they decode alike. `on_sentence(n)` is called
-    as sentences finish (a progress bar).
+    and the batched decoder of `decode_batched` (`start` takes source ids
+    `(n, max_source_length)`). `on_sentence(n)` is called as sentences finish.
     """
     from deepedge.tokenizers import encode_sentences
 
@@ -294,28 +329,11 @@ def translate_texts(model, texts, beam_width=None, length_penalty=1.0, max_token
     if not single and not isinstance(texts, (list, tuple)):
         raise InvalidInputError(f"Expected a sentence or a list of sentences. Received: {type(texts).__name__}.")
     source_ids = encode_sentences(model.source_tokenizer, texts, model.max_source_length)
-    end, banned = model.target_tokenizer.end_id, (model.target_tokenizer.unknown_id,)
-    max_tokens = int(max_tokens or model.max_target_length)
-    out = []
-    if beam_width and int(beam_width) > 1:
-        rows = model.decoder_rows or int(beam_width)
-        for ids in source_ids:
-            step, state = model.start(ids[None], rows)
-            out.append(beam_search_batch(step, state, rows, end, max_tokens, beam_width, length_penalty,
-                                         banned)[0][0])
-            if on_sentence:
-                on_sentence(1)
-    else:
-        rows = model.decoder_rows or min(len(source_ids), 64)
-        for first in range(0, len(source_ids), rows):
-            chunk = source_ids[first:first + rows]
-            step, state = model.start(chunk, rows)
-            out += greedy_batch(step, state, rows, end, max_tokens, banned)[:len(chunk)]
-            if on_sentence:
-                on_sentence(len(chunk))
+    out = decode_batched(model, source_ids, model.target_tokenizer.end_id, int(max_tokens or model.max_target_length),
+                         beam_width, length_penalty, (model.target_tokenizer.unknown_id,), on_sentence)
     texts_out = [model.target_tokenizer.decode(ids) for ids in out]
     return texts_out[0] if single else texts_out
 
 
-__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "generate_text", "log_softmax", "prime",
+__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "decode_batched", "generate_text", "log_softmax", "plain_text", "prime",
            "sample_sequence", "segment_starts", "target_tokens", "translate_texts", "greedy_batch", "beam_search_batch"]

@@ -86,10 +86,12 @@ class EdgeNetBackbone(Backbone):
         block_filters: tuple of int. Output filters of each separable block.
         block_strides: tuple of int. Stride of each block, same length as `block_filters`.
         batch_norm_momentum: float. Defaults to `0.99`.
+        pooling: `"avg"` (default) pools the last feature map into one vector; `None` returns
+            the feature map itself `(height, width, channels)`, a grid for attention (captioning).
     """
 
     def __init__(self, image_shape=(28, 28, 1), stem_filters=16, block_filters=(48, 96, 128, 192, 192),
-                 block_strides=(2, 1, 2, 2, 1), batch_norm_momentum=0.99, stem_strides=1, **kwargs):
+                 block_strides=(2, 1, 2, 2, 1), batch_norm_momentum=0.99, stem_strides=1, pooling="avg", **kwargs):
         image_shape = _check_image_shape(image_shape, 8)
         block_filters, block_strides = tuple(block_filters), tuple(block_strides)
         if len(block_filters) != len(block_strides):
@@ -104,9 +106,12 @@ class EdgeNetBackbone(Backbone):
         for i, (filters, strides) in enumerate(zip(block_filters, block_strides)):
             x = DepthwiseSeparableConv(filters, strides=strides, batch_norm_momentum=batch_norm_momentum,
                                        name=f"block{i + 1}")(x)
-        outputs = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        if pooling not in ("avg", None):
+            raise ValueError(f"`pooling` must be 'avg' or None. Received: pooling={pooling!r}")
+        outputs = keras.layers.GlobalAveragePooling2D(name="pool")(x) if pooling == "avg" else x
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
+        self.pooling = pooling
         self.image_shape = image_shape
         self.stem_filters = stem_filters
         self.stem_strides = stem_strides
@@ -118,7 +123,7 @@ class EdgeNetBackbone(Backbone):
         return {"image_shape": self.image_shape, "stem_filters": self.stem_filters,
                 "stem_strides": self.stem_strides,
                 "block_filters": self.block_filters, "block_strides": self.block_strides,
-                "batch_norm_momentum": self.batch_norm_momentum}
+                "batch_norm_momentum": self.batch_norm_momentum, "pooling": self.pooling}
 
 
 BACKBONES = {"lenet5": LeNet5Backbone, "edgenet": EdgeNetBackbone}

@@ -1,0 +1,64 @@
+"""`EncoderDecoderMixin`: the batched decoder a translator and a captioner share.
+
+A task mixes it in before `Task` and defines `_encode(inputs) -> (*memory, h, c)` (the
+memory its decoder reads at every step: encoder outputs, attention keys, a mask; `None`s
+without attention), `_output(hidden, *memory) -> (logits, attention weights or None)`,
+`_token_embedding(token ids)` and an LSTM `decoder` layer. The mixin gives it the decoder step
+(`_decode_step`, also what the step-wise export converts), graph-compiled encode and step
+functions, and `start`, the contract of `deepedge.ops.decoding.decode_batched`, which drives
+Keras and the on-device runtime alike.
+"""
+
+import numpy as np
+
+from deepedge.backend import keras
+
+ops = keras.ops
+
+
+class EncoderDecoderMixin:
+    decoder_rows = None  # Keras decodes any number of rows at once
+    last_attention = ()
+
+    def _decode_step(self, token, h, c, *memory, cell_step=None):
+        """One decoder step: `(logits, h, c, attention weights or None)` for token ids `(rows,)`.
+        `cell_step` computes the LSTM step for an export (a `GatewiseLSTMStep`); by default the
+        Keras cell does."""
+        x = self._token_embedding(token)
+        if cell_step is None:
+            _, (h_next, c_next) = self.decoder.cell(x, [h, c])
+        else:
+            h_next, c_next = cell_step(x, h, c)
+        logits, weights = self._output(ops.expand_dims(h_next, 1), *memory)
+        return logits[:, 0], h_next, c_next, None if weights is None else weights[:, 0]
+
+    def _compiled(self):
+        """The encoder and the decoder step as graph functions (an eager step costs milliseconds)."""
+        if not self._compiled_functions:  # a dict the task makes in `__init__`
+            from deepedge.backend import tf
+
+            self._compiled_functions["encode"] = tf.function(self._encode, reduce_retracing=True)
+            self._compiled_functions["step"] = tf.function(self._decode_step, reduce_retracing=True)
+        return self._compiled_functions["encode"], self._compiled_functions["step"]
+
+    def start(self, inputs, rows):
+        """`(step, state)` decoding `inputs` (source ids, images) in the first of `rows` rows:
+        `step(tokens (rows,), state) -> (logits (rows, vocabulary), state)`. After each step
+        `last_attention` gains the step's attention weights `(rows, positions)`, with attention."""
+        inputs = np.asarray(inputs)
+        if len(inputs) < rows:
+            inputs = np.concatenate([inputs, np.repeat(inputs[-1:], rows - len(inputs), axis=0)])
+        encode, decode = self._compiled()
+        *memory, h, c = encode(inputs)
+        self.last_attention = []
+
+        def step(tokens, state):
+            logits, h, c, weights = decode(np.asarray(tokens, np.int32), state["h"], state["c"], *memory)
+            if weights is not None:
+                self.last_attention.append(weights.numpy())
+            return logits.numpy(), {"h": h.numpy(), "c": c.numpy()}
+
+        return step, {"h": h.numpy(), "c": c.numpy()}
+
+
+__all__ = ["EncoderDecoderMixin"]
