@@ -27,6 +27,7 @@ TASKS = {
     "speech_recognition": ("deepedge.apps.speech.recognizer_family:SpeechRecognition",
                            "deepedge.runtime.speech_recognizer:EdgeSpeechRecognizer"),
     "translation": ("deepedge.apps.translation.family:Translation", "deepedge.runtime.translator:EdgeTranslator"),
+    "captioning": ("deepedge.apps.captioning.family:Captioning", "deepedge.runtime.captioner:EdgeCaptioner"),
 }
 
 _families = {}

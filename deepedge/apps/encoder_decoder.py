@@ -18,6 +18,8 @@ ops = keras.ops
 
 class EncoderDecoderMixin:
     decoder_rows = None  # Keras decodes any number of rows at once
+    edge_decoder_rows = 4  # the exported decode_step's batch
+    memory_names = ()  # what `_encode` returns before `h, c`, in order (the export's names)
     last_attention = ()
 
     def _decode_step(self, token, h, c, *memory, cell_step=None):
@@ -59,6 +61,34 @@ class EncoderDecoderMixin:
             return logits.numpy(), {"h": h.numpy(), "c": c.numpy()}
 
         return step, {"h": h.numpy(), "c": c.numpy()}
+
+
+    def _edge_signatures(self, encoder_input, memory, h, c):
+        """`encode` (`encoder_input` -> h, c and, with attention, the memory) and a `decode_step`
+        over `edge_decoder_rows` rows, with the LSTM step laid out for int8 (`GatewiseLSTMStep`)."""
+        from deepedge.layers import GatewiseLSTMStep
+
+        encode_outputs = {"h": h, "c": c}
+        if self.attention:
+            encode_outputs |= dict(zip(self.memory_names, memory))
+        encode = keras.Model(encoder_input, list(encode_outputs.values()), name=f"{self.name}_encode")
+        rows = self.edge_decoder_rows
+        token = keras.Input(shape=(), batch_size=rows, dtype="int32", name="token")
+        carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=rows, name=name)
+                   for name, value in encode_outputs.items()}
+        logits, h_next, c_next, weights = self._decode_step(
+            token, carried["h"], carried["c"], *[carried.get(name) for name in self.memory_names],
+            cell_step=GatewiseLSTMStep(self.decoder.cell))
+        step_outputs = [logits, h_next, c_next] + ([weights] if self.attention else [])
+        decode_step = keras.Model([token, *carried.values()], step_outputs, name=f"{self.name}_decode_step")
+        state = [{"name": n, "shape": [rows, self.units], "dtype": "float32", "initial": 0.0} for n in ("h", "c")]
+        # decode_step first: the exporter times the first signature, and the decoder's step is the hot loop
+        return {
+            "decode_step": {"model": decode_step, "inputs": ["token", *carried],
+                            "outputs": ["logits", "h", "c"] + (["attention"] if self.attention else []),
+                            "state": state},
+            "encode": {"model": encode, "inputs": [encoder_input.name], "outputs": list(encode_outputs)},
+        }
 
 
 __all__ = ["EncoderDecoderMixin"]

@@ -147,7 +147,7 @@ class CaptionDataset:
 def emoji_glyph(char, side):
     """The emoji `char` rendered from Noto Color Emoji: RGBA uint8 `(side, side, 4)`, cropped to
     its opaque pixels and fitted into the square."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     try:
         if not os.path.isfile(EMOJI_FONT):  # Pillow would look for the file name elsewhere

@@ -28,3 +28,16 @@ def corpus_chrf(hypotheses, references):
     """Corpus chrF (0-100), character n-gram F-score, kinder than BLEU to near misses in morphology."""
     _check(hypotheses, references)
     return float(_sacrebleu().corpus_chrf(list(hypotheses), [list(references)]).score)
+
+
+def multi_reference_bleu(hypotheses, references, orders=(1, 2, 3, 4)):
+    """`{n: BLEU-n}` (0-100) of the corpus against several references per hypothesis (a caption's
+    five), each `references[i]` a sequence of strings; BLEU-n uses n-grams up to n."""
+    from sacrebleu.metrics import BLEU
+
+    _check(hypotheses, references)
+    _sacrebleu()
+    width = max(len(r) for r in references)
+    # sacrebleu takes reference streams: the k-th reference of every hypothesis (the first again when short)
+    streams = [[refs[k] if k < len(refs) else refs[0] for refs in references] for k in range(width)]
+    return {n: float(BLEU(max_ngram_order=n).corpus_score(list(hypotheses), streams).score) for n in orders}

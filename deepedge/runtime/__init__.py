@@ -26,6 +26,7 @@ _LAZY = {
     "EdgeKeywordSpotter": "deepedge.runtime.keyword_spotter",
     "EdgeSpeechRecognizer": "deepedge.runtime.speech_recognizer",
     "EdgeTranslator": "deepedge.runtime.translator",
+    "EdgeCaptioner": "deepedge.runtime.captioner",
     "measure_latency": "deepedge.runtime.bench",
     "io_metadata": "deepedge.runtime.base",
     "signature_io": "deepedge.runtime.base",

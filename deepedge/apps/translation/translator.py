@@ -210,6 +210,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
 
     # === Translating ===
     edge_decoder_rows = 4  # the exported decode_step's batch: beam 4, or 4 sentences greedily
+    memory_names = ("memory", "keys", "source_mask")
 
     def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
         """Translations of one sentence or a list: greedy (many sentences side by side), or beam
@@ -232,27 +233,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
         """`encode` and `decode_step`, the state and the encoder memory laid out for model.json."""
         source = keras.Input(shape=(self.max_source_length,), batch_size=1, dtype="int32", name="source")
         memory, keys, source_mask, h, c = self._unrolled_encode(source)
-        encode_outputs = {"h": h, "c": c}
-        if self.attention:
-            encode_outputs |= {"memory": memory, "keys": keys, "source_mask": source_mask}
-        encode = keras.Model(source, list(encode_outputs.values()), name=f"{self.name}_encode")
-        rows = self.edge_decoder_rows
-        token = keras.Input(shape=(), batch_size=rows, dtype="int32", name="token")
-        carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=rows, name=name)
-                   for name, value in encode_outputs.items()}
-        logits, h_next, c_next, weights = self._decode_step(token, carried["h"], carried["c"], carried.get("memory"),
-                                                            carried.get("keys"), carried.get("source_mask"),
-                                                            cell_step=GatewiseLSTMStep(self.decoder.cell))
-        step_outputs = [logits, h_next, c_next] + ([weights] if self.attention else [])
-        decode_step = keras.Model([token, *carried.values()], step_outputs, name=f"{self.name}_decode_step")
-        state = [{"name": n, "shape": [rows, self.units], "dtype": "float32", "initial": 0.0} for n in ("h", "c")]
-        # decode_step first: the exporter times the first signature, and the decoder's step is the hot loop
-        return {
-            "decode_step": {"model": decode_step, "inputs": ["token", *carried],
-                            "outputs": ["logits", "h", "c"] + (["attention"] if self.attention else []),
-                            "state": state},
-            "encode": {"model": encode, "inputs": ["source"], "outputs": list(encode_outputs)},
-        }
+        return self._edge_signatures(source, (memory, keys, source_mask), h, c)
 
     def _unrolled_encode(self, source):
         """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert).

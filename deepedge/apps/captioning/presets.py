@@ -1,0 +1,37 @@
+"""Captioning presets: plain data.
+
+`show_and_tell` is Vinyals et al. (2014): a ConvNet reads the image into one vector that
+becomes the LSTM decoder's initial state. `show_attend_tell` is Xu et al. (2015): the same
+ConvNet keeps its feature grid, and soft attention lets every word look at a different place,
+with the doubly stochastic regularisation that asks every place to be looked at over the caption.
+"""
+
+_ENCODER = {"stem_filters": 24, "stem_strides": 2, "block_filters": (48, 96, 128, 128), "block_strides": (2, 1, 2, 1)}
+
+ARCHITECTURES = {
+    "show_and_tell": {
+        "description": "ConvNet image vector as the initial state of an LSTM decoder (Vinyals et al. 2014).",
+        "config": {"encoder": _ENCODER, "embedding_dim": 64, "units": 256, "attention": False, "dropout": 0.2,
+                   "max_caption_length": 20},
+    },
+    "show_attend_tell": {
+        "description": "Soft attention over the ConvNet's 8x8 feature grid for every word, doubly stochastic "
+                       "regularisation (Xu et al. 2015).",
+        "config": {"encoder": _ENCODER, "embedding_dim": 64, "units": 256, "attention": True, "attention_units": 128,
+                   "dropout": 0.2, "attention_regularization": 0.02, "max_caption_length": 20},
+    },
+}
+
+_RECIPE = {"epochs": 12, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 1e-4, "clipnorm": 1.0, "seed": 2015,
+           "train_images": 20_000}
+
+TRAINED = {
+    "scenes_captioner": {
+        "description": "show_attend_tell trained on captioned scenes (real textures, Fashion-MNIST, MNIST, emoji).",
+        "architecture": "show_attend_tell", "data": "captions", "recipe": _RECIPE,
+    },
+    "scenes_show_and_tell": {
+        "description": "show_and_tell on the same captioned scenes and budget, for comparison.",
+        "architecture": "show_and_tell", "data": "captions", "recipe": _RECIPE,
+    },
+}

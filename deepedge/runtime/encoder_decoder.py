@@ -1,0 +1,52 @@
+"""`EdgeEncoderDecoder`: the on-device side of an encoder-decoder export (translator, captioner).
+
+`encode(input) -> h, c (, memory...)` runs once per input; `decode_step(token, h, c (, memory...))
+-> logits, h, c (, attention)` runs `decoder_rows` rows at once. `start` is the contract of
+`deepedge.ops.decoding.decode_batched`, the loop Keras and the device share.
+"""
+
+import numpy as np
+
+from deepedge.errors import InvalidInputError, ModelFileError
+from deepedge.runtime.base import EdgeStepModel
+
+
+class EdgeEncoderDecoder(EdgeStepModel):
+    """An exported encoder-decoder. Subclasses set `encoder_input`, the `encode` signature's input."""
+
+    encoder_input = None
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        if sorted(self.signatures) != ["decode_step", "encode"]:
+            raise ModelFileError(f"{self.json_path}: a {self.task_name} model has `encode` and `decode_step` "
+                                 f"signatures. Received: {sorted(self.signatures)}. Export again.")
+        self.steps_run = 0
+        self.decoder_rows = int(self._input_specs["decode_step"]["token"]["shape"][0])  # hypotheses or inputs a step
+        self.last_attention = []
+
+    def start(self, inputs, rows):
+        """`(step, state)` decoding `inputs` (at most `decoder_rows`) side by side: `encode` once
+        per input, then `step(tokens (rows,), state) -> (logits, state)` runs `decode_step` on all
+        rows. The encoder outputs are checked and quantized once, not per step."""
+        if rows != self.decoder_rows or len(inputs) > rows:
+            raise InvalidInputError(f"This decoder steps {self.decoder_rows} rows at once. Received: {rows} rows "
+                                    f"for {len(inputs)} input(s).")
+        encoded = [self.run("encode", **{self.encoder_input: item[None]}) for item in inputs]
+        encoded += [encoded[-1]] * (rows - len(encoded))
+        stacked = {name: np.concatenate([e[name] for e in encoded]) for name in encoded[0]}
+        state = {name: stacked.pop(name) for name in ("h", "c")}
+        memory = self.prepare("decode_step", **stacked)
+        self.last_attention = []
+
+        def step(tokens, state):
+            self.steps_run += 1
+            result = self.run("decode_step", prepared=memory, token=np.asarray(tokens, np.int32), **state)
+            if "attention" in result:
+                self.last_attention.append(result["attention"])
+            return result["logits"], {"h": result["h"], "c": result["c"]}
+
+        return step, state
+
+
+__all__ = ["EdgeEncoderDecoder"]

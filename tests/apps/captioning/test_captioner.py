@@ -1,0 +1,164 @@
+"""Captioner: teacher forcing, greedy and beam captions, the step-wise int8 export, and bad input."""
+
+import numpy as np
+import pytest
+
+from deepedge.errors import InvalidInputError
+from test_case import run_edge_export_test
+
+TINY_ENCODER = {"stem_filters": 8, "stem_strides": 2, "block_filters": (16, 24), "block_strides": (2, 2)}
+
+
+@pytest.fixture(scope="module")
+def caption_data(tmp_path_factory):
+    import os
+
+    old = os.environ.get("DEEPEDGE_CACHE")
+    os.environ["DEEPEDGE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        from deepedge.data.captions import load_captions
+
+        yield load_captions("train", 400, size=48), load_captions("test", 24, size=48)
+    finally:
+        if old is None:
+            del os.environ["DEEPEDGE_CACHE"]
+        else:
+            os.environ["DEEPEDGE_CACHE"] = old
+
+
+def tiny_captioner(train, attention=True):
+    from deepedge.apps.captioning.captioner import Captioner
+    from deepedge.tokenizers import WordTokenizer
+
+    tokenizer = WordTokenizer.from_texts([c for refs in train.captions for c in refs])
+    return Captioner(tokenizer, image_size=48, encoder=TINY_ENCODER, embedding_dim=16, units=32, attention=attention,
+                     attention_units=16, dropout=0.0, max_caption_length=20, attention_regularization=0.01)
+
+
+@pytest.fixture(scope="module")
+def trained_captioners(caption_data):
+    from deepedge.backend import keras
+
+    train, _ = caption_data
+    models = {}
+    for attention in (False, True):
+        keras.utils.set_random_seed(0)
+        model = tiny_captioner(train, attention)
+        x, y = model.teacher_forcing_data(train.images, [refs[0] for refs in train.captions])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        model.fit(model.training_batches(x, y, 32), epochs=6, verbose=0)
+        models[attention] = model
+    return models
+
+
+def test_config_round_trips_and_the_file_loads_in_safe_mode(caption_data, tmp_path):
+    from deepedge.apps.captioning.captioner import Captioner
+
+    train, test = caption_data
+    model = tiny_captioner(train)
+    model.build([(1, 48, 48, 3), (1, 4)])
+    assert model.grid_shape == (6, 6)
+    model.save(tmp_path / "m.keras")
+    loaded = Captioner.load(tmp_path / "m.keras")
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_allclose(loaded([test.images[:2], np.ones((2, 3), np.int32)]),
+                               model([test.images[:2], np.ones((2, 3), np.int32)]), atol=1e-5)
+
+
+def test_teacher_forcing_data_and_weights_cover_the_caption_and_its_end(caption_data):
+    train, _ = caption_data
+    model = tiny_captioner(train)
+    (images, tokens_in), ids = model.teacher_forcing_data(train.images[:2], ["a red shoe", "two dogs on grass"])
+    end = model.tokenizer.end_id
+    assert images.dtype == np.uint8 and tokens_in[0, 0] == end and list(tokens_in[0, 1:4]) == list(ids[0, :3])
+    (_, _), _, weights = next(iter(model.training_batches([images, tokens_in], ids, 2)))
+    assert weights.numpy().sum(1).tolist() == [4.0, 5.0]  # the words and the end token
+
+
+def test_training_learns_to_name_the_objects_and_beam_is_no_worse(trained_captioners, caption_data):
+    from deepedge.apps.captioning.metrics import caption_report
+
+    train, test = caption_data
+    untrained = caption_report(tiny_captioner(train).caption(test.images), test)
+    for attention, model in trained_captioners.items():
+        greedy = model.caption(test.images)
+        beam = model.caption(test.images, beam_width=3)
+        assert all(isinstance(c, str) and c for c in greedy)
+        report = caption_report(greedy, test)
+        # the grammar's words in order: far above an untrained decoder's random words
+        assert report["bleu1"] > untrained["bleu1"] + 20 and report["bleu2"] > untrained["bleu2"] + 15, \
+            (attention, report, untrained)
+        assert caption_report(beam, test)["bleu4"] >= report["bleu4"] - 3.0
+    single = trained_captioners[True].caption(test.images[0])
+    assert isinstance(single, str)
+    assert len(trained_captioners[True].last_attention) >= 1
+    assert trained_captioners[True].last_attention[0].shape == (1, 36)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attention", [False, True])
+def test_int8_export_runs_without_tensorflow_and_agrees_with_keras(trained_captioners, caption_data, attention,
+                                                                  tmp_path):
+    from deepedge.edge import load
+
+    train, test = caption_data
+    model = trained_captioners[attention]
+    bad = [("caption", np.zeros((2, 32, 32, 3)), "Expected images of shape"),
+           ("caption", np.zeros((48, 48)), "Expected images of shape")]
+    meta, runtime, result = run_edge_export_test(
+        model, tmp_path / "int8", train, test, "runtime.caption(x, 3)", edge_inputs=test.images[:4].astype(np.float32),
+        bad_inputs=bad, num_calibration=200, max_drop=5.0)  # 24 images of a tiny model: a few words flip
+    assert set(meta["signatures"]) == {"encode", "decode_step"}
+    assert meta["memory"] == (["memory", "keys"] if attention else []) and meta["grid"] == [6, 6]
+    greedy_keras = model.caption(test.images[:12])
+    model.export(tmp_path / "float32", quantization="float32")
+    float_runtime = load(tmp_path / "float32")
+    assert float_runtime.caption(test.images[:12].astype(np.float32)) == greedy_keras  # the same decoder
+    rows = float_runtime.decoder_rows
+    keras_step, keras_state = model.start(test.images[:2].astype(np.float32), rows)
+    edge_step, edge_state = float_runtime.start(test.images[:2].astype(np.float32), rows)
+    for tokens in ([1] * rows, [4, 5, 6][:rows], [2, 3, 2][:rows]):
+        keras_logits, keras_state = keras_step(np.array(tokens), keras_state)
+        edge_logits, edge_state = edge_step(np.array(tokens), edge_state)
+        np.testing.assert_allclose(edge_logits, keras_logits, atol=1e-4)
+    if attention:
+        runtime.caption(test.images[0].astype(np.float32))
+        weights = runtime.last_attention[0][0]
+        assert weights.shape == (36,) and abs(weights.sum() - 1.0) < 1e-3
+
+
+def test_prepare_image_takes_any_picture_and_refuses_broken_files(tmp_path):
+    from PIL import Image
+
+    from deepedge.runtime.captioner import prepare_image
+
+    rgba = np.zeros((30, 50, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, :25, 3] = 255  # left half opaque red, right half transparent (white)
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    out = prepare_image(tmp_path / "rgba.png", 64)
+    assert out.shape == (64, 64, 3) and out.dtype == np.float32
+    assert out[32, 5].tolist() == [200.0, 0.0, 0.0] and out[32, 60].tolist() == [255.0, 255.0, 255.0]
+    Image.fromarray(np.full((10, 10), 128, np.uint8)).save(tmp_path / "grey.png")
+    assert prepare_image(tmp_path / "grey.png", 16).tolist() == np.full((16, 16, 3), 128.0).tolist()
+    np.testing.assert_allclose(prepare_image(np.ones((64, 64, 3)) * 0.5, 64), 127.5)  # floats in 0-1
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "empty.png").write_bytes(b"")
+    for name in ("broken.png", "empty.png"):
+        with pytest.raises(InvalidInputError, match="not a readable image"):
+            prepare_image(tmp_path / name, 64)
+    with pytest.raises(InvalidInputError, match="No image file"):
+        prepare_image(tmp_path / "missing.png", 64)
+    with pytest.raises(InvalidInputError, match="NaN"):
+        prepare_image(np.full((8, 8, 3), np.nan), 64)
+    with pytest.raises(InvalidInputError, match="Expected an image"):
+        prepare_image(np.zeros((8, 8, 2)), 64)
+
+
+def test_bad_images_give_clear_errors(caption_data):
+    train, _ = caption_data
+    model = tiny_captioner(train)
+    with pytest.raises(InvalidInputError, match=r"shape \(batch, 48, 48, 3\)"):
+        model.caption(np.zeros((1, 64, 64, 3)))
+    with pytest.raises(InvalidInputError, match="dtype"):
+        model.caption(np.array([["a"]]))
