@@ -31,6 +31,8 @@ def command(preset, out, epochs, limit, export):
         raise PresetNotFoundError(f"{preset!r} is an architecture preset with no training recipe; train one of "
                                   f"{sorted(family.recipes)}.")
     out = Path(out) if out else saved_models_dir() / preset
+    if out.is_absolute() and out.resolve().is_relative_to(Path.cwd().resolve()):
+        out = out.resolve().relative_to(Path.cwd().resolve())  # the card's commands then work from any checkout
     # oneDNN's CPU kernels train every family here 20-30% faster; read once, at TensorFlow's import.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     console.print(family.train(preset, out, epochs=epochs, limit=limit))
