@@ -9,7 +9,7 @@ two groups of real objects at known boxes:
 | --- | --- | --- |
 | shirt, dress, shoe, bag | shirt/top, dress, shoe, bag/handbag | Fashion-MNIST items, coloured |
 | digit | digit/number | MNIST subset, coloured |
-| dog, cat, bird, fish, apple, car, tree, flower, ball, house | their names | Noto Color Emoji glyphs |
+| dog, cat, bird, fish, fruit, car, tree, flower, ball, house | their names | Noto Color Emoji glyphs, 4-11 a kind |
 
 Fashion items and digits are grey, so they take a colour (red, green, blue, yellow, white);
 emoji keep their own. Every object is small (14-18 pixels) or large (24-30). A scene is one
@@ -77,15 +77,24 @@ KINDS = {k.name: k for k in (
     Kind("digit", ("digit", "number"), ("digits", "numbers"), "digit"),
     # the last glyph of each kind is never trained on
     Kind("dog", ("dog",), ("dogs",), "emoji", ("\U0001F415", "\U0001F436", "\U0001F429", "\U0001F9AE")),
-    Kind("cat", ("cat",), ("cats",), "emoji", ("\U0001F408", "\U0001F431", "\U0001F63A")),
-    Kind("bird", ("bird",), ("birds",), "emoji", ("\U0001F426", "\U0001F424", "\U0001F99C", "\U0001F54A")),
-    Kind("fish", ("fish",), ("fish",), "emoji", ("\U0001F41F", "\U0001F420", "\U0001F421")),
-    Kind("apple", ("apple",), ("apples",), "emoji", ("\U0001F34E", "\U0001F34F")),
-    Kind("car", ("car",), ("cars",), "emoji", ("\U0001F697", "\U0001F695", "\U0001F699", "\U0001F693")),
-    Kind("tree", ("tree",), ("trees",), "emoji", ("\U0001F332", "\U0001F333", "\U0001F334")),
-    Kind("flower", ("flower",), ("flowers",), "emoji", ("\U0001F33B", "\U0001F337", "\U0001F338", "\U0001F33C")),
-    Kind("ball", ("ball",), ("balls",), "emoji", ("\u26BD", "\U0001F3C0", "\U0001F3D0", "\U0001F3BE")),
-    Kind("house", ("house",), ("houses",), "emoji", ("\U0001F3E0", "\U0001F3E1", "\U0001F3DA")),
+    Kind("cat", ("cat",), ("cats",), "emoji",
+         ("\U0001F408", "\U0001F431", "\U0001F63A", "\U0001F638", "\U0001F63B", "\U0001F640")),
+    Kind("bird", ("bird",), ("birds",), "emoji",
+         ("\U0001F426", "\U0001F424", "\U0001F425", "\U0001F423", "\U0001F99C", "\U0001F985", "\U0001F986",
+          "\U0001F989", "\U0001F427", "\U0001F9A2", "\U0001F54A")),
+    Kind("fish", ("fish",), ("fish",), "emoji", ("\U0001F41F", "\U0001F420", "\U0001F421", "\U0001F988")),
+    Kind("fruit", ("fruit",), ("fruits",), "emoji",
+         ("\U0001F34E", "\U0001F34F", "\U0001F350", "\U0001F34A", "\U0001F34B", "\U0001F34C", "\U0001F349",
+          "\U0001F347", "\U0001F353", "\U0001F351", "\U0001F352")),
+    Kind("car", ("car",), ("cars",), "emoji",
+         ("\U0001F697", "\U0001F695", "\U0001F699", "\U0001F693", "\U0001F3CE", "\U0001F698", "\U0001F696")),
+    Kind("tree", ("tree",), ("trees",), "emoji", ("\U0001F332", "\U0001F333", "\U0001F334", "\U0001F384")),
+    Kind("flower", ("flower",), ("flowers",), "emoji",
+         ("\U0001F33B", "\U0001F337", "\U0001F338", "\U0001F33C", "\U0001F339", "\U0001F33A")),
+    Kind("ball", ("ball",), ("balls",), "emoji",
+         ("\u26BD", "\U0001F3C0", "\U0001F3D0", "\U0001F3C8", "\u26BE", "\U0001F94E")),
+    Kind("house", ("house",), ("houses",), "emoji",
+         ("\U0001F3E0", "\U0001F3E1", "\U0001F3DA", "\U0001F3D8", "\U0001F6D6")),
 )}
 # Which kind each object word names (for object recall and precision).
 OBJECT_WORDS = {word: kind.name for kind in KINDS.values() for word in kind.nouns + kind.plurals}
@@ -100,14 +109,14 @@ HELD_OUT = {
     "colour": (("red", "dress"), ("blue", "shoe"), ("green", "bag"), ("yellow", "shirt"), ("white", "digit")),
     "size": (("large", "cat"), ("small", "car"), ("large", "fish"), ("small", "house")),
     # (kind, relation, kind), in either phrasing: a dog left of a cat is a cat right of a dog
-    "relation": (("dog", "left", "cat"), ("car", "above", "tree"), ("apple", "below", "bird"),
+    "relation": (("dog", "left", "cat"), ("car", "above", "tree"), ("fruit", "below", "bird"),
                  ("ball", "right", "flower"), ("shoe", "left", "bag")),
 }
 DEFAULT_IMAGES = {"train": 20_000, "validation": 500, "test": 1_000, "test_combinations": 1_000}
 _SPLIT_IDS = {name: i for i, name in enumerate(CAPTION_SPLITS)}
 _TEXTURE_ROWS = {"train": (0, 384), "validation": (384, 512), "test": (384, 512), "test_combinations": (384, 512)}
 _OBJECT_THRESHOLD = 40  # of 255: a grey object's pixels after resizing
-_GENERATOR_VERSION = 1  # bump when the generator changes: it names the cache file
+_GENERATOR_VERSION = 2  # bump when the generator changes: it names the cache file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,7 +279,9 @@ def _paint(image, rng, o, box, pools, held_out):
     kind = KINDS[o["kind"]]
     if kind.source == "emoji":
         glyphs = _glyphs(kind, held_out)
-        rgba = emoji_glyph(glyphs[rng.integers(len(glyphs))], side).astype(np.float32)
+        rgba = emoji_glyph(glyphs[rng.integers(len(glyphs))], side)
+        angle = rng.uniform(-20, 20)  # a tilted glyph is still the thing: fewer glyphs to learn by heart
+        rgba = np.asarray(Image.fromarray(rgba).rotate(angle, resample=Image.BILINEAR), np.float32)
         if rng.random() < 0.5:
             rgba = rgba[:, ::-1]
         alpha = rgba[..., 3:] / 255.0
