@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from deepedge.data import captions as C
+from deepedge.data.captions import compose, grammar
 from deepedge.errors import DataNotFoundError, InvalidInputError
 
 
@@ -41,7 +42,7 @@ def test_images_are_rgb_deterministic_and_cached(splits):
 def test_only_test_combinations_show_held_out_combinations(splits):
     data, _ = splits
     for split, dataset in data.items():
-        shown = [bool(C._combinations(objects, relations))
+        shown = [bool(grammar._combinations(objects, relations))
                  for objects, relations in zip(dataset.objects, dataset.relations)]
         assert all(shown) if split == "test_combinations" else not any(shown), split
 
@@ -49,8 +50,8 @@ def test_only_test_combinations_show_held_out_combinations(splits):
 def test_held_out_glyphs_never_reach_training():
     for kind in C.KINDS.values():
         if kind.source == "emoji":
-            assert set(C._glyphs(kind, False)).isdisjoint(C._glyphs(kind, True)), kind.name
-            assert len(C._glyphs(kind, False)) >= 1
+            assert set(compose._glyphs(kind, False)).isdisjoint(compose._glyphs(kind, True)), kind.name
+            assert len(compose._glyphs(kind, False)) >= 1
 
 
 def _mentioned_kinds(caption):
@@ -83,12 +84,12 @@ def test_every_caption_is_true_of_its_image(splits):
 
 
 def test_objects_are_painted_in_their_colour_inside_their_box():
-    pools = C._grey_pool(True)
+    pools = compose._grey_pool(True)
     rng = np.random.default_rng(0)
     for kind in ("shirt", "dress", "shoe", "bag", "digit"):
         for colour, channel in (("red", 0), ("green", 1), ("blue", 2)):
             image = np.zeros((64, 64, 3), np.float32)
-            C._paint(image, rng, {"kind": kind, "colour": colour, "size": "large"}, (10, 20, 38, 48), pools, True)
+            compose._paint(image, rng, {"kind": kind, "colour": colour, "size": "large"}, (10, 20, 38, 48), pools, True)
             painted = image.sum(-1) > 0
             assert painted[10:38, 20:48].mean() > 0.1 and not painted[:10].any() and not painted[:, :20].any()
             assert np.all(image[painted].argmax(-1) == channel), (kind, colour)
@@ -99,12 +100,12 @@ def test_bad_arguments_and_a_missing_font_give_clear_errors(monkeypatch):
         C.load_captions("dev")
     with pytest.raises(InvalidInputError, match="size >= 48"):
         C.load_captions("train", num_images=2, size=16)
-    monkeypatch.setattr(C, "EMOJI_FONT", "/nonexistent/NotoColorEmoji.ttf")
-    C._emoji_font.cache_clear()
-    C.emoji_glyph.cache_clear()
+    monkeypatch.setattr(compose, "EMOJI_FONT", "/nonexistent/NotoColorEmoji.ttf")
+    compose._emoji_font.cache_clear()
+    compose.emoji_glyph.cache_clear()
     try:
         with pytest.raises(DataNotFoundError, match="fonts-noto-color-emoji"):
-            C.emoji_glyph("\U0001F415", 20)
+            compose.emoji_glyph("\U0001F415", 20)
     finally:
-        C._emoji_font.cache_clear()
-        C.emoji_glyph.cache_clear()
+        compose._emoji_font.cache_clear()
+        compose.emoji_glyph.cache_clear()
