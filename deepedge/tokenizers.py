@@ -350,6 +350,17 @@ class CharTokenizer(Tokenizer):
 
 TOKENIZERS = {cls.kind: cls for cls in (WordTokenizer, SubwordTokenizer, CharTokenizer)}
 
+def as_tokenizer(value, what="tokenizer"):
+    """`value` as a `Tokenizer`: a tokenizer, or its config (what a saved model's config holds).
+    Raises `InvalidInputError` naming the argument `what` for anything else."""
+    if isinstance(value, dict):
+        value = Tokenizer.from_config(value)
+    if not isinstance(value, Tokenizer):
+        raise InvalidInputError(f"`{what}` must be a deepedge Tokenizer or its config. "
+                                f"Received: {type(value).__name__}.")
+    return value
+
+
 def encode_sentences(tokenizer, texts, max_length, what="source"):
     """Token ids `(N, max_length)` int32, each sentence followed by the end token and padded with it.
 
@@ -372,4 +383,5 @@ def encode_sentences(tokenizer, texts, max_length, what="source"):
     return ids
 
 
-__all__ = ["CharTokenizer", "SubwordTokenizer", "TOKENIZERS", "Tokenizer", "WordTokenizer", "encode_sentences"]
+__all__ = ["CharTokenizer", "SubwordTokenizer", "TOKENIZERS", "Tokenizer", "WordTokenizer", "as_tokenizer",
+           "encode_sentences"]

@@ -20,7 +20,17 @@ class EncoderDecoderMixin:
     decoder_rows = None  # Keras decodes any number of rows at once
     edge_decoder_rows = 4  # the exported decode_step's batch
     memory_names = ()  # what `_encode` returns before `h, c`, in order (the export's names)
+    default_learning_rate = 1e-3
     last_attention = ()
+
+    def compile(self, optimizer="auto", loss="auto", **kwargs):
+        """AdamW (clipped) and a cross-entropy on logits; the batches' sample weights keep the
+        padding after each end token out of the loss."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(self.default_learning_rate, weight_decay=1e-4, clipnorm=1.0)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
     def _decode_step(self, token, h, c, *memory, cell_step=None):
         """One decoder step: `(logits, h, c, attention weights or None)` for token ids `(rows,)`.

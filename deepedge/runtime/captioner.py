@@ -42,10 +42,11 @@ def prepare_image(image, size):
         raise InvalidInputError("Expected an image of shape (height, width), (height, width, 1), (height, width, 3) "
                                 f"or (height, width, 4) with numbers. Received: shape {array.shape}, dtype "
                                 f"{array.dtype}.")
+    floats = array.dtype.kind == "f"
     array = array.astype(np.float32)
     if not np.all(np.isfinite(array)):
         raise InvalidInputError("The image holds NaN or infinite values.")
-    if array.dtype.kind == "f" and np.asarray(image).dtype.kind == "f" and array.max() <= 1.0:
+    if floats and array.max() <= 1.0:
         array = array * 255.0  # floats in 0-1
     if array.shape[-1] == 4:
         alpha = array[..., 3:] / 255.0

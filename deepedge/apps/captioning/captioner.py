@@ -24,7 +24,7 @@ from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
 from deepedge.export.calibration import teacher_forced_steps
 from deepedge.layers import AdditiveAttention
-from deepedge.tokenizers import Tokenizer, encode_sentences
+from deepedge.tokenizers import as_tokenizer, encode_sentences
 
 ops = keras.ops
 
@@ -63,12 +63,7 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         super().__init__(**kwargs)
         from deepedge.apps.image_recognition.backbones import EdgeNetBackbone
 
-        if isinstance(tokenizer, dict):
-            tokenizer = Tokenizer.from_config(tokenizer)
-        if not isinstance(tokenizer, Tokenizer):
-            raise InvalidInputError(f"`tokenizer` must be a deepedge Tokenizer or its config. "
-                                    f"Received: {type(tokenizer).__name__}.")
-        self.tokenizer = tokenizer
+        self.tokenizer = tokenizer = as_tokenizer(tokenizer)
         self.image_size, self.embedding_dim, self.units = int(image_size), int(embedding_dim), int(units)
         self.attention, self.attention_units = bool(attention), int(attention_units)
         self.dropout_rate, self.max_caption_length = float(dropout), int(max_caption_length)
@@ -172,16 +167,9 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
             ((np.asarray(images), np.asarray(tokens_in, np.int32)), y, weights)  # uint8 images: cast in the model
         ).batch(batch_size).with_options(options)
 
-    def compile(self, optimizer="auto", loss="auto", **kwargs):
-        """AdamW (clipped) and a cross-entropy that ignores the padding after each end token."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(2e-3, weight_decay=1e-4, clipnorm=1.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        super().compile(optimizer=optimizer, loss=loss, **kwargs)
-
     # === Captioning ===
     edge_decoder_rows = 3  # the exported decode_step's batch: beam 3, or 3 images greedily
+    default_learning_rate = 2e-3  # of `compile()` without an optimizer
     memory_names = ("memory", "keys")
 
     def _check_images(self, images):

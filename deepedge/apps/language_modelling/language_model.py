@@ -15,7 +15,7 @@ from deepedge.backend import keras
 from deepedge.ops.decoding import as_token_ids, generate_text, log_softmax, segment_starts
 from deepedge.errors import InvalidInputError
 from deepedge.layers import ReversibleEmbedding
-from deepedge.tokenizers import Tokenizer
+from deepedge.tokenizers import as_tokenizer
 
 ops = keras.ops
 
@@ -35,12 +35,7 @@ class LanguageModel(StepwiseExportMixin, Task, keras.Model):
 
     def __init__(self, tokenizer, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(tokenizer, dict):
-            tokenizer = Tokenizer.from_config(tokenizer)
-        if not isinstance(tokenizer, Tokenizer):
-            raise InvalidInputError(f"`tokenizer` must be a deepedge Tokenizer or its config. "
-                                    f"Received: {type(tokenizer).__name__}.")
-        self.tokenizer = tokenizer
+        self.tokenizer = tokenizer = as_tokenizer(tokenizer)
         self.vocabulary_size = tokenizer.vocabulary_size
 
     def compile(self, optimizer="auto", loss="auto", **kwargs):

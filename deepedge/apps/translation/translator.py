@@ -17,7 +17,7 @@ from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
 from deepedge.export.calibration import teacher_forced_steps
 from deepedge.layers import AdditiveAttention, GatewiseLSTMStep, StateAt
-from deepedge.tokenizers import Tokenizer, encode_sentences
+from deepedge.tokenizers import as_tokenizer, encode_sentences
 
 ops = keras.ops
 
@@ -52,8 +52,8 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def __init__(self, source_tokenizer, target_tokenizer, embedding_dim=128, units=256, attention=True,
                  attention_units=128, dropout=0.2, max_source_length=48, max_target_length=48, **kwargs):
         super().__init__(**kwargs)
-        self.source_tokenizer = _tokenizer(source_tokenizer, "source_tokenizer")
-        self.target_tokenizer = _tokenizer(target_tokenizer, "target_tokenizer")
+        self.source_tokenizer = as_tokenizer(source_tokenizer, "source_tokenizer")
+        self.target_tokenizer = as_tokenizer(target_tokenizer, "target_tokenizer")
         if attention and units % 2:
             raise ValueError(f"A bidirectional encoder splits `units` in two halves. Received: units={units}")
         self.embedding_dim, self.units, self.attention = int(embedding_dim), int(units), bool(attention)
@@ -200,16 +200,9 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
             (ids, ids), ids, tf.TensorSpec((None, None), tf.float32)))
         return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).with_options(options)
 
-    def compile(self, optimizer="auto", loss="auto", **kwargs):
-        """AdamW (clipped) and a cross-entropy that ignores the padding after each end token."""
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4, clipnorm=1.0)
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        super().compile(optimizer=optimizer, loss=loss, **kwargs)
-
     # === Translating ===
     edge_decoder_rows = 4  # the exported decode_step's batch: beam 4, or 4 sentences greedily
+    default_learning_rate = 1e-3  # of `compile()` without an optimizer
     memory_names = ("memory", "keys", "source_mask")
 
     def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
@@ -334,11 +327,3 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
                 "dropout": self.dropout_rate, "max_source_length": self.max_source_length,
                 "max_target_length": self.max_target_length}
 
-
-def _tokenizer(value, what):
-    if isinstance(value, dict):
-        value = Tokenizer.from_config(value)
-    if not isinstance(value, Tokenizer):
-        raise InvalidInputError(f"`{what}` must be a deepedge Tokenizer or its config. "
-                                f"Received: {type(value).__name__}.")
-    return value
