@@ -38,31 +38,35 @@ class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
     The target puts `1 - label_smoothing` on the true class and spreads `label_smoothing`
     evenly over all classes (Szegedy et al. 2016), which keeps a classifier from driving its
     training examples to certainty. Keras's `SparseCategoricalCrossentropy` has no
-    `label_smoothing`, and one-hot targets would cost memory on large label sets. Takes
-    probabilities (after softmax).
+    `label_smoothing`, and one-hot targets would cost memory on large label sets.
 
     Args:
         label_smoothing: float in [0, 1). `0` is plain cross-entropy.
+        from_logits: bool. Whether `y_pred` holds logits; by default probabilities (after softmax).
     """
 
-    def __init__(self, label_smoothing=0.1, name="smoothed_sparse_categorical_crossentropy", **kwargs):
+    def __init__(self, label_smoothing=0.1, from_logits=False, name="smoothed_sparse_categorical_crossentropy",
+                 **kwargs):
         label_smoothing = float(label_smoothing)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
         super().__init__(name=name, **kwargs)
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.from_logits = label_smoothing, bool(from_logits)
 
     def call(self, y_true, y_pred):
         y_true = keras.ops.cast(y_true, "int32")
-        nll = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        nll = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
         if not self.label_smoothing:
             return nll
-        epsilon = keras.backend.epsilon()
-        uniform = -keras.ops.mean(keras.ops.log(keras.ops.clip(y_pred, epsilon, 1.0)), axis=-1)
+        if self.from_logits:
+            log_probabilities = keras.ops.log_softmax(y_pred, axis=-1)
+        else:
+            log_probabilities = keras.ops.log(keras.ops.clip(y_pred, keras.backend.epsilon(), 1.0))
+        uniform = -keras.ops.mean(log_probabilities, axis=-1)
         return (1.0 - self.label_smoothing) * nll + self.label_smoothing * uniform
 
     def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+        return {**super().get_config(), "label_smoothing": self.label_smoothing, "from_logits": self.from_logits}
 
 
 def balanced_class_weights(labels, num_classes, power=0.5):

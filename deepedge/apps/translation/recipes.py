@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from deepedge.apps.translation.presets import TRAINED
 from deepedge.apps.translation.translator import Translator
 from deepedge.data.translation import load_parallel
@@ -9,17 +11,22 @@ from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import SubwordTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
 from deepedge.training.finish import finish_training
+from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 from deepedge.training.optimizers import build_optimizer
 
 
-def build_tokenizers(spec, train):
+def build_tokenizers(spec, train, lexicon=None):
     """Tokenizers fitted on the training split only (words, or subword pieces with
-    `"kind": "subword"`): the source lower-cased, the target keeping its case (what BLEU compares)."""
+    `"kind": "subword"`), and on the recipe's lexicon if it has one: the source lower-cased,
+    the target keeping its case (what BLEU compares)."""
     sizes = spec["tokenizers"]
     min_count = sizes.get("min_count", 1)
     kind = SubwordTokenizer if sizes.get("kind") == "subword" else WordTokenizer  # BPE pieces, or whole words
-    return (kind.from_texts(train.sources, max_vocabulary=sizes["source_vocabulary"], min_count=min_count),
-            kind.from_texts(train.targets, max_vocabulary=sizes["target_vocabulary"], min_count=min_count,
+    sources, targets = list(train.sources), list(train.targets)
+    if lexicon is not None:
+        sources, targets = sources + list(lexicon.sources), targets + list(lexicon.targets)
+    return (kind.from_texts(sources, max_vocabulary=sizes["source_vocabulary"], min_count=min_count),
+            kind.from_texts(targets, max_vocabulary=sizes["target_vocabulary"], min_count=min_count,
                             lowercase=False))
 
 
@@ -46,21 +53,29 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     """
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
     train, validation = load_parallel(spec["data"], "train"), load_parallel(spec["data"], "validation")
-    source_tokenizer, target_tokenizer = build_tokenizers(spec, train)
+    lexicon_spec = spec.get("lexicon")
+    lexicon = load_parallel(lexicon_spec["data"], "train") if lexicon_spec else None
+    source_tokenizer, target_tokenizer = build_tokenizers(spec, train, lexicon)
     if limit:
         train = train.take(limit)
+        lexicon = lexicon.take(limit) if lexicon is not None else None
     seed_everything(recipe["seed"], deterministic=False)
     model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
                                    target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],
                                    max_target_length=spec["max_target_length"], **spec.get("config", {}))
     x, y = model.teacher_forcing_data(*fitting_pairs(model, train))
     val_x, val_y = model.teacher_forcing_data(*fitting_pairs(model, validation))
+    epoch_data = None
+    if lexicon is not None:
+        epoch_data, x, y = lexicon_epochs(model, x, y, lexicon, lexicon_spec["pairs_per_epoch"], recipe["seed"])
     steps = math.ceil(len(y) / recipe["batch_size"])
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]))
+    loss = (SmoothedSparseCategoricalCrossentropy(recipe["label_smoothing"], from_logits=True)
+            if recipe.get("label_smoothing") else "auto")
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]), loss=loss)
     model, history = fit_resumable(model, tuple(x), y, recipe["epochs"], checkpoint_dir,
                                    batch_size=recipe["batch_size"], seed=recipe["seed"],
                                    validation_data=(tuple(val_x), val_y), verbose=verbose,
-                                   batches=model.training_batches)
+                                   batches=model.training_batches, epoch_data=epoch_data)
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": int(len(y)),
         "recipe": recipe, "params": int(model.count_params()),
@@ -69,11 +84,29 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "validation_metric": round(model.evaluate_metric(validation.take(recipe.get("validation_pairs", 300))), 2),
         "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
         "command": train_command(name, out_dir, epochs, limit),
-        "note": "Teacher forcing on the training pairs that fit the model's maximum lengths; validation BLEU "
-                "greedy on the first 300 validation pairs.",
+        "note": "Teacher forcing on the training pairs that fit the model's maximum lengths"
+                + (f", with {lexicon_spec['pairs_per_epoch']:,} pairs of the {lexicon_spec['data']} lexicon "
+                   f"({len(lexicon):,} in all) drawn anew each epoch" if lexicon is not None else "")
+                + "; validation BLEU greedy on the first 300 validation pairs.",
     }
     return finish_training(model, out_dir, report, checkpoint_dir, (x[0][:1].shape, x[1][:1].shape),
                            half_precision=True)
 
 
-__all__ = ["build_tokenizers", "fitting_pairs", "train_preset"]
+def lexicon_epochs(model, x, y, lexicon, pairs_per_epoch, seed):
+    """`(epoch_data, x, y)`: every epoch trains on all sentence pairs `(x, y)` plus a fresh
+    draw of `pairs_per_epoch` lexicon pairs (the whole lexicon each epoch would cost ten times
+    the sentences' time for words that are one or two tokens long)."""
+    lexicon_x, lexicon_y = model.teacher_forcing_data(*fitting_pairs(model, lexicon))
+
+    def epoch_data(rng):
+        chosen = rng.choice(len(lexicon_y), size=min(pairs_per_epoch, len(lexicon_y)), replace=False)
+        order = rng.permutation(len(y) + len(chosen))
+        xs = tuple(np.concatenate([a, b[chosen]])[order] for a, b in zip(x, lexicon_x))
+        return xs, np.concatenate([y, lexicon_y[chosen]])[order]
+
+    first_x, first_y = epoch_data(np.random.default_rng(seed))
+    return epoch_data, first_x, first_y
+
+
+__all__ = ["build_tokenizers", "fitting_pairs", "lexicon_epochs", "train_preset"]

@@ -3,6 +3,7 @@
 | name | source | pairs | split by |
 | --- | --- | --- | --- |
 | `de_en` | Debian `trans-de-en`: the example sentences of the Ding German-English dictionary | ~18,000 | dictionary entry (`ding.py`) |
+| `de_en_lexicon` | the same dictionary's word and phrase entries: extra training pairs, training split only | ~313,000 | dictionary entry (`lexicon.py`) |
 | `messages_de_en`, `messages_es_en` | German / Spanish translations of Debian's program messages (gettext catalogues): out-of-domain text, test split only | ~1,200 each | - (`messages.py`) |
 | `es_en` | Debian `sword-text-sparv` (Reina-Valera 1909) and `sword-text-web` (World English Bible), aligned by verse, read with `diatheke` | ~31,000 | chapter (`bible.py`) |
 
@@ -59,6 +60,7 @@ class ParallelCorpus:
 
 
 PARALLEL_DATASETS = {"de_en": "deepedge.data.translation.ding:load_ding",
+                     "de_en_lexicon": "deepedge.data.translation.lexicon:load_ding_lexicon",
                      "es_en": "deepedge.data.translation.bible:load_bible",
                      "messages_de_en": "deepedge.data.translation.messages:load_messages_de",
                      "messages_es_en": "deepedge.data.translation.messages:load_messages_es"}
