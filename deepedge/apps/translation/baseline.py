@@ -6,6 +6,11 @@ pairs with the target word)`, Smadja et al. 1996), the simplest statistical lexi
 whose best partner scores below `min_dice` (articles, particles) are dropped, words the
 source vocabulary does not know (names, numbers) are copied. No reordering, no agreement:
 what is left of BLEU is what a bilingual dictionary alone buys.
+
+`from_corpora` counts with its own word tokenizers (10,000 German or Spanish words and 8,000
+English ones by default, the word-level translators' vocabularies), over the training pairs
+and, when given, a lexicon's word pairs too (for German, the Ding dictionary's own entries:
+the issue's "word-for-word lookup in the dictionary itself").
 """
 
 import numpy as np
@@ -49,6 +54,22 @@ class WordForWordTranslator:
         table = np.full(source_size, -1, np.int64)
         table[s[first]] = t[first]
         return cls(source_tokenizer, target_tokenizer, table)
+
+    @classmethod
+    def from_corpora(cls, corpus, lexicon=None, source_vocabulary=10_000, target_vocabulary=8_000, min_dice=0.1):
+        """Word tokenizers and the table learned from `corpus` (the training split) and `lexicon`
+        (another `ParallelCorpus` of word and phrase pairs, or None)."""
+        import dataclasses
+
+        from deepedge.tokenizers import WordTokenizer
+
+        if lexicon is not None:
+            corpus = dataclasses.replace(corpus, sources=corpus.sources + lexicon.sources,
+                                         targets=corpus.targets + lexicon.targets,
+                                         groups=corpus.groups + lexicon.groups)
+        source_tokenizer = WordTokenizer.from_texts(corpus.sources, max_vocabulary=source_vocabulary)
+        target_tokenizer = WordTokenizer.from_texts(corpus.targets, max_vocabulary=target_vocabulary, lowercase=False)
+        return cls.fit(source_tokenizer, target_tokenizer, corpus, min_dice=min_dice)
 
     def translate(self, texts, beam_width=None, on_sentence=None):
         """Word-for-word translations of one sentence or a list (`beam_width` is ignored)."""

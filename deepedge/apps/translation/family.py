@@ -8,6 +8,9 @@ from deepedge.apps.translation.metrics import translation_report
 from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
 
 
+LEXICONS = {"de_en": "de_en_lexicon"}  # word and phrase pairs a data set's translators may also train on
+
+
 class Translation(Family):
     family = "translation"
     task_name = "translation"
@@ -102,9 +105,13 @@ class Translation(Family):
                 results[key] = translator.translate(sources, beam, on_sentence=lambda n: progress.advance(bar, n))
                 seconds[key] = time.perf_counter() - started
         tokens = target_tokens(runtime.target_tokenizer, results["edge_beam4"])
-        baseline = WordForWordTranslator.fit(model.source_tokenizer, model.target_tokenizer, train)
+        baseline = WordForWordTranslator.from_corpora(train)
         translation = {key: translation_report(hypotheses, test) for key, hypotheses in results.items()}
         translation["baseline_word_for_word"] = translation_report(baseline.translate(sources), test)
+        if name in LEXICONS:  # the same counting over the dictionary's entries as well
+            with_lexicon = WordForWordTranslator.from_corpora(train, self.load_data(LEXICONS[name], "train"),
+                                                              source_vocabulary=200_000, target_vocabulary=200_000)
+            translation["baseline_with_lexicon"] = translation_report(with_lexicon.translate(sources), test)
         translation["speed"] = {"sentences": len(sources), "target_tokens": tokens,
                                 "seconds": round(seconds["edge_beam4"], 3),
                                 "tokens_per_second": round(tokens / seconds["edge_beam4"], 1), "beam_width": 4,
@@ -141,7 +148,10 @@ class Translation(Family):
                  + " |", "| --- | --- | --- |" + " --- |" * len(t["keras_greedy"]["by_source_length"])]
         for key, label in (("keras_greedy", "Keras float, greedy"), ("keras_beam4", "Keras float, beam 4"),
                            ("edge_greedy", "LiteRT int8, greedy"), ("edge_beam4", "LiteRT int8, beam 4"),
-                           ("baseline_word_for_word", "word-for-word baseline (Dice lexicon of the training split)")):
+                           ("baseline_word_for_word", "word-for-word baseline (Dice lexicon of the training split)"),
+                           ("baseline_with_lexicon", "word-for-word baseline, with the dictionary's entries")):
+            if key not in t:
+                continue
             r = t[key]
             lines.append(f"| {label} | {r['bleu']:.2f} | {r['chrf']:.2f} | "
                          + " | ".join(f"{v['bleu']:.2f} ({v['pairs']})" for v in r["by_source_length"].values()) + " |")

@@ -55,10 +55,11 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     train, validation = load_parallel(spec["data"], "train"), load_parallel(spec["data"], "validation")
     lexicon_spec = spec.get("lexicon")
     lexicon = load_parallel(lexicon_spec["data"], "train") if lexicon_spec else None
+    if limit and lexicon is not None:  # a quick trial: BPE over the whole lexicon alone takes minutes
+        train, lexicon = train.take(limit), lexicon.take(limit)
     source_tokenizer, target_tokenizer = build_tokenizers(spec, train, lexicon)
     if limit:
         train = train.take(limit)
-        lexicon = lexicon.take(limit) if lexicon is not None else None
     seed_everything(recipe["seed"], deterministic=False)
     model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
                                    target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],

@@ -9,8 +9,8 @@ translator to meet most German words even once. The rest of the same dictionary 
 bilingual lexicon, and training on a lexicon as extra short pairs is the oldest way to give a
 low-resource translator its vocabulary (Brown et al. 1993 add dictionary entries to their
 counts). Only the training split exists: an entry belongs to it by the rule of `de_en`
-(`entry_split` of its headword), so no word pair comes from an entry whose example sentences
-are held out, and a phrase that equals a held-out German sentence (without its final stop,
+(`entry_split` of its headword, and not tied to a held-out entry as `de_en` ties them), so no
+word pair comes from an entry whose example sentences are held out, and a phrase that equals a held-out German sentence (without its final stop,
 case ignored) is dropped as well.
 
 Cleaning, for each aligned sub-entry (the n-th ` | ` part of the German side with the n-th of
@@ -24,7 +24,7 @@ the English side) that is not a sentence pair already in `de_en`:
    or more than `MAX_WORDS` words on either side are dropped; so are pairs with an empty side.
 4. Identical pairs are kept once (the first in file order).
 
-Cached as `cache_dir()/translation/de_en_lexicon.v1.json`.
+Cached as `cache_dir()/translation/de_en_lexicon.v2.json`.
 """
 
 import json
@@ -36,7 +36,7 @@ from deepedge.data.translation import ding
 from deepedge.errors import InvalidInputError
 from deepedge.fileio import atomic_write_json
 
-_FORMAT = 1
+_FORMAT = 2
 MAX_WORDS = 8
 _SOURCE = "Debian trans-de-en: Ding German-English dictionary (Frank Richter), entries (words and phrases)"
 
@@ -64,16 +64,20 @@ def _key(sentence):
     return re.sub(r"[.?!\"“”„'‘’]+", "", sentence).strip().lower()
 
 
-def lexicon_pairs(lines, held_out_sentences=()):
-    """`[(german, english, group), ...]` of the training entries among `lines` (the module doc's rules)."""
+def lexicon_pairs(lines, held_out_sentences=(), held_out_entries=()):
+    """`[(german, english, group), ...]` of the training entries among `lines` (the module doc's
+    rules). `held_out_entries`: groups (`de-en:<line>`) whose example sentences are held out; an
+    entry tied to a held-out one goes with it although its own headword says train."""
     held_out = {_key(s) for s in held_out_sentences}
+    held_out_entries = set(held_out_entries)
     pairs, seen = [], set()
     for number, line in enumerate(lines, start=1):
         german, sep, english = line.rstrip("\n").partition(" :: ")
         if not sep or line.startswith("#"):
             continue
         de_parts, en_parts = german.split(" | "), english.split(" | ")
-        if len(de_parts) != len(en_parts) or ding.entry_split(de_parts[0]) != "train":
+        if (len(de_parts) != len(en_parts) or ding.entry_split(de_parts[0]) != "train"
+                or f"de-en:{number}" in held_out_entries):
             continue
         for de, en in zip(de_parts, en_parts):
             if ding.clean_side(de) and ding.clean_side(en):
@@ -92,9 +96,9 @@ def _lexicon_data():
         if data.get("format") == _FORMAT:
             return data
     path = ding.fetch_ding()
-    held_out = [s for split in ("validation", "test") for s in ding.load_ding(split).sources]
+    held_out = [ding.load_ding(split) for split in ("validation", "test")]
     with open(path, encoding="utf-8") as f:
-        pairs = lexicon_pairs(f, held_out)
+        pairs = lexicon_pairs(f, [s for c in held_out for s in c.sources], [g for c in held_out for g in c.groups])
     data = {"format": _FORMAT, "licence": ding.read_licence(path), "pairs": [list(p) for p in pairs]}
     atomic_write_json(cached, data)
     return data

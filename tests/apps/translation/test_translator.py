@@ -239,6 +239,12 @@ def test_word_for_word_baseline_learns_the_lexicon_by_counting():
     assert baseline.translate(["acht", "sieben Zürich 42"]) == ["Eight", "Seven zürich 42"]  # unknown words copied
     with pytest.raises(InvalidInputError, match="a sentence or a list"):
         baseline.translate(3)
+    from deepedge.data.translation import ParallelCorpus
+
+    own = WordForWordTranslator.from_corpora(train)  # its own word tokenizers
+    assert own.translate("eins zwei neun") == "one two neun"
+    words = ParallelCorpus(("neun", "zehn"), ("nine", "ten"), ("a", "b"), "words", "train", "de", "en", "test", "none")
+    assert WordForWordTranslator.from_corpora(train, words).translate("eins zwei neun") == "one two nine"
 
 
 @pytest.mark.parametrize("text, match", [("", "at least one word"), ("  \t ", "at least one word"),
