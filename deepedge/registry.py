@@ -28,6 +28,8 @@ TASKS = {
                            "deepedge.runtime.speech_recognizer:EdgeSpeechRecognizer"),
     "translation": ("deepedge.apps.translation.family:Translation", "deepedge.runtime.translator:EdgeTranslator"),
     "captioning": ("deepedge.apps.captioning.family:Captioning", "deepedge.runtime.captioner:EdgeCaptioner"),
+    "glimpse_classification": ("deepedge.apps.agents.glimpse_family:GlimpseClassification",
+                               "deepedge.runtime.glimpse_agent:EdgeGlimpseAgent"),
 }
 
 _families = {}

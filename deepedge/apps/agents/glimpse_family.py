@@ -1,0 +1,73 @@
+"""Glimpse agents as the tools see it: canvases of digits and clutter, accuracy, the step-wise
+export with the multiply-accumulates per image on its card, training by recipe."""
+
+import numpy as np
+
+from deepedge.apps.agents.glimpse_presets import ARCHITECTURES, TRAINED
+from deepedge.apps.family import Family
+from deepedge.data.glimpses import GLIMPSE_DATASETS
+
+
+class GlimpseClassification(Family):
+    family = "agents"
+    task_name = "glimpse_classification"
+    title = "Glimpse agents"
+    keras_classes = ("GlimpseAgent",)
+    data_names = tuple(GLIMPSE_DATASETS)
+    unit = "canvases"
+    demo_name = "agents"
+    default_model = "glimpse_cluttered"
+    shipped = ("glimpse_cluttered",)
+    task_class = "deepedge.apps.agents.glimpse_agent:GlimpseAgent"
+    architectures = ARCHITECTURES
+    recipes = TRAINED
+
+    def load_data(self, name, split):
+        from deepedge.data.glimpses import load_canvases
+
+        return load_canvases(name, split)
+
+    def evaluate(self, path, data_name, split="test", limit=None, beam_width=None):
+        from deepedge.progress import map_in_chunks
+
+        data = self.load_data(data_name, split)
+        if limit:
+            data = data.take(limit)
+        model, kind = self.open_model(path)
+        predict = model.predict if kind != "keras_float" else (lambda x: model.predict(x, verbose=0))
+        scores = map_in_chunks(predict, data.images, f"Evaluating on {data_name}/{split}")
+        accuracy = float(np.mean(np.argmax(scores, -1) == data.labels))
+        return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(data),
+                "metric": "accuracy", "value": round(100.0 * accuracy, 4), "error": round(100.0 * (1 - accuracy), 4)}
+
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+        name = self.data_name(model_path, data_name)
+        model = self.load_keras(model_path)
+        train, test = self.load_data(name, "train"), self.load_data(name, "test")
+        data_info = {"name": name, "source": test.source, "licence": test.licence, "train_examples": len(train),
+                     "test_examples": len(test)}
+        command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
+        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+                            force=force, num_calibration=calibration_samples or 480, extra_metadata={"data": name},
+                            card=self.card_info(data_info, command))
+
+    def export_summary(self, meta, out, quantization):
+        metrics = meta["metrics"]
+        return (f"Exported {out}/model.tflite: {meta['size_bytes'] / 1024:.1f} KiB, test error float "
+                f"{100 * (1 - metrics['keras_float']):.2f}% vs {quantization} "
+                f"{100 * (1 - metrics[f'litert_{quantization}']):.2f}%, median {meta['latency_us']['median']:.1f} us "
+                f"a glimpse")
+
+    def card_sections(self, card):
+        macs = card.get("multiply_accumulates")
+        if not macs:
+            return []
+        return ["", "## Cost", "", f"{macs:,} multiply-accumulates per image ({card.get('glimpses')} glimpses), "
+                "whatever the canvas's size: the retina reads the same few pixels from any image."]
+
+    def train(self, preset, out, epochs=None, limit=None):
+        from deepedge.apps.agents.glimpse_recipes import train_preset
+
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        return (f"Trained {preset}: validation error {100 * (1 - report['validation_accuracy']):.2f}% in "
+                f"{report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")

@@ -1,0 +1,37 @@
+"""Glimpse-agent presets: plain data.
+
+The architecture follows Mnih et al. (2014): a retina of `scales` patches of `glimpse_size`
+pixels, "what" and "where" layers of 128 units, a 256-unit core (an LSTM here, where the paper
+used a plain rectified RNN on the classification tasks), a Gaussian location policy of fixed
+standard deviation. Their best settings per data set: 12x12 patches at 3 scales on the 60x60
+canvases, 12x12 at 4 scales on 100x100, with 6 to 8 glimpses.
+"""
+
+ARCHITECTURES = {
+    "ram": {
+        "description": "Recurrent Attention Model (Mnih et al. 2014): retina, glimpse network, LSTM core, "
+                       "REINFORCE-trained location policy.",
+        "config": {"glimpses": 6, "glimpse_size": 12, "scales": 3, "glimpse_units": 128, "core_units": 256,
+                   "location_std": 0.22},
+    },
+}
+
+# AdamW with warm-up and cosine decay (`deepedge.training.optimizers`); fresh canvases every epoch.
+_RECIPE = {"epochs": 40, "batch_size": 128, "learning_rate": 1e-3, "weight_decay": 1e-5, "clipnorm": 1.0,
+           "seed": 2014}
+
+TRAINED = {
+    "glimpse_translated": {
+        "description": "RAM, 6 glimpses, on MNIST digits placed anywhere in a 60x60 canvas.",
+        "architecture": "ram", "data": "mnist_translated_60", "config": {"glimpses": 6}, "recipe": _RECIPE,
+    },
+    "glimpse_cluttered": {
+        "description": "RAM, 8 glimpses, on MNIST digits in a 60x60 canvas with 4 pieces of clutter.",
+        "architecture": "ram", "data": "mnist_cluttered_60", "config": {"glimpses": 8}, "recipe": _RECIPE,
+    },
+    "glimpse_cluttered_100": {
+        "description": "RAM, 8 glimpses of 4 scales, on MNIST digits in a 100x100 canvas with 8 pieces of clutter.",
+        "architecture": "ram", "data": "mnist_cluttered_100", "config": {"glimpses": 8, "scales": 4},
+        "recipe": _RECIPE,
+    },
+}

@@ -1,0 +1,69 @@
+"""The recipes that train the glimpse agents (`deepedge train glimpse_cluttered`)."""
+
+import math
+
+import numpy as np
+
+from deepedge.apps.agents.glimpse_agent import GlimpseAgent
+from deepedge.apps.agents.glimpse_presets import ARCHITECTURES, TRAINED
+from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases
+from deepedge.presets import resolve_recipe, train_command
+from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.finish import finish_training
+from deepedge.training.optimizers import build_optimizer
+
+
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+    """Trains the glimpse preset `name` by its recipe; saves `out_dir/model.keras`.
+
+    Every epoch places the training objects anew (new positions, new clutter), so the agent
+    never sees the same canvas twice; validation canvases are fixed.
+
+    Args:
+        name: a key of `TRAINED` (`glimpse_translated`, `glimpse_cluttered`, `glimpse_cluttered_100`).
+        out_dir: folder for `model.keras` and `training.json`.
+        epochs: int. Overrides the recipe's epochs.
+        checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
+        limit: int. Train on the first `limit` training objects only (quick trials).
+
+    Returns:
+        `(model, report)`.
+    """
+    from deepedge.data.images import load_image_dataset
+
+    spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    objects_name, size, distractors = canvas_layout(spec["data"])
+    objects = load_image_dataset(objects_name, "train")
+    if limit:
+        objects = objects.take(limit)
+    validation = load_canvases(spec["data"], "validation")
+    seed_everything(recipe["seed"], deterministic=False)
+    config = {**ARCHITECTURES[spec["architecture"]]["config"], **spec.get("config", {})}
+    model = GlimpseAgent(num_classes=len(objects.class_names), class_names=objects.class_names, name=name, **config)
+    model.build((None, size, size, 1))
+
+    def epoch_data(rng):
+        order = rng.permutation(len(objects))
+        canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
+        return canvases, objects.labels[order]
+
+    steps = math.ceil(len(objects) / recipe["batch_size"])
+    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]))
+    model, history = fit_resumable(model, objects.images, objects.labels, recipe["epochs"], checkpoint_dir,
+                                   batch_size=recipe["batch_size"], seed=recipe["seed"],
+                                   validation_data=(validation.images.astype(np.float32), validation.labels),
+                                   verbose=verbose, epoch_data=epoch_data)
+    report = {
+        "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": len(objects),
+        "recipe": recipe, "params": int(model.count_params()), "config": config,
+        "metric": "accuracy", "validation_accuracy": round(model.evaluate_metric(validation), 4),
+        "multiply_accumulates": model.multiply_accumulates(),
+        "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
+        "command": train_command(name, out_dir, epochs, limit),
+        "note": "Hybrid loss (cross-entropy, REINFORCE with a learned baseline); every epoch composes the training "
+                "objects into new canvases; validation accuracy looks where the policy's means say (no noise).",
+    }
+    return finish_training(model, out_dir, report, checkpoint_dir, (1, size, size, 1))
+
+
+__all__ = ["train_preset"]

@@ -1,0 +1,77 @@
+"""On-device glimpse agent: the numpy retina moves over the image, the int8 step decides where next.
+
+The `.tflite` holds one `step`: `(glimpse, location, h, c) -> (probabilities, next_location,
+h, c)`. `classify` runs `glimpses` steps per image: the first glimpse looks at the centre, each
+later one where the previous step pointed, and the last step's probabilities are the answer.
+The image itself never enters the interpreter, so its size costs nothing but the crop.
+"""
+
+import numpy as np
+
+from deepedge.errors import InvalidInputError
+from deepedge.ops.glimpse import retina
+from deepedge.runtime.base import EdgeStepModel
+
+
+class EdgeGlimpseAgent(EdgeStepModel):
+    """An exported `GlimpseAgent`.
+
+    Args:
+        path: the model folder (or its `.tflite` or `model.json`).
+        num_threads: int. Interpreter threads. Defaults to `1`.
+    """
+
+    task_name = "glimpse_classification"
+
+    def __init__(self, path, num_threads=1):
+        super().__init__(path, num_threads)
+        meta = self.metadata
+        self.class_names = list(meta["labels"])
+        self.glimpses, self.glimpse_size, self.scales = int(meta["glimpses"]), int(meta["glimpse_size"]), int(meta["scales"])
+        self.input_scale = float(meta["input"]["scale"])
+        self.metric_name = "accuracy"
+
+    def _as_images(self, images):
+        array = np.asarray(images)
+        if array.ndim == 2 or (array.ndim == 3 and array.shape[-1] == 1):
+            array = array[None]
+        if array.ndim == 3:
+            array = array[..., None]
+        if array.ndim != 4 or array.shape[-1] != 1 or min(array.shape[1:3]) < 1:
+            raise InvalidInputError(f"Expected grey images (height, width[, 1]) or a batch (n, height, width[, 1]). "
+                                    f"Received: shape={np.shape(images)}.")
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise InvalidInputError(f"Images must be numeric (0..255). Received: dtype={array.dtype}.")
+        array = array.astype(np.float32)
+        if not np.all(np.isfinite(array)):
+            raise InvalidInputError("The images hold NaN or infinite values.")
+        return array
+
+    def look(self, image):
+        """`(probabilities (num_classes,), locations (glimpses, 2))` for one image `(h, w[, 1])`, 0..255."""
+        images = self._as_images(image)
+        if len(images) != 1:
+            raise InvalidInputError(f"`look` takes one image. Received: {len(images)}.")
+        scaled = images * self.input_scale
+        state = self.initial_state()
+        location = np.zeros((1, 2), np.float32)
+        locations = []
+        for _ in range(self.glimpses):
+            locations.append(location[0].copy())
+            glimpse = retina(scaled, location, self.glimpse_size, self.scales)
+            outputs, state = self.step({"glimpse": glimpse, "location": location}, state)
+            location = np.clip(outputs["next_location"], -1.0, 1.0).astype(np.float32)
+        return outputs["probabilities"][0], np.stack(locations)
+
+    def predict(self, images):
+        """Class probabilities `(n, num_classes)` for images `(n, height, width[, 1])` (or one image)."""
+        return np.stack([self.look(image)[0] for image in self._as_images(images)])
+
+    def evaluate_metric(self, data):
+        """Accuracy on a `CanvasDataset` or `(images, labels)`."""
+        images, labels = (data.images, data.labels) if hasattr(data, "images") else data
+        predicted = np.argmax(self.predict(images), axis=-1)
+        return float(np.mean(predicted == np.asarray(labels)))
+
+
+__all__ = ["EdgeGlimpseAgent"]

@@ -1,0 +1,112 @@
+"""deepedge.apps.agents.glimpse_agent, deepedge.layers.glimpse, deepedge.ops.glimpse, the canvases and
+the on-device glimpse agent: the retina reads the same pixels in Keras and numpy, REINFORCE moves
+the policy towards rewarded glimpses, training learns, and the int8 step-wise export agrees."""
+
+import numpy as np
+import pytest
+
+from deepedge.errors import InvalidInputError
+
+
+def test_keras_retina_reads_what_the_numpy_retina_reads():
+    from deepedge.layers.glimpse import GlimpseSensor
+    from deepedge.ops.glimpse import retina
+
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 60, 44, 1)).astype(np.float32)  # not square
+    locations = rng.uniform(-1.3, 1.3, (6, 2)).astype(np.float32)
+    locations[:3] = [[-1, -1], [1, 1], [0, 0]]  # corners read zeros outside the image
+    expected = retina(images, locations, glimpse_size=8, scales=3)
+    np.testing.assert_allclose(np.asarray(GlimpseSensor(8, 3)(images, locations)), expected, atol=1e-6)
+    # The sharpest patch at the centre is the image's own pixels; the coarser ones are averages.
+    np.testing.assert_allclose(expected[2, 0], images[2, 26:34, 18:26, 0])
+    np.testing.assert_allclose(expected[2, 1, 0, 0], images[2, 22:24, 14:16, 0].mean(), rtol=1e-6)
+    assert expected[0, 0, :4, :4].sum() == 0 and expected[0, 0, 4:, 4:].sum() > 0  # the corner (0, 0)
+    with pytest.raises(InvalidInputError, match="locations"):
+        retina(images, locations[:2])
+
+
+def test_canvases_hold_their_object_where_the_box_says_and_are_fixed():
+    from deepedge.data.glimpses import compose_canvases
+
+    rng = np.random.default_rng(1)
+    objects = rng.integers(1, 255, (20, 28, 28), dtype=np.uint8)
+    canvases, boxes = compose_canvases(objects, 60, 4, np.random.default_rng(3))
+    assert canvases.shape == (20, 60, 60, 1) and canvases.dtype == np.uint8
+    for canvas, box, obj in zip(canvases[..., 0], boxes, objects):
+        top, left, bottom, right = box
+        assert 0 <= top and bottom <= 60 and bottom - top == 28 and right - left == 28
+        assert np.all(canvas[top:bottom, left:right] >= obj)  # clutter merges by the maximum
+    again, _ = compose_canvases(objects, 60, 4, np.random.default_rng(3))
+    np.testing.assert_array_equal(canvases, again)
+    plain, boxes = compose_canvases(objects, 60, 0, np.random.default_rng(3))
+    assert int((plain > 0).sum()) == 20 * 28 * 28  # nothing but the objects
+    with pytest.raises(InvalidInputError, match="whole object"):
+        compose_canvases(objects, 20, 0, rng)
+    with pytest.raises(InvalidInputError, match="uint8"):
+        compose_canvases(objects.astype(np.float32), 60, 0, rng)
+
+
+def tiny_agent(seed=0, **kwargs):
+    from deepedge.apps.agents.glimpse_agent import GlimpseAgent
+    from deepedge.backend import keras
+
+    keras.utils.set_random_seed(seed)
+    config = {"glimpses": 3, "glimpse_size": 8, "scales": 2, "glimpse_units": 16, "core_units": 32, **kwargs}
+    agent = GlimpseAgent(num_classes=10, **config)
+    agent.build((None, 40, 40, 1))
+    return agent
+
+
+def test_reinforce_moves_the_policy_towards_rewarded_locations():
+    from deepedge.backend import keras, tf
+
+    agent = tiny_agent()
+    mean = tf.Variable(np.zeros((4, 1, 2), np.float32))
+    sampled = np.array([[[0.5, -0.5]]] * 4, np.float32)
+    probabilities = np.eye(10, dtype=np.float32)[[1, 1, 2, 2]] * 0.9 + 0.01  # rows 0, 1 right, 2, 3 wrong
+    labels = np.array([1, 1, 1, 1])
+    with tf.GradientTape() as tape:
+        log_pis = -keras.ops.sum(keras.ops.square(sampled - mean), axis=-1) / (2 * agent.location_std ** 2)
+        loss, reward = agent.hybrid_loss(labels, probabilities, log_pis, np.zeros((4, 1), np.float32))
+    gradient = tape.gradient(loss, mean).numpy()
+    np.testing.assert_array_equal(reward.numpy(), [1, 1, 0, 0])
+    step = -gradient[:2, 0]  # gradient descent moves the rewarded rows' means towards where they looked
+    assert np.all(np.sign(step) == np.sign(sampled[0, 0])) and np.all(gradient[2:] == 0)
+
+
+def test_cost_per_image_does_not_grow_with_the_canvas():
+    agent = tiny_agent()
+    g, s, u, k = 8, 2, 16, 32
+    per_step = s * g * g * u + 2 * u + 2 * u * k + 8 * k * k + 2 * k + g * g * (1 + 4)
+    assert agent.multiply_accumulates() == 3 * per_step + k * 10
+    big = tiny_agent()
+    big.build((None, 100, 100, 1))
+    assert big.multiply_accumulates() == agent.multiply_accumulates()
+
+
+@pytest.mark.slow
+def test_agent_learns_translated_digits_and_its_int8_steps_run_on_device(tmp_path):
+    from deepedge.backend import keras
+    from deepedge.data.glimpses import load_canvases
+    from deepedge.edge import load
+    from deepedge.export.exporter import export
+
+    train = load_canvases("mnist_translated_60", "train").take(4000)
+    test = load_canvases("mnist_translated_60", "test").take(200)
+    agent = tiny_agent(glimpses=4, glimpse_size=12, scales=3, glimpse_units=64, core_units=64)
+    agent.compile(optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0))
+    agent.fit(train.images.astype(np.float32), train.labels, batch_size=64, epochs=3, verbose=0)
+    accuracy = agent.evaluate_metric(test)
+    assert accuracy > 0.25, accuracy  # chance is 0.1; 3 short epochs, where the recipes train 40
+    meta = export(agent, tmp_path / "agent", calibration_data=train, evaluation_data=test, force=True)
+    assert set(meta["signatures"]) == {"step"} and meta["metrics"]["examples"] == 200
+    assert abs(meta["metrics"]["litert_int8"] - accuracy) <= 0.05
+    device = load(tmp_path / "agent")
+    probabilities, path = device.look(test.images[0])
+    assert probabilities.shape == (10,) and abs(probabilities.sum() - 1) < 0.05 and path.shape == (4, 2)
+    np.testing.assert_allclose(path, agent.glimpse_path(test.images[:1])[0], atol=0.1)
+    for bad, match in ((np.zeros((2, 3, 4, 5)), "grey images"), (np.full((60, 60), np.nan), "NaN"),
+                       (np.array([["a"]]), "numeric")):
+        with pytest.raises(InvalidInputError, match=match):
+            device.predict(bad)
