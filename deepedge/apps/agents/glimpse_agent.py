@@ -20,6 +20,7 @@ next location, h, c)`; the runtime crops the glimpse with the numpy retina
 
 import numpy as np
 
+from deepedge.apps.agents.glimpse_presets import ARCHITECTURES, TRAINED
 from deepedge.apps.task import Task
 from deepedge.backend import keras
 from deepedge.layers.glimpse import GlimpseSensor
@@ -50,6 +51,8 @@ class GlimpseAgent(Task, keras.Model):
     task_name = "glimpse_classification"
     metric_name = "accuracy"
     parity_threshold = 0.01  # accuracy an int8 export may lose (1 point)
+    architectures = ARCHITECTURES
+    trained = TRAINED
 
     def __init__(self, num_classes=10, glimpses=6, glimpse_size=12, scales=3, glimpse_units=128, core_units=256,
                  location_std=0.22, class_names=None, **kwargs):
@@ -240,6 +243,12 @@ class GlimpseAgent(Task, keras.Model):
         predicted = np.concatenate([np.argmax(ops.convert_to_numpy(self(images[i:i + 500])), axis=-1)
                                     for i in range(0, len(labels), 500)])
         return float(np.mean(predicted == np.asarray(labels)))
+
+    # === Presets ===
+    @classmethod
+    def from_architecture(cls, name, **kwargs):
+        """An untrained agent of the architecture preset `name` (`num_classes` and the rest as keywords)."""
+        return cls(**{**ARCHITECTURES[name]["config"], **kwargs})
 
     # === Config ===
     def get_config(self):

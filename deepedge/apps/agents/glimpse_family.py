@@ -15,9 +15,9 @@ class GlimpseClassification(Family):
     keras_classes = ("GlimpseAgent",)
     data_names = tuple(GLIMPSE_DATASETS)
     unit = "canvases"
-    demo_name = "agents"
+    demo_name = None  # `deepedge demo agents` once a glimpse agent ships (issue 25)
     default_model = "glimpse_cluttered"
-    shipped = ("glimpse_cluttered",)
+    shipped = ()
     task_class = "deepedge.apps.agents.glimpse_agent:GlimpseAgent"
     architectures = ARCHITECTURES
     recipes = TRAINED
