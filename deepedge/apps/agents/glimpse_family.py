@@ -65,6 +65,31 @@ class GlimpseClassification(Family):
         return ["", "## Cost", "", f"{macs:,} multiply-accumulates per image ({card.get('glimpses')} glimpses), "
                 "whatever the canvas's size: the retina reads the same few pixels from any image."]
 
+    def commands(self):
+        from deepedge.apps.agents.commands import command
+
+        return [command]
+
+    def play(self, runtime, out, image_path=None, index=0):
+        """Runs the agent on a held-out canvas (or a user's grey picture); writes its GIF to `out`."""
+        from deepedge.apps.agents.play import play_glimpse
+
+        if image_path:
+            from deepedge.ops.preprocess import read_image
+
+            image, truth = read_image(image_path, 1), None
+        else:
+            data = self.load_data(runtime.metadata["data"], "test")
+            if index >= len(data):
+                from deepedge.errors import InvalidInputError
+
+                raise InvalidInputError(f"--index must be below {len(data)} (the test canvases). Received: {index}.")
+            image, truth = data.images[index], data.class_names[data.labels[index]]
+        label, probability, locations = play_glimpse(runtime, image, out)
+        path = " -> ".join(f"({y:+.2f}, {x:+.2f})" for y, x in locations)
+        return (f"{label} ({probability:.2f})" + (f", truth {truth}" if truth is not None else "")
+                + f"; glimpses at {path}. Wrote {out}")
+
     def train(self, preset, out, epochs=None, limit=None):
         from deepedge.apps.agents.glimpse_recipes import train_preset
 
