@@ -1,0 +1,106 @@
+"""Glimpse agents against ConvNets of equal compute, on the same canvases, on this CPU.
+
+Mnih et al. (2014) Table 2: on cluttered canvases a recurrent attention model beats a ConvNet,
+and its cost per image does not grow with the canvas. For each shipped (or given) glimpse
+agent this script trains a ConvNet on the same data set, with canvases composed anew every
+epoch from the same training objects and the same number of epochs, its width chosen so that
+its multiply-accumulates per image match the agent's (`deepedge.export.cost`), and reports
+test error and MACs of both, and the ConvNet's MACs on the other canvas sizes.
+
+    .venv/bin/python benchmarks/glimpse_agents.py saved_models/glimpse_cluttered [more agents]
+
+Writes `results/glimpse_agents.json` and `.md`.
+"""
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+from deepedge.backend import keras  # noqa: E402 (first: silences TensorFlow's logs)
+
+import numpy as np
+
+from deepedge.apps.agents.glimpse_agent import GlimpseAgent
+from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases
+from deepedge.data.images import load_image_dataset
+from deepedge.export.card import machine_description
+from deepedge.export.cost import multiply_accumulates
+from deepedge.fileio import atomic_write_json, atomic_write_text
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def convnet(size, width, num_classes=10):
+    """Three strided 5x5/3x3 convolutions (`width`, 2x, 4x channels), global pooling, a classifier."""
+    layers = keras.layers
+    inputs = keras.Input((size, size, 1))
+    x = layers.Rescaling(1 / 255.0)(inputs)
+    for channels, kernel in ((width, 5), (2 * width, 5), (4 * width, 3)):
+        x = layers.Conv2D(channels, kernel, strides=2, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(8 * width, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+
+def width_for(size, macs):
+    """The ConvNet width whose MACs per image on `size` canvases come closest to `macs`."""
+    return min(range(2, 129), key=lambda w: abs(multiply_accumulates(convnet(size, w)) - macs))
+
+
+def train_convnet(data_name, width, epochs, batch_size=128, seed=2014):
+    objects_name, size, distractors = canvas_layout(data_name)
+    objects = load_image_dataset(objects_name, "train")
+    keras.utils.set_random_seed(seed)
+    model = convnet(size, width)
+    model.compile(keras.optimizers.AdamW(1e-3, weight_decay=1e-5), "sparse_categorical_crossentropy", ["accuracy"])
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(objects))
+        canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
+        model.fit(canvases.astype(np.float32), objects.labels[order], batch_size=batch_size, epochs=1, verbose=0)
+    return model, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("agents", nargs="+", help="Folders holding a trained glimpse agent (model.keras).")
+    parser.add_argument("--epochs", type=int, help="ConvNet epochs (default: the agent's).")
+    args = parser.parse_args()
+    rows = []
+    for folder in map(Path, args.agents):
+        agent = GlimpseAgent.load(folder / "model.keras")
+        training = json.loads((folder / "training.json").read_text())
+        data_name = training["data"]
+        test = load_canvases(data_name, "test")
+        agent_error = 100 * (1 - agent.evaluate_metric(test))
+        size = canvas_layout(data_name)[1]
+        width = width_for(size, agent.multiply_accumulates())
+        epochs = args.epochs or training["recipe"]["epochs"]
+        model, seconds = train_convnet(data_name, width, epochs)
+        predicted = np.argmax(model.predict(test.images.astype(np.float32), verbose=0), -1)
+        rows.append({"data": data_name, "agent": str(folder), "agent_error": round(agent_error, 2),
+                     "agent_macs": agent.multiply_accumulates(), "agent_training_seconds": training["training_seconds"],
+                     "convnet_width": width, "convnet_error": round(100 * float(np.mean(predicted != test.labels)), 2),
+                     "convnet_macs": multiply_accumulates(model), "convnet_training_seconds": round(seconds, 1),
+                     "convnet_macs_by_canvas": {s: multiply_accumulates(convnet(s, width)) for s in (28, 60, 100)},
+                     "epochs": epochs})
+    result = {"date": datetime.date.today().isoformat(), "machine": machine_description(),
+              "command": " ".join([".venv/bin/python", *sys.argv]), "rows": rows}
+    lines = ["| data | glimpse agent error | MACs | ConvNet error | MACs | ConvNet MACs at 28 / 60 / 100 px |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        by = r["convnet_macs_by_canvas"]
+        lines.append(f"| {r['data']} | {r['agent_error']:.2f}% | {r['agent_macs']:,} | {r['convnet_error']:.2f}% | "
+                     f"{r['convnet_macs']:,} | {by[28]:,} / {by[60]:,} / {by[100]:,} |")
+    RESULTS.mkdir(exist_ok=True)
+    atomic_write_json(RESULTS / "glimpse_agents.json", result)
+    atomic_write_text(RESULTS / "glimpse_agents.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
