@@ -60,7 +60,7 @@ def signature_io(tflite_path):
 def quantize(values, spec):
     """Float values to the tensor's integer type with its scale and zero point (or a cast)."""
     dtype = np.dtype(spec["dtype"])
-    if not np.issubdtype(dtype, np.integer) or spec["scale"] == 0:
+    if dtype.kind not in "iu" or spec["scale"] == 0:
         return np.asarray(values, dtype)
     info = np.iinfo(dtype)
     q = np.rint(np.asarray(values, np.float32) / spec["scale"]) + spec["zero_point"]
@@ -68,7 +68,7 @@ def quantize(values, spec):
 
 
 def dequantize(values, spec):
-    if not np.issubdtype(np.dtype(spec["dtype"]), np.integer) or spec["scale"] == 0:
+    if np.dtype(spec["dtype"]).kind not in "iu" or spec["scale"] == 0:
         return np.asarray(values, np.float32)
     return (values.astype(np.float32) - spec["zero_point"]) * spec["scale"]
 
@@ -79,9 +79,11 @@ def check_input(value, spec, where):
     value = np.asarray(value)
     if tuple(value.shape) != tuple(spec["shape"]):
         raise InvalidInputError(f"{where} must have shape {tuple(spec['shape'])}. Received: shape={value.shape}.")
-    if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
-        raise InvalidInputError(f"{where} must be numeric. Received: dtype={value.dtype}.")
-    if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+    kind = value.dtype.kind  # (`np.issubdtype` costs microseconds on every decoder step)
+    if kind not in "biuf":
+        raise InvalidInputError(f"{where} must be numeric (booleans, integers or real floats). "
+                                f"Received: dtype={value.dtype}.")
+    if kind == "f" and not np.isfinite(value).all():
         raise InvalidInputError(f"{where} holds NaN or infinite values.")
     return quantize(value, spec)
 
