@@ -110,3 +110,18 @@ def test_agent_learns_translated_digits_and_its_int8_steps_run_on_device(tmp_pat
                        (np.array([["a"]]), "numeric")):
         with pytest.raises(InvalidInputError, match=match):
             device.predict(bad)
+
+
+def test_glimpse_frames_draw_each_glimpse_and_the_gif_is_written(tmp_path):
+    from PIL import Image
+
+    from deepedge.apps.agents.play import glimpse_frames, save_gif
+
+    canvas = np.zeros((60, 60), np.uint8)
+    frames = glimpse_frames(canvas, [[0, 0], [0.5, -0.5], [-1, 1]], glimpse_size=8, scales=2, label="7", zoom=2)
+    assert len(frames) == 3 and frames[0].size == (120, 120)
+    first = np.asarray(frames[0])
+    assert tuple(first[60 - 8, 60]) == (255, 64, 64)  # the sharp square's top edge around the centre
+    path = save_gif(frames, tmp_path / "play.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.info["loop"] == 0
