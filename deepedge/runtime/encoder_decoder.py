@@ -18,9 +18,11 @@ class EdgeEncoderDecoder(EdgeStepModel):
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
-        if sorted(self.signatures) != ["decode_step", "encode"]:
+        if not {"decode_step", "encode"} <= set(self.signatures) or any(
+                name not in ("decode_step", "encode") and not name.startswith("encode_") for name in self.signatures):
             raise ModelFileError(f"{self.json_path}: a {self.task_name} model has `encode` and `decode_step` "
-                                 f"signatures. Received: {sorted(self.signatures)}. Export again.")
+                                 f"signatures (and shorter `encode_N` ones). Received: {sorted(self.signatures)}. "
+                                 f"Export again.")
         self.steps_run = 0
         self.decoder_rows = int(self._input_specs["decode_step"]["token"]["shape"][0])  # hypotheses or inputs a step
         self.last_attention = []
@@ -32,7 +34,7 @@ class EdgeEncoderDecoder(EdgeStepModel):
         if rows != self.decoder_rows or len(inputs) > rows:
             raise InvalidInputError(f"This decoder steps {self.decoder_rows} rows at once. Received: {rows} rows "
                                     f"for {len(inputs)} input(s).")
-        encoded = [self.run("encode", **{self.encoder_input: item[None]}) for item in inputs]
+        encoded = [self.encode_one(item) for item in inputs]
         encoded += [encoded[-1]] * (rows - len(encoded))
         stacked = {name: np.concatenate([e[name] for e in encoded]) for name in encoded[0]}
         state = {name: stacked.pop(name) for name in ("h", "c")}
@@ -47,6 +49,10 @@ class EdgeEncoderDecoder(EdgeStepModel):
             return result["logits"], {"h": result["h"], "c": result["c"]}
 
         return step, state
+
+    def encode_one(self, item):
+        """The `encode` outputs for one input (without its batch axis)."""
+        return self.run("encode", **{self.encoder_input: item[None]})
 
 
 __all__ = ["EdgeEncoderDecoder"]

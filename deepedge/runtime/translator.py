@@ -22,6 +22,26 @@ class EdgeTranslator(EdgeEncoderDecoder):
         self.target_tokenizer = Tokenizer.from_config(self.metadata["target_tokenizer"])
         self.max_source_length = int(self.metadata["max_source_length"])
         self.max_target_length = int(self.metadata["max_target_length"])
+        # shorter encoders (`encode_16`): (steps, signature), shortest first
+        self.short_encoders = sorted((int(name.rsplit("_", 1)[1]), name) for name in self.signatures
+                                     if name.startswith("encode_"))
+
+    def encode_one(self, source):
+        """`encode` for one sentence of ids, by the shortest encoder that holds it; a short
+        encoder's memory is padded to `max_source_length` with masked positions."""
+        import numpy as np
+
+        ends = np.flatnonzero(np.asarray(source) == self.source_tokenizer.end_id)
+        length = int(ends[0]) + 1 if len(ends) else len(source)  # words and the end token
+        for steps, name in self.short_encoders:
+            if length <= steps:
+                outputs = self.run(name, source=source[None, :steps])
+                pad = self.max_source_length - steps
+                for key in ("memory", "keys", "source_mask"):
+                    value = outputs[key]
+                    outputs[key] = np.pad(value, [(0, 0), (0, pad)] + [(0, 0)] * (value.ndim - 2))
+                return outputs
+        return super().encode_one(source)
 
     def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
         """Translations of one sentence or a list: greedy (`decoder_rows` sentences side by side),

@@ -24,7 +24,7 @@ def run_translation_demo(family, out, limit=None, console=None):
     table = Table(title="Translation on device (held-out pairs, sacrebleu BLEU)")
     table.add_column("model", no_wrap=True)
     for column in ("data", "pairs", "float greedy", "int8 greedy", "int8 beam 4 (now)", "longest bucket",
-                   "word-for-word", "MiB", "tokens/s beam 4"):
+                   "word-for-word (+ dictionary)", "MiB", "tokens/s beam 4"):
         table.add_column(column, justify="right")
     samples = {}
     for name in names:
@@ -45,7 +45,9 @@ def run_translation_demo(family, out, limit=None, console=None):
         table.add_row(name, data.name, str(len(data)), f"{metrics.get('keras_float', float('nan')):.2f}",
                       f"{metrics.get('litert_int8', float('nan')):.2f}", f"{report['bleu']:.2f}",
                       f"{buckets[longest]['bleu']:.2f} ({longest})" if longest else "-",
-                      f"{recorded.get('baseline_word_for_word', {}).get('bleu', float('nan')):.2f}",
+                      " / ".join(f"{recorded[key]['bleu']:.2f}" for key in ("baseline_word_for_word",
+                                                                             "baseline_with_lexicon")
+                                 if key in recorded) or "-",
                       f"{runtime.metadata['size_bytes'] / 2**20:.1f}", f"{tokens / seconds:,.0f}")
         samples[name] = list(zip(data.sources, data.targets, hypotheses))[:3]
         if runtime.metadata.get("attention"):

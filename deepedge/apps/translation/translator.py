@@ -46,6 +46,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     metric_name = "bleu"
     metric_higher_is_better = True
     parity_threshold = 1.0  # BLEU points an int8 export may lose
+    edge_short_source_length = 16  # with attention, an `encode_16` signature for short sentences
     architectures = ARCHITECTURES
     trained = TRAINED
 
@@ -225,10 +226,24 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
 
     # === Step-wise export ===
     def edge_signatures(self):
-        """`encode` and `decode_step`, the state and the encoder memory laid out for model.json."""
+        """`encode` and `decode_step`, the state and the encoder memory laid out for model.json.
+
+        With attention, a second encoder `encode_16` reads sentences of up to 15 tokens (and the
+        end token) in 16 unrolled steps instead of `max_source_length`: most sentences are
+        short, and the unrolled encoder is a quarter of the time a short sentence takes on
+        device. The runtime pads its memory with masked positions; the decoder cannot tell."""
         source = keras.Input(shape=(self.max_source_length,), batch_size=1, dtype="int32", name="source")
         memory, keys, source_mask, h, c = self._unrolled_encode(source)
-        return self._edge_signatures(source, (memory, keys, source_mask), h, c)
+        signatures = self._edge_signatures(source, (memory, keys, source_mask), h, c)
+        short = self.edge_short_source_length
+        if self.attention and short and short < self.max_source_length:
+            source_short = keras.Input(shape=(short,), batch_size=1, dtype="int32", name="source")
+            *memory_short, h_short, c_short = self._unrolled_encode(source_short)
+            outputs = {"h": h_short, "c": c_short, **dict(zip(self.memory_names, memory_short))}
+            signatures[f"encode_{short}"] = {
+                "model": keras.Model(source_short, list(outputs.values()), name=f"{self.name}_encode_{short}"),
+                "inputs": ["source"], "outputs": list(outputs)}
+        return signatures
 
     def _unrolled_encode(self, source):
         """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert).
@@ -238,9 +253,10 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
         refuses): a reversed read goes over the sentence reversed within its length (the end
         token first, then the words from the last), with the padding after it.
         """
+        steps = source.shape[1]
         source_mask = self._source_mask(source)
         length = ops.cast(ops.sum(source_mask, axis=1), "int32")  # words + the end token (batch of one)
-        positions = ops.arange(self.max_source_length, dtype="int32")
+        positions = ops.arange(steps, dtype="int32")
         within = ops.where(ops.less(positions, length[0]), ops.subtract(ops.subtract(length[0], 1), positions),
                            positions)  # its own inverse
 
@@ -252,7 +268,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
             step = GatewiseLSTMStep(cell)
             h = c = ops.zeros((1, units))
             hs, cs = [], []
-            for t in range(self.max_source_length):
+            for t in range(steps):
                 h, c = step(x[:, t], h, c)
                 hs.append(h)
                 cs.append(c)
@@ -299,6 +315,9 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
                 continue
             sentences -= 1
             samples.append(("encode", {"source": source}))
+            short = f"encode_{self.edge_short_source_length}"
+            if short in signatures and np.argmax(source[0] == self.source_tokenizer.end_id) < self.edge_short_source_length:
+                samples.append((short, {"source": source[:, :self.edge_short_source_length]}))
             carried = {n: np.repeat(keras.ops.convert_to_numpy(v), rows, axis=0) for n, v in zip(names, encode(source))}
             end = int(np.argmax(target == self.target_tokenizer.end_id))  # the number of words
             samples += teacher_forced_steps(step, carried, [self.target_tokenizer.end_id, *target[:end]], rows,

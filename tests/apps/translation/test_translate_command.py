@@ -44,6 +44,6 @@ def test_shipped_attention_model_beats_the_plain_one_and_its_card_matches():
         folder = shipped(name)
         meta = json.loads((folder / "model.json").read_text())
         assert json.loads((folder / "card.json").read_text())["metrics"] == meta["metrics"]
-        assert meta["metrics"]["passed"] and set(meta["signatures"]) == {"encode", "decode_step"}
+        assert meta["metrics"]["passed"] and {"encode", "decode_step"} <= set(meta["signatures"])
         bleu[name] = corpus_bleu(load(folder).translate(list(test.sources), 4), list(test.targets))
     assert bleu["de_en_attention"] > bleu["de_en_seq2seq"] + 2.0, bleu
