@@ -46,7 +46,10 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     metric_name = "bleu"
     metric_higher_is_better = True
     parity_threshold = 1.0  # BLEU points an int8 export may lose
-    edge_short_source_length = 16  # with attention, an `encode_16` signature for short sentences
+    # With attention, an extra `encode_N` signature for sentences of up to N - 1 tokens. Off: in
+    # int8 its states came out wrong (h off by 1.6 on de_en, where `encode` is off by 0.03), so
+    # a second unrolled encoder is not yet calibrated right; exact in float32 (see the tests).
+    edge_short_source_length = None
     architectures = ARCHITECTURES
     trained = TRAINED
 
@@ -228,10 +231,11 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def edge_signatures(self):
         """`encode` and `decode_step`, the state and the encoder memory laid out for model.json.
 
-        With attention, a second encoder `encode_16` reads sentences of up to 15 tokens (and the
-        end token) in 16 unrolled steps instead of `max_source_length`: most sentences are
-        short, and the unrolled encoder is a quarter of the time a short sentence takes on
-        device. The runtime pads its memory with masked positions; the decoder cannot tell."""
+        With attention and `edge_short_source_length = N`, a second encoder `encode_N` reads
+        sentences of up to N - 1 tokens (and the end token) in N unrolled steps instead of
+        `max_source_length`: most sentences are short, and the unrolled encoder is a quarter
+        of the time a short sentence takes on device. The runtime pads its memory with masked
+        positions; the decoder cannot tell."""
         source = keras.Input(shape=(self.max_source_length,), batch_size=1, dtype="int32", name="source")
         memory, keys, source_mask, h, c = self._unrolled_encode(source)
         signatures = self._edge_signatures(source, (memory, keys, source_mask), h, c)
