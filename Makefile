@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade uv
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev,voices]'
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[train,edge,dev,voices,agents]'
 	@# Jane Austen's novels: the r-cran-janeaustenr .deb, fetched and unpacked into the cache (no R).
 	@$(BIN)/python -c 'from deepedge.data.text import fetch_austen; fetch_austen()' 2>/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi; \
