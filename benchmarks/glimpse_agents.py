@@ -24,8 +24,7 @@ from deepedge.backend import keras  # noqa: E402 (first: silences TensorFlow's l
 import numpy as np
 
 from deepedge.apps.agents.glimpse_agent import GlimpseAgent
-from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases
-from deepedge.data.images import load_image_dataset
+from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases, load_objects
 from deepedge.export.card import machine_description
 from deepedge.export.cost import multiply_accumulates
 from deepedge.fileio import atomic_write_json, atomic_write_text
@@ -52,7 +51,7 @@ def width_for(size, macs):
 
 def train_convnet(data_name, width, epochs, batch_size=128, seed=2014):
     objects_name, size, distractors = canvas_layout(data_name)
-    objects = load_image_dataset(objects_name, "train")
+    objects = load_objects(objects_name, "train")
     keras.utils.set_random_seed(seed)
     model = convnet(size, width)
     model.compile(keras.optimizers.AdamW(1e-3, weight_decay=1e-5), "sparse_categorical_crossentropy", ["accuracy"])

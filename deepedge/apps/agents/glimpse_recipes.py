@@ -6,7 +6,7 @@ import numpy as np
 
 from deepedge.apps.agents.glimpse_agent import GlimpseAgent
 from deepedge.apps.agents.glimpse_presets import ARCHITECTURES, TRAINED
-from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases
+from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases, load_objects
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, seed_everything
 from deepedge.training.finish import finish_training
@@ -29,11 +29,9 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     Returns:
         `(model, report)`.
     """
-    from deepedge.data.images import load_image_dataset
-
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
     objects_name, size, distractors = canvas_layout(spec["data"])
-    objects = load_image_dataset(objects_name, "train")
+    objects = load_objects(objects_name, "train")
     if limit:
         objects = objects.take(limit)
     validation = load_canvases(spec["data"], "validation")
