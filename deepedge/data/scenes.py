@@ -31,14 +31,12 @@ from the wheel file, never imported. Rows 0-319 train, rows 320-383 validate, ro
 
 import dataclasses
 import io
-import subprocess
-import sys
 import zipfile
 from functools import lru_cache
 
 import numpy as np
 
-from deepedge.data.cache import SPLITS, cache_dir, check_split
+from deepedge.data.cache import SPLITS, cache_dir, check_split, pypi_wheel
 from deepedge.data.images import load_image_dataset
 from deepedge.errors import DataNotFoundError, InvalidInputError
 
@@ -213,21 +211,7 @@ def load_scenes(split, num_scenes=None, size=128, seed=0):
 # === Nuclei ===
 def stardist_wheel():
     """The cached `stardist` wheel (downloaded once with pip, never installed or imported)."""
-    folder = cache_dir() / "stardist"
-    wheels = sorted(folder.glob(f"stardist-{STARDIST_VERSION}-*.whl"))
-    if wheels:
-        return wheels[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               "--dest", str(folder), f"stardist=={STARDIST_VERSION}"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    wheels = sorted(folder.glob(f"stardist-{STARDIST_VERSION}-*.whl"))
-    if result.returncode != 0 or not wheels:
-        raise DataNotFoundError(
-            f"The nuclei image ships inside the PyPI wheel of stardist=={STARDIST_VERSION}, and downloading it "
-            f"failed ({(result.stderr or result.stdout).strip()[-300:]}). Put the wheel into {folder} "
-            f"(`pip download --no-deps stardist=={STARDIST_VERSION} -d {folder}`) and try again.")
-    return wheels[0]
+    return pypi_wheel("stardist", STARDIST_VERSION, "The nuclei image")
 
 
 @lru_cache(maxsize=1)

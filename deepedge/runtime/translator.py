@@ -1,5 +1,7 @@
 """On-device translator: sentences in, translations out; encoder once, decoder step by step, beam search in numpy."""
 
+import numpy as np
+
 from deepedge.runtime.encoder_decoder import EdgeEncoderDecoder
 
 
@@ -29,8 +31,6 @@ class EdgeTranslator(EdgeEncoderDecoder):
     def encode_one(self, source):
         """`encode` for one sentence of ids, by the shortest encoder that holds it; a short
         encoder's memory is padded to `max_source_length` with masked positions."""
-        import numpy as np
-
         ends = np.flatnonzero(np.asarray(source) == self.source_tokenizer.end_id)
         length = int(ends[0]) + 1 if len(ends) else len(source)  # words and the end token
         for steps, name in self.short_encoders:

@@ -73,8 +73,7 @@ class GlimpseAgent(Task, keras.Model):
         self.baseline = keras.layers.Dense(1, name="baseline")
         self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
         self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
-        self.reward_tracker = keras.metrics.Mean(name="sampled_reward")
+        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")  # in training: with sampled locations
 
     # === The parts a step shares with the export ===
     def _glimpse_features(self, glimpse, location):
@@ -128,7 +127,7 @@ class GlimpseAgent(Task, keras.Model):
     # === Training ===
     @property
     def metrics(self):
-        return [self.loss_tracker, self.accuracy_tracker, self.reward_tracker]
+        return [self.loss_tracker, self.accuracy_tracker]
 
     def compile(self, optimizer="auto", **kwargs):
         """Adam with clipped gradients unless told otherwise; the loss is the hybrid loss of
@@ -160,7 +159,6 @@ class GlimpseAgent(Task, keras.Model):
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
-        self.reward_tracker.update_state(ops.mean(reward))
         self.accuracy_tracker.update_state(ops.mean(reward))
         return {m.name: m.result() for m in self.metrics}
 
@@ -170,7 +168,7 @@ class GlimpseAgent(Task, keras.Model):
         loss, reward = self.hybrid_loss(labels, probabilities, None, None)
         self.loss_tracker.update_state(loss)
         self.accuracy_tracker.update_state(ops.mean(reward))
-        return {m.name: m.result() for m in self.metrics[:2]}
+        return {m.name: m.result() for m in self.metrics}
 
     def build(self, input_shape):
         if not self.built:

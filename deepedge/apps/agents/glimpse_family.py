@@ -6,6 +6,7 @@ import numpy as np
 from deepedge.apps.agents.glimpse_presets import ARCHITECTURES, TRAINED
 from deepedge.apps.family import Family
 from deepedge.data.glimpses import GLIMPSE_DATASETS
+from deepedge.errors import InvalidInputError
 
 
 class GlimpseClassification(Family):
@@ -81,8 +82,6 @@ class GlimpseClassification(Family):
         else:
             data = self.load_data(runtime.metadata["data"], "test")
             if index >= len(data):
-                from deepedge.errors import InvalidInputError
-
                 raise InvalidInputError(f"--index must be below {len(data)} (the test canvases). Received: {index}.")
             image, truth = data.images[index], data.class_names[data.labels[index]]
         label, probability, locations = play_glimpse(runtime, image, out)

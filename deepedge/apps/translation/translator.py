@@ -219,10 +219,11 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def evaluate_metric(self, data, beam_width=None):
         """Corpus BLEU (sacrebleu) of the translations of `data` (a `ParallelCorpus`), over the
         pairs whose source fits the model (a longer one is refused, never cut short)."""
+        from deepedge.apps.translation.family import Translation
         from deepedge.ops.bleu import corpus_bleu
 
-        pairs = [(s, t) for s, t in data.pairs() if len(self.source_tokenizer.encode(s)) < self.max_source_length]
-        return corpus_bleu(self.translate([s for s, _ in pairs], beam_width), [t for _, t in pairs])
+        data, _ = Translation.fitting(self, data)
+        return corpus_bleu(self.translate(list(data.sources), beam_width), list(data.targets))
 
     def count_examples(self, data):
         return int(len(data))
