@@ -30,6 +30,7 @@ TASKS = {
     "captioning": ("deepedge.apps.captioning.family:Captioning", "deepedge.runtime.captioner:EdgeCaptioner"),
     "glimpse_classification": ("deepedge.apps.agents.glimpse_family:GlimpseClassification",
                                "deepedge.runtime.glimpse_agent:EdgeGlimpseAgent"),
+    "q_learning": ("deepedge.apps.agents.dqn_family:QLearning", "deepedge.runtime.q_network:EdgeQNetwork"),
 }
 
 _families = {}

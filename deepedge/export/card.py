@@ -61,7 +61,9 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
     if training:
         card["training"] = {
             "command": training["command"],
-            "epochs": training["recipe"]["epochs"],
+            "epochs": training["recipe"].get("epochs"),
+            "steps": training.get("steps"),
+            "episodes": training.get("episodes"),
             "recipe": training["recipe"],
             "train_examples": training.get("train_examples", training.get("train_tokens",
                                                                           training.get("examples_per_epoch"))),
@@ -119,10 +121,11 @@ def render_markdown(card, sections=None):
     training = card.get("training")
     if training:
         seconds = training.get("seconds")
+        amount = (f"{training['steps']:,} steps of play ({training['episodes']:,} episodes)" if training.get("steps")
+                  else f"{training['epochs']} epochs on {training['train_examples']:,} "
+                       f"{training.get('train_unit', 'examples')}")
         lines += ["", "## Training", "",
-                  f"{training['epochs']} epochs on {training['train_examples']:,} "
-                  f"{training.get('train_unit', 'examples')}"
-                  + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
+                  amount + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
                   f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
                   if training.get("validation_accuracy") is not None else
                   f"Validation perplexity {training['validation_perplexity']:.2f}."

@@ -147,8 +147,8 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     edge_value = runtime.evaluate_metric(evaluation_data)
     drop = (keras_value - edge_value) if task.metric_higher_is_better else (edge_value - keras_value)
     relative = task.parity_relative
-    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure
-        drop = 100.0 * drop / keras_value
+    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure (its size: a
+        drop = 100.0 * drop / abs(keras_value)  # game's mean return may be negative)
     threshold = task.parity_threshold if max_drop is None else max_drop
     metrics = {
         "metric": task.metric_name,

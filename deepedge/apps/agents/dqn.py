@@ -10,60 +10,33 @@ from pathlib import Path
 
 import numpy as np
 
+from deepedge.apps.agents.q_network import NETWORKS, QNetwork
 from deepedge.apps.agents.replay import OBSERVATION_DTYPES, stacked_shape
 from deepedge.backend import keras, tf
 from deepedge.errors import CheckpointError, InvalidInputError, ModelFileError
 from deepedge.fileio import atomic_path, atomic_write_json
 
-NETWORKS = ("mlp", "minatar", "nature")
 LOSSES = ("huber", "mse")
 OPTIMIZERS = ("adam", "rmsprop")
 
-__all__ = ["DQNAgent", "build_q_network"]
+__all__ = ["NETWORKS", "DQNAgent", "build_q_network"]
 
 
-def build_q_network(input_shape, num_actions, network="mlp", hidden_units=(64, 64)):
-    """A Q-network: a stacked state in, one action value per action out.
+def build_q_network(input_shape, num_actions, network="mlp", hidden_units=(64, 64), **kwargs):
+    """A `QNetwork`: a stacked state in, one action value per action out.
 
     Args:
         input_shape: tuple. The stacked state (`stacked_shape`).
         num_actions: int.
-        network: str. `"mlp"`: ReLU dense layers of `hidden_units` on a state vector;
-            `"minatar"`: the MinAtar paper's network (Young and Tian 2019), 16 3x3 filters and
-            128 dense units on 10x10 planes; `"nature"`: the Nature DQN's network, three
-            convolutions (32 8x8 /4, 64 4x4 /2, 64 3x3) and 512 dense units on 84x84 frames,
-            scaled from bytes to [0, 1] inside the model. Defaults to `"mlp"`.
+        network: `"mlp"`, `"minatar"` or `"nature"` (see `QNetwork`). Defaults to `"mlp"`.
         hidden_units: tuple of int. The MLP's hidden layers. Defaults to `(64, 64)`.
+        **kwargs: what the network records of its game (`environment`, `frame_stack`,
+            `observation_dtype`, `action_names`).
 
     Returns:
-        A functional `keras.Model` taking float32 states.
+        A `QNetwork` (a functional `keras.Model`) taking float32 states.
     """
-    input_shape = tuple(int(n) for n in input_shape)
-    if network not in NETWORKS:
-        raise InvalidInputError(f"Unknown Q-network. Expected one of {NETWORKS}. Received: network={network!r}")
-    expected_rank = {"mlp": 1, "minatar": 3, "nature": 3}[network]
-    if len(input_shape) != expected_rank:
-        raise InvalidInputError(
-            f"The {network!r} Q-network takes states of rank {expected_rank} ('mlp': state vectors, 'minatar' and "
-            f"'nature': (H, W, channels) pixels). Received: input_shape={input_shape}. Choose the network that "
-            "fits the environment's observations.")
-    inputs = keras.Input(input_shape, name="state")
-    x = inputs
-    if network == "mlp":
-        for i, units in enumerate(hidden_units):
-            x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}")(x)
-    elif network == "minatar":
-        x = keras.layers.Conv2D(16, 3, activation="relu", name="conv")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(128, activation="relu", name="dense")(x)
-    else:
-        x = keras.layers.Rescaling(1.0 / 255.0, name="scale")(x)
-        for i, (filters, size, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
-            x = keras.layers.Conv2D(filters, size, strides=stride, activation="relu", name=f"conv_{i + 1}")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(512, activation="relu", name="dense")(x)
-    outputs = keras.layers.Dense(num_actions, name="q_values")(x)
-    return keras.Model(inputs, outputs, name=f"{network}_q_network")
+    return QNetwork(input_shape, num_actions, network, hidden_units, **kwargs)
 
 
 class DQNAgent:
@@ -99,6 +72,9 @@ class DQNAgent:
             from `epsilon_start` to `epsilon_end` over `epsilon_decay_steps` steps (counted
             from the start of learning). Default to `1.0` and `0.05`.
         epsilon_decay_steps: int. Defaults to `10_000`.
+        environment: str or None. The environment the agent plays; its Q-networks record it
+            (with `action_names`) for the export and the on-device runtime. Defaults to `None`.
+        action_names: list of str or None. Defaults to `None`.
 
     Example:
 
@@ -110,7 +86,8 @@ class DQNAgent:
     def __init__(self, observation_shape, num_actions, observation_dtype="float32", network="mlp",
                  hidden_units=(64, 64), frame_stack=1, double=True, loss="huber", gamma=0.99, optimizer="adam",
                  learning_rate=1e-3, final_learning_rate=None, learning_rate_decay_steps=0, target_update_every=500,
-                 epsilon_start=1.0, epsilon_end=0.05, epsilon_decay_steps=10_000):
+                 epsilon_start=1.0, epsilon_end=0.05, epsilon_decay_steps=10_000, environment=None,
+                 action_names=None):
         if loss not in LOSSES:
             raise InvalidInputError(f"Unknown loss. Expected one of {LOSSES}. Received: loss={loss!r}")
         if optimizer not in OPTIMIZERS:
@@ -142,8 +119,11 @@ class DQNAgent:
 
         # === Networks ===
         self.input_shape = stacked_shape(self.observation_shape, self.frame_stack)
-        self.online = build_q_network(self.input_shape, self.num_actions, network, self.hidden_units)
-        self.target = build_q_network(self.input_shape, self.num_actions, network, self.hidden_units)
+        self.environment, self.action_names = environment, action_names
+        records = {"environment": environment, "frame_stack": self.frame_stack,
+                   "observation_dtype": observation_dtype, "action_names": action_names}
+        self.online = build_q_network(self.input_shape, self.num_actions, network, self.hidden_units, **records)
+        self.target = build_q_network(self.input_shape, self.num_actions, network, self.hidden_units, **records)
         self.sync_target()
         self.optimizer = self._build_optimizer()
         self.optimizer.build(self.online.trainable_variables)
@@ -262,7 +242,8 @@ class DQNAgent:
                 "learning_rate": self.learning_rate, "final_learning_rate": self.final_learning_rate,
                 "learning_rate_decay_steps": self.learning_rate_decay_steps,
                 "target_update_every": self.target_update_every, "epsilon_start": self.epsilon_start,
-                "epsilon_end": self.epsilon_end, "epsilon_decay_steps": self.epsilon_decay_steps}
+                "epsilon_end": self.epsilon_end, "epsilon_decay_steps": self.epsilon_decay_steps,
+                "environment": self.environment, "action_names": self.action_names}
 
     @classmethod
     def from_config(cls, config):

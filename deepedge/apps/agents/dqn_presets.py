@@ -1,9 +1,20 @@
-"""Deep Q-network recipes: plain data.
+"""Deep Q-network presets and recipes: plain data.
 
+`ARCHITECTURES` are the untrained Q-networks (`QNetwork.from_preset("q_minatar",
+environment="MinAtar/Breakout-v1")` sizes one for a game).
 Each recipe names its environment, the `DQNAgent` arguments (`agent`), the arguments of
 `deepedge.apps.agents.dqn.train` (`recipe`) and how the trained agent is scored
 (`evaluation`: episodes, seed and epsilon of `evaluate`). `train_preset(name, folder)` runs one.
 """
+
+ARCHITECTURES = {
+    "q_mlp": {"description": "Two ReLU layers of 128 units on a state vector (classic control).",
+              "config": {"network": "mlp", "hidden_units": (128, 128)}},
+    "q_minatar": {"description": "The MinAtar paper's network: 16 3x3 filters and 128 units on 10x10 planes.",
+                  "config": {"network": "minatar", "frame_stack": 1}},
+    "q_nature": {"description": "The Nature DQN: three convolutions and 512 units on four stacked 84x84 frames.",
+                 "config": {"network": "nature", "frame_stack": 4}},
+}
 
 TRAINED = {
     # Tuned here: the Huber loss with a target refresh every 500 updates plateaued near 110
@@ -12,6 +23,8 @@ TRAINED = {
     "dqn_cartpole": {
         "description": "Double DQN on CartPole-v1 from its 4-number state: a 2x128 MLP.",
         "environment": "CartPole-v1",
+        "architecture": "q_mlp",
+        "data": "CartPole-v1",
         "agent": {"network": "mlp", "hidden_units": (128, 128), "double": True, "loss": "mse", "gamma": 0.99,
                   "optimizer": "adam", "learning_rate": 1e-3, "final_learning_rate": 1e-4,
                   "learning_rate_decay_steps": 50_000, "target_update_every": 200,
@@ -26,6 +39,8 @@ TRAINED = {
     "dqn_minatar_breakout": {
         "description": "DQN on MinAtar Breakout from its 10x10x4 planes: the MinAtar paper's network and recipe.",
         "environment": "MinAtar/Breakout-v1",
+        "architecture": "q_minatar",
+        "data": "MinAtar/Breakout-v1",
         "agent": {"network": "minatar", "frame_stack": 1, "double": False, "loss": "huber", "gamma": 0.99,
                   "optimizer": "rmsprop", "learning_rate": 2.5e-4, "target_update_every": 1_000,
                   "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000},
@@ -38,6 +53,8 @@ TRAINED = {
     "dqn_pong": {
         "description": "Double DQN on Atari Pong with the Nature preprocessing and network: 84x84x4 frames.",
         "environment": "ALE/Pong-v5",
+        "architecture": "q_nature",
+        "data": "ALE/Pong-v5",
         "agent": {"network": "nature", "frame_stack": 4, "double": True, "loss": "huber", "gamma": 0.99,
                   "optimizer": "adam", "learning_rate": 1e-4, "target_update_every": 2_000,
                   "epsilon_start": 1.0, "epsilon_end": 0.01, "epsilon_decay_steps": 250_000},

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from deepedge.apps.agents.dqn import DQNAgent
-from deepedge.apps.agents.environments import episode_seed, make_environment
+from deepedge.apps.agents.environments import action_names, episode_seed, make_environment
 from deepedge.apps.agents.replay import FrameStack, ReplayBuffer
 from deepedge.backend import keras
 from deepedge.errors import CheckpointError, PresetNotFoundError
@@ -112,7 +112,8 @@ def train(env_name, steps, checkpoint_dir, agent=None, replay_capacity=100_000, 
     env = make_environment(env_name)
     space = env.observation_space
     keras.utils.set_random_seed(seed)
-    dqn = DQNAgent(space.shape, int(env.action_space.n), space.dtype.name, **agent_config)
+    dqn = DQNAgent(space.shape, int(env.action_space.n), space.dtype.name,
+                   **{"environment": env_name, "action_names": action_names(env), **agent_config})
     rng = np.random.default_rng([int(seed), 1])
     saved = _load_checkpoint(checkpoint_dir, run_config)
     if saved is None:

@@ -18,6 +18,7 @@ gymnasium, minatar and ale-py are imported only when an environment is made, nev
 running in the LiteRT interpreter the same way as the Keras one.
 """
 
+import dataclasses
 import importlib
 
 import numpy as np
@@ -122,6 +123,73 @@ def make_environment(name, seed=None):
         env.reset(seed=int(seed))
         env.action_space.seed(int(seed))
     return env
+
+
+_MINATAR_ACTIONS = ("no-op", "left", "up", "right", "down", "fire")
+
+
+def action_names(env):
+    """A short name for each action of `env` (made by `make_environment`), for pictures."""
+    game = env.unwrapped
+    if hasattr(game, "get_action_meanings"):  # Atari
+        return [name.lower().replace("_", "-") for name in game.get_action_meanings()]
+    if hasattr(game, "game") and hasattr(game, "action_set"):  # MinAtar
+        return [_MINATAR_ACTIONS[int(a)] for a in game.action_set]
+    if type(game).__name__ == "CartPoleEnv":
+        return ["push left", "push right"]
+    return [f"action {i}" for i in range(int(env.action_space.n))]
+
+
+@dataclasses.dataclass(frozen=True)
+class Episodes:
+    """The held-out "data" of an agent: fixed-seed episodes of an environment.
+
+    Attributes:
+        environment: str. See `make_environment`.
+        episodes: int. How many.
+        seed: int. Fixes each episode's start and the exploratory actions (`episode_returns`).
+        epsilon: float. The chance of a random action at each step.
+        split: str. What the episodes are for ("test": scoring; "train": calibration states).
+    """
+
+    environment: str
+    episodes: int = 100
+    seed: int = 10_000
+    epsilon: float = 0.05
+    split: str = "test"
+
+    def take(self, count):
+        """The first `count` of these episodes."""
+        return dataclasses.replace(self, episodes=min(self.episodes, int(count)))
+
+
+def evaluate_episodes(policy, episodes, frame_stack=None):
+    """The mean return of `policy` over the `Episodes` `episodes`."""
+    return evaluate(policy, episodes.environment, episodes.episodes, episodes.seed, episodes.epsilon, frame_stack)
+
+
+def collect_states(policy, episodes, frame_stack=1, count=2_000):
+    """`count` stacked states (float32) met while `policy` plays the `Episodes` `episodes`,
+    spread evenly over the states of whole episodes: the int8 calibration set of a Q-network.
+    Plays at most `episodes.episodes` episodes, and stops once it has four times `count`."""
+    env = make_environment(episodes.environment)
+    rng = np.random.default_rng([int(episodes.seed), 2016])
+    stack = FrameStack(frame_stack, env.observation_space.shape, env.observation_space.dtype.name)
+    states = []
+    for episode in range(episodes.episodes):
+        observation, _ = env.reset(seed=episode_seed(episodes.seed, episode))
+        state, done = stack.reset(observation), False
+        while not done:
+            states.append(np.asarray(state, np.float32))
+            explore = rng.random() < episodes.epsilon
+            action = int(rng.integers(env.action_space.n)) if explore else int(policy(state))
+            observation, _, terminated, truncated, _ = env.step(action)
+            state, done = stack.push(observation), terminated or truncated
+        if len(states) >= 4 * count:
+            break
+    env.close()
+    chosen = np.linspace(0, len(states) - 1, min(count, len(states))).round().astype(int)
+    return np.stack([states[i] for i in chosen])
 
 
 def episode_seed(seed, episode):

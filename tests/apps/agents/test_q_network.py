@@ -1,0 +1,100 @@
+"""QNetwork, the deep Q-network that ships: its file keeps the game it plays, presets size it for a
+game, the int8 export keeps the mean return of fixed-seed episodes, and the device runtime plays
+the game, refuses states of the wrong shape and draws a GIF."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from deepedge.apps.agents.environments import Episodes
+from deepedge.apps.agents.q_network import QNetwork
+from deepedge.errors import InvalidInputError, PresetNotFoundError
+
+
+def test_a_saved_q_network_loads_in_safe_mode_with_its_game(tmp_path):
+    q = QNetwork((10, 10, 4), 3, network="minatar", environment="MinAtar/Breakout-v1", observation_dtype="uint8",
+                 action_names=["no-op", "left", "right"])
+    q.save(tmp_path / "q.keras")
+    loaded = QNetwork.load(tmp_path / "q.keras")
+    assert (loaded.environment, loaded.frame_stack, loaded.action_names) == (
+        "MinAtar/Breakout-v1", 1, ["no-op", "left", "right"])
+    states = np.random.default_rng(0).integers(0, 2, (6, 10, 10, 4)).astype(np.float32)
+    np.testing.assert_allclose(loaded.q_values(states), q.q_values(states), rtol=1e-6)
+    assert loaded.greedy_action(states[0]) == int(np.argmax(q.q_values(states[:1])[0]))
+    with pytest.raises(InvalidInputError, match=r"\(n, 10, 10, 4\).*Received: shape=\(6, 10, 10\)"):
+        q.q_values(states[..., 0])
+
+
+def test_presets_size_the_network_for_its_game():
+    q = QNetwork.from_preset("q_minatar", environment="MinAtar/Breakout-v1")
+    assert q.state_shape == (10, 10, 4) and q.num_actions == 3 and q.observation_dtype == "uint8"
+    assert q.action_names == ["no-op", "left", "right"] and q.environment == "MinAtar/Breakout-v1"
+    assert QNetwork.from_preset("q_mlp", environment="CartPole-v1").count_params() == 640 + 16_512 + 258
+    with pytest.raises(InvalidInputError, match="environment="):
+        QNetwork.from_preset("q_mlp")
+    with pytest.raises(PresetNotFoundError, match="q_nature"):
+        QNetwork.from_preset("q_transformer")
+    with pytest.raises(InvalidInputError, match="at least 2 actions"):
+        QNetwork((4,), 1)
+    with pytest.raises(InvalidInputError, match="action_names must name each"):
+        QNetwork((4,), 2, action_names=["left"])
+
+
+def test_the_family_refuses_another_game_and_other_data():
+    from deepedge import registry
+
+    family = registry.family("q_learning")
+    assert family.load_data("CartPole-v1", "test") == Episodes("CartPole-v1", episodes=100, seed=10_000, epsilon=0.0)
+    assert family.load_data("CartPole-v1", "train").seed != 10_000  # calibration plays other episodes
+    with pytest.raises(InvalidInputError, match="plays CartPole-v1.*MinAtar"):
+        family.data_name("saved_models/dqn_cartpole", "MinAtar/Breakout-v1")
+    with pytest.raises(InvalidInputError, match="Episodes"):
+        QNetwork((4,), 2).evaluate_metric(np.zeros((3, 4)))
+
+
+@pytest.mark.slow
+def test_the_int8_export_keeps_the_return_and_plays_on_device(tmp_path):
+    from deepedge.export.exporter import export
+    from deepedge.runtime import load
+
+    q = QNetwork.load("saved_models/dqn_cartpole/model.keras")
+    # The family's calibration episodes: 16 whole games (8,000 states) before 2,000 are kept;
+    # two games (1,000 states) cover too little of the state space (measured: return 167).
+    calibration = Episodes("CartPole-v1", episodes=50, seed=1_000, epsilon=0.05)
+    test = Episodes("CartPole-v1", episodes=4, seed=10_000, epsilon=0.0)
+    meta = export(q, tmp_path / "q", calibration_data=calibration, evaluation_data=test, force=True)
+    assert set(meta["ops"]) <= {"QUANTIZE", "DEQUANTIZE", "FULLY_CONNECTED"} and meta["size_bytes"] < 40_000
+    assert meta["environment"] == "CartPole-v1" and meta["action_names"] == ["push left", "push right"]
+    assert meta["metrics"]["keras_float"] == 500.0 and meta["metrics"]["passed"]
+    agent = load(tmp_path / "q")
+    assert type(agent).__name__ == "EdgeQNetwork"
+    assert agent.evaluate_metric(test) >= 475
+    state = np.array([0.0, 0.0, 0.05, 0.0], np.float32)  # pole leaning right: push right
+    assert agent(state) == 1 and agent.q_values(state).shape == (2,)
+    with pytest.raises(InvalidInputError, match=r"shape \(4,\).*Received: shape=\(1, 4\)"):
+        agent(state[None])
+    played = agent.play_episode(seed=10_000, episode=1, max_steps=30, record=True)
+    assert played["steps"] == 30 and len(played["observations"]) == 31 and len(played["actions"]) == 30
+
+
+@pytest.mark.slow
+def test_play_and_evaluate_the_shipped_cartpole_agent_from_the_cli(tmp_path):
+    from PIL import Image
+
+    from deepedge.cli import cli
+
+    runner = CliRunner()
+    gif = tmp_path / "cartpole.gif"
+    played = runner.invoke(cli, ["play", "dqn_cartpole", "--index", "2", "--out", str(gif)])
+    assert played.exit_code == 0, played.output
+    assert "return 500" in played.output
+    with Image.open(gif) as image:
+        assert image.n_frames > 100
+    evaluated = runner.invoke(cli, ["evaluate", "dqn_cartpole", "--limit", "3", "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    result = json.loads(evaluated.output)
+    assert result["kind"] == "litert_int8" and result["examples"] == 3 and result["value"] >= 475
+    refused = runner.invoke(cli, ["play", "dqn_cartpole", "--image", str(gif)])
+    assert isinstance(refused.exception, InvalidInputError) and "glimpse agents" in str(refused.exception)
