@@ -13,13 +13,13 @@ machine sees the same split. Images are uint8 arrays of shape (N, H, W, 1) with 
 
 import dataclasses
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
 
 from deepedge.data.cache import cache_dir, check_split
 from deepedge.errors import DataNotFoundError, InvalidInputError
+from deepedge.fileio import atomic_path
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
@@ -70,10 +70,8 @@ def _fashion_mnist_arrays():
     else:
         arrays = _fashion_mnist_from_keras()
     x_train, y_train, x_test, y_test = arrays
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".fashion_mnist.{os.getpid()}.npz")
-    np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    os.replace(tmp, cached)
+    with atomic_path(cached) as tmp:
+        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return x_train, y_train, x_test, y_test
 
 

@@ -13,17 +13,16 @@ What the exporter reads from the task is the `deepedge.apps.task.Task` interface
 `evaluate_metric()`, `evaluate_metric_as_exported()` and `count_examples()`.
 """
 
-import os
-import tempfile
+import shutil
 import time
 from pathlib import Path
 
 from deepedge.backend import keras, tf
-from deepedge.errors import ParityError
+from deepedge.errors import InvalidInputError, ParityError
 from deepedge.export.card import write_model_card
 from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert, convert_signatures,
                                      normalise_quantization, single_batch_model)
-from deepedge.fileio import atomic_write_json
+from deepedge.fileio import atomic_write_json, folder_workspace, install_files, replace_folder, swappable_folder
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
 
 
@@ -61,14 +60,6 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
     }
 
 
-def _install(folder, path):
-    """Moves every file of `folder` into `path`, one rename each (same file system), model.json last."""
-    path.mkdir(parents=True, exist_ok=True)
-    names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    for name in sorted(names, key=lambda n: n == METADATA_NAME):
-        os.replace(folder / name, path / name)
-
-
 def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
            force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None,
            report=None, card=None):
@@ -103,15 +94,22 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
 
     quantization = normalise_quantization(quantization)
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InvalidInputError(f"The export goes into a folder, but {path} is a file. Received: path={str(path)!r}. "
+                                "Choose a folder (it is created if needed).")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInputError(f"Cannot create the folder {path}: {parent} is a file. Choose another folder.")
+            break
     started = time.perf_counter()
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
     flatbuffer = compact_tensor_names(flatbuffer)
     meta = _describe(task, path, quantization, flatbuffer, time.perf_counter() - started)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Built beside `path` (the same file system, so installing is a rename), which is made only
-    # when the export succeeds.
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.export-") as tmp:
-        folder = Path(tmp)
+    # Built in a folder beside `path` and swapped in whole when the export succeeds: a kill at
+    # any point leaves the previous export (or none) or the new one, never a mix.
+    folder = folder_workspace(path)
+    try:
         (folder / TFLITE_NAME).write_bytes(flatbuffer)
         meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)
         meta.update(io_metadata(folder / TFLITE_NAME))
@@ -138,7 +136,12 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         atomic_write_json(folder / METADATA_NAME, meta)
         if card is not None:
             write_model_card(folder, training_dir=path, **card)
-        _install(folder, path)
+        if swappable_folder(path):
+            replace_folder(folder, path)
+        else:  # the working directory, or a folder with subfolders: file by file, model.json last
+            install_files(folder, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return meta
 
 

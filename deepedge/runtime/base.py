@@ -4,7 +4,15 @@
 with named signatures and carried state. Both send every input through `check_input` (shape,
 dtype, finite values) before it reaches `set_tensor`, so bad input raises `InvalidInputError`
 instead of crashing the interpreter.
+
+Threads: a LiteRT `Interpreter` is not thread-safe (one shared by threads returns wrong
+answers), so a model object holds one interpreter per thread that calls it, made on the
+thread's first call. One loaded model can be shared by any number of threads; each runs in
+parallel with the others (LiteRT releases the GIL while it computes) at the cost of one
+interpreter's memory per thread.
 """
+
+import threading
 
 import numpy as np
 
@@ -13,13 +21,14 @@ from deepedge.quiet import native_output_silenced
 from deepedge.runtime.metadata import check_tflite_file, read_metadata, resolve_model_paths
 
 
-def _interpreter(tflite_path, num_threads=1):
+def _interpreter(tflite_path, num_threads=1, check=True):
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as e:
         raise ModelFileError("The on-device runtime needs `ai-edge-litert`: "
                              "pip install 'deepedge[edge]'") from e
-    check_tflite_file(tflite_path)
+    if check:
+        check_tflite_file(tflite_path)
     try:
         with native_output_silenced():
             interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads)
@@ -88,7 +97,43 @@ def check_input(value, spec, where):
     return quantize(value, spec)
 
 
-class EdgeModel:
+class _PerThreadInterpreter:
+    """One interpreter per calling thread, behind one object (see the module docstring)."""
+
+    steps_run = 0
+
+    def _open_interpreter(self, num_threads):
+        self.num_threads = int(num_threads)
+        self._local = threading.local()
+        self._local.interpreter = _interpreter(self.tflite_path, self.num_threads)
+        self._local.runners = {}
+        self._count_lock = threading.Lock()
+        return self._local.interpreter
+
+    @property
+    def interpreter(self):
+        """The calling thread's LiteRT interpreter (made on its first use)."""
+        interpreter = getattr(self._local, "interpreter", None)
+        if interpreter is None:
+            # the file was checked when the model was loaded
+            interpreter = self._local.interpreter = _interpreter(self.tflite_path, self.num_threads, check=False)
+            self._local.runners = {}
+        return interpreter
+
+    def _count_step(self):
+        """Adds one to `steps_run` (decoder steps, for speed figures), safely from any thread."""
+        with self._count_lock:
+            self.steps_run += 1
+
+    def _runner(self, signature):
+        interpreter = self.interpreter
+        runner = self._local.runners.get(signature)
+        if runner is None:
+            runner = self._local.runners[signature] = interpreter.get_signature_runner(signature)
+        return runner
+
+
+class EdgeModel(_PerThreadInterpreter):
     """A LiteRT model with its `model.json`: float arrays in, float arrays out, one sample a call.
 
     Args:
@@ -101,9 +146,9 @@ class EdgeModel:
     def __init__(self, path, num_threads=1):
         self.tflite_path, self.json_path = resolve_model_paths(path)
         self.metadata = read_metadata(self.json_path, self.tflite_path)
-        self.interpreter = _interpreter(self.tflite_path, num_threads)
-        self._inputs = self.interpreter.get_input_details()
-        self._outputs = self.interpreter.get_output_details()
+        interpreter = self._open_interpreter(num_threads)
+        self._inputs = interpreter.get_input_details()
+        self._outputs = interpreter.get_output_details()
         actual = [tensor_spec(d) for d in self._inputs]
         for want, have in zip(self.metadata["inputs"], actual):
             if (want["shape"], want["dtype"]) != (have["shape"], have["dtype"]):
@@ -120,14 +165,15 @@ class EdgeModel:
         """Runs one sample: float inputs shaped like the model's inputs; returns float outputs."""
         if len(inputs) != len(self._inputs):
             raise InvalidInputError(f"The model takes {len(self._inputs)} input(s). Received: {len(inputs)}.")
-        for value, detail, spec in zip(inputs, self._inputs, self.input_specs):
-            self.interpreter.set_tensor(detail["index"], check_input(value, spec, f"Input {spec['name']!r}"))
-        self.interpreter.invoke()
-        return [dequantize(self.interpreter.get_tensor(d["index"]), s)
-                for d, s in zip(self._outputs, self.output_specs)]
+        feeds = [check_input(value, spec, f"Input {spec['name']!r}") for value, spec in zip(inputs, self.input_specs)]
+        interpreter = self.interpreter
+        for value, detail in zip(feeds, self._inputs):
+            interpreter.set_tensor(detail["index"], value)
+        interpreter.invoke()
+        return [dequantize(interpreter.get_tensor(d["index"]), s) for d, s in zip(self._outputs, self.output_specs)]
 
 
-class EdgeStepModel:
+class EdgeStepModel(_PerThreadInterpreter):
     """A step-wise LiteRT model: named signatures, state carried between calls by the caller.
 
     `model.json` records each signature's inputs and outputs and the layout of the state
@@ -143,13 +189,14 @@ class EdgeStepModel:
         self.metadata = read_metadata(self.json_path, self.tflite_path)
         if "signature_io" not in self.metadata:
             raise ModelFileError(f"{self.json_path} describes no step-wise signatures. Export again.")
-        self.interpreter = _interpreter(self.tflite_path, num_threads)
+        interpreter = self._open_interpreter(num_threads)
         self.signatures = self.metadata["signature_io"]
-        actual = self.interpreter.get_signature_list()
+        actual = interpreter.get_signature_list()
         if sorted(actual) != sorted(self.signatures):
             raise ModelFileError(f"{self.json_path} lists signatures {sorted(self.signatures)}, "
                                  f"{self.tflite_path} has {sorted(actual)}. Export again.")
-        self._runners = {name: self.interpreter.get_signature_runner(name) for name in self.signatures}
+        for name in self.signatures:
+            self._runner(name)
         # looked up once here, not on every step of a decode loop
         self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
         self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
@@ -161,8 +208,8 @@ class EdgeStepModel:
     def prepare(self, signature, **inputs):
         """Some inputs of `signature` checked and quantized once, for `run(..., prepared=)`: what
         stays the same over many steps (a translator's encoder memory) is not converted again."""
-        if signature not in self._runners:
-            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
+        if signature not in self.signatures:
+            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self.signatures)}.")
         specs = self._input_specs[signature]
         unknown = sorted(set(inputs) - set(specs))
         if unknown:
@@ -172,8 +219,8 @@ class EdgeStepModel:
 
     def run(self, signature, prepared=None, **inputs):
         """Runs one signature on named inputs (and those `prepare` made); returns its named outputs."""
-        if signature not in self._runners:
-            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self._runners)}.")
+        if signature not in self.signatures:
+            raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self.signatures)}.")
         specs = self._input_specs[signature]
         prepared = prepared or {}
         if sorted([*inputs, *prepared]) != sorted(specs):
@@ -181,7 +228,7 @@ class EdgeStepModel:
                                     f"Received: {sorted([*inputs, *prepared])}.")
         feeds = {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
                  for name, value in inputs.items()}
-        outputs = self._runners[signature](**feeds, **prepared)
+        outputs = self._runner(signature)(**feeds, **prepared)
         out_specs = self._output_specs[signature]
         return {name: dequantize(value, out_specs[name]) if name in out_specs else value
                 for name, value in outputs.items()}

@@ -23,9 +23,12 @@ class EdgeEncoderDecoder(EdgeStepModel):
             raise ModelFileError(f"{self.json_path}: a {self.task_name} model has `encode` and `decode_step` "
                                  f"signatures (and shorter `encode_N` ones). Received: {sorted(self.signatures)}. "
                                  f"Export again.")
-        self.steps_run = 0
         self.decoder_rows = int(self._input_specs["decode_step"]["token"]["shape"][0])  # hypotheses or inputs a step
-        self.last_attention = []
+
+    @property
+    def last_attention(self):
+        """The attention weights of each step of this thread's last decode, `(rows, places)` each."""
+        return getattr(self._local, "attention", [])
 
     def start(self, inputs, rows):
         """`(step, state)` decoding `inputs` (at most `decoder_rows`) side by side: `encode` once
@@ -39,13 +42,13 @@ class EdgeEncoderDecoder(EdgeStepModel):
         stacked = {name: np.concatenate([e[name] for e in encoded]) for name in encoded[0]}
         state = {name: stacked.pop(name) for name in ("h", "c")}
         memory = self.prepare("decode_step", **stacked)
-        self.last_attention = []
+        attention = self._local.attention = []
 
         def step(tokens, state):
-            self.steps_run += 1
+            self._count_step()
             result = self.run("decode_step", prepared=memory, token=np.asarray(tokens, np.int32), **state)
             if "attention" in result:
-                self.last_attention.append(result["attention"])
+                attention.append(result["attention"])
             return result["logits"], {"h": result["h"], "c": result["c"]}
 
         return step, state

@@ -22,7 +22,6 @@ class EdgeLanguageModel(EdgeStepModel):
         from deepedge.tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_config(self.metadata["tokenizer"])
-        self.steps_run = 0
         self.step({"token": np.array([self.tokenizer.end_id], np.int32)}, self.initial_state())  # warm-up
         vocab = self.signatures["step"]["outputs"]
         logits = [spec for spec in vocab if spec["name"] == "logits"]
@@ -34,7 +33,7 @@ class EdgeLanguageModel(EdgeStepModel):
         """`step(token, state) -> (logits, state)` for the decoding loops."""
 
         def step(token, state):
-            self.steps_run += 1
+            self._count_step()
             outputs, state = self.step({"token": np.array([token], np.int32)}, state)
             return outputs["logits"].reshape(-1), state
 

@@ -62,7 +62,8 @@ def save_for_shipping(model, path, input_shape, half_precision=False):
     if half_precision:
         save_half_precision(copy, path)
     else:
-        copy.save(path)
+        with atomic_path(path) as tmp:
+            copy.save(tmp)
     return copy
 
 

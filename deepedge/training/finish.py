@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from deepedge.fileio import atomic_write_json
+from deepedge.fileio import atomic_path, atomic_write_json
 from deepedge.training.compact import save_half_precision, shipping_copy
 
 
@@ -30,7 +30,8 @@ def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, ha
     if half_precision:
         save_half_precision(model, out_dir / "model.keras")
     else:
-        model.save(out_dir / "model.keras")
+        with atomic_path(out_dir / "model.keras") as tmp:
+            model.save(tmp)
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report

@@ -77,3 +77,23 @@ def test_exported_tensor_names_are_short_and_the_model_unchanged(tmp_path, train
     images = digits["test"].images[:20]
     assert np.mean(np.argmax(load(tmp_path / "m").predict(images), -1)
                    == np.argmax(trained_digits_classifier.predict(images, verbose=0), -1)) >= 0.95
+
+
+def test_exporting_again_replaces_the_export_and_keeps_the_trained_model(trained_digits_classifier, digits, tmp_path):
+    path = tmp_path / "digits"
+    trained_digits_classifier.export(path, quantization="float32", evaluation_data=digits["test"])
+    (path / "model.keras").write_bytes(b"the trained model")
+    (path / "model.tflite").write_bytes(b"a damaged export")
+    meta = trained_digits_classifier.export(path, quantization="float32", evaluation_data=digits["test"])
+    assert (path / "model.keras").read_bytes() == b"the trained model"
+    assert load(path).metadata["tflite_sha256"] == meta["tflite_sha256"]
+    assert [p.name for p in tmp_path.iterdir()] == ["digits"]  # no workspace left beside it
+
+
+def test_an_export_path_that_is_a_file_is_refused(trained_digits_classifier, tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(InvalidInputError, match="is a file"):
+        trained_digits_classifier.export(tmp_path / "taken", quantization="float32")
+    with pytest.raises(InvalidInputError, match="is a file"):
+        trained_digits_classifier.export(tmp_path / "taken" / "inside", quantization="float32")
+    assert (tmp_path / "taken").read_text() == "not a folder"

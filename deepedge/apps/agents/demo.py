@@ -4,8 +4,9 @@ Deep Q-networks play their fixed-seed held-out episodes in the LiteRT interprete
 return against the float network's from the export); each draws one game.
 """
 
-import json
 from pathlib import Path
+
+from deepedge.fileio import atomic_write_json
 
 
 def run_dqn_demo(family, out, limit=None, console=None):
@@ -50,5 +51,5 @@ def run_dqn_demo(family, out, limit=None, console=None):
                      "float_mean_return": float_return, "int8_mean_return": round(mean_return, 4),
                      "size_bytes": size, "latency_us": latency, "gif": str(gif)})
     console.print(table)
-    (out / "agents_dqn_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    atomic_write_json(out / "agents_dqn_results.json", rows)
     return rows

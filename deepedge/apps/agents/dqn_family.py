@@ -128,7 +128,7 @@ class QLearning(Family):
         caps the agent steps (a short run); `epochs` does not apply."""
         from deepedge.apps.agents.dqn_training import train_preset
         from deepedge.data.cache import cache_dir
-        from deepedge.fileio import atomic_write_json
+        from deepedge.fileio import atomic_path, atomic_write_json
         from deepedge.presets import saved_models_dir, train_command
 
         if epochs is not None:
@@ -140,7 +140,8 @@ class QLearning(Family):
             checkpoint_dir = checkpoint_dir.with_name(f"{preset}-{hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:8]}")
         agent, history = train_preset(preset, checkpoint_dir, steps=limit)
         out.mkdir(parents=True, exist_ok=True)
-        agent.online.save(out / "model.keras")
+        with atomic_path(out / "model.keras") as tmp:
+            agent.online.save(tmp)
         recipe = dict(TRAINED[preset]["recipe"], **({"steps": int(limit)} if limit else {}))
         returns = history["episode_returns"]
         recent = float(np.mean(returns[-100:])) if returns else float("nan")

@@ -41,6 +41,10 @@ class GlimpseAgent(Task, keras.Model):
         core_units: int. LSTM units of the core (and the glimpse network's output).
         location_std: float. Standard deviation of the Gaussian location policy in training
             (locations span [-1, 1]).
+        glimpse_filters: tuple of int. 3x3 convolutions on the retina's patches (its scales as
+            channels; the first with stride 1, the others 2) before the "what" layer, as in the
+            deep recurrent attention model of Ba et al. (2014). Defaults to `()`: the "what"
+            layer reads the pixels, as in Mnih et al.
         class_names: tuple of str, or None.
 
     Call it on images `(batch, height, width, 1)` with values 0..255; it returns class
@@ -55,7 +59,7 @@ class GlimpseAgent(Task, keras.Model):
     trained = TRAINED
 
     def __init__(self, num_classes=10, glimpses=6, glimpse_size=12, scales=3, glimpse_units=128, core_units=256,
-                 location_std=0.22, class_names=None, **kwargs):
+                 location_std=0.22, glimpse_filters=(), class_names=None, **kwargs):
         super().__init__(**kwargs)
         if int(glimpses) < 1:
             raise ValueError(f"An agent takes at least one glimpse. Received: glimpses={glimpses}")
@@ -63,8 +67,12 @@ class GlimpseAgent(Task, keras.Model):
         self.glimpse_size, self.scales = int(glimpse_size), int(scales)
         self.glimpse_units, self.core_units, self.location_std = int(glimpse_units), int(core_units), float(location_std)
         self.class_names = tuple(class_names) if class_names else tuple(str(i) for i in range(self.num_classes))
+        self.glimpse_filters = tuple(int(f) for f in glimpse_filters)
         # === Layers ===
         self.sensor = GlimpseSensor(self.glimpse_size, self.scales, name="retina")
+        self.convolutions = [keras.layers.Conv2D(filters, 3, strides=1 if i == 0 else 2, activation="relu",
+                                                 name=f"glimpse_conv_{i + 1}")
+                             for i, filters in enumerate(self.glimpse_filters)]
         self.what = keras.layers.Dense(self.glimpse_units, activation="relu", name="glimpse_what")
         self.where = keras.layers.Dense(self.glimpse_units, activation="relu", name="glimpse_where")
         self.glimpse_out = keras.layers.Dense(self.core_units, activation="relu", name="glimpse_out")
@@ -78,7 +86,12 @@ class GlimpseAgent(Task, keras.Model):
     # === The parts a step shares with the export ===
     def _glimpse_features(self, glimpse, location):
         """The glimpse network: `relu(W [relu(W_what glimpse), relu(W_where location)])`."""
-        what = self.what(ops.reshape(glimpse, (-1, self.scales * self.glimpse_size ** 2)))
+        pixels = glimpse
+        if self.convolutions:
+            pixels = ops.transpose(glimpse, (0, 2, 3, 1))  # the scales as channels
+            for convolution in self.convolutions:
+                pixels = convolution(pixels)
+        what = self.what(ops.reshape(pixels, (-1, int(np.prod(pixels.shape[1:])))))
         return self.glimpse_out(ops.concatenate([what, self.where(location)], axis=-1))
 
     def _step(self, glimpse, location, h, c, cell_step=None):
@@ -173,6 +186,9 @@ class GlimpseAgent(Task, keras.Model):
     def build(self, input_shape):
         if not self.built:
             self._rollout(ops.zeros((1, *input_shape[1:])))
+            # Only a sampled rollout calls the baseline: build it here, so that a checkpoint
+            # of a model in training (baseline included) loads whole and resumes where it stopped
+            self.baseline.build((None, self.core_units))
         super().build(input_shape)
 
     # === Cost ===
@@ -182,7 +198,12 @@ class GlimpseAgent(Task, keras.Model):
         addition per pixel read). The canvas's size does not appear."""
         g, s, u, k = self.glimpse_size, self.scales, self.glimpse_units, self.core_units
         retina = sum(g * g * 4 ** i for i in range(s))
-        step = s * g * g * u + 2 * u + 2 * u * k + 4 * (k + k) * k + 2 * k
+        convolutions, side, channels = 0, g, s
+        for i, filters in enumerate(self.glimpse_filters):
+            side = side - 2 if i == 0 else (side - 3) // 2 + 1
+            convolutions += side * side * filters * 9 * channels
+            channels = filters
+        step = convolutions + side * side * channels * u + 2 * u + 2 * u * k + 4 * (k + k) * k + 2 * k
         return int(self.glimpses * (retina + step) + k * self.num_classes)
 
     # === Export ===
@@ -253,7 +274,7 @@ class GlimpseAgent(Task, keras.Model):
         return {**super().get_config(), "num_classes": self.num_classes, "glimpses": self.glimpses,
                 "glimpse_size": self.glimpse_size, "scales": self.scales, "glimpse_units": self.glimpse_units,
                 "core_units": self.core_units, "location_std": self.location_std,
-                "class_names": list(self.class_names)}
+                "glimpse_filters": list(self.glimpse_filters), "class_names": list(self.class_names)}
 
 
 __all__ = ["GlimpseAgent"]

@@ -5,11 +5,11 @@ the feature maps of every layer for one image, as in Fig. 2 of the review, and a
 on-device predictions.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from deepedge.fileio import atomic_write_json
 from deepedge.plots import draw_prediction_grid, pyplot
 from deepedge.progress import map_in_chunks
 
@@ -54,7 +54,7 @@ def run_image_demo(family, out, limit=None, console=None):
         for picture in pictures:
             console.print(f"wrote {picture}")
     console.print(table)
-    (out / "demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    atomic_write_json(out / "demo_results.json", rows)
     return rows
 
 

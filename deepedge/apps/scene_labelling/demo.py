@@ -1,9 +1,9 @@
 """`deepedge demo scene`: the shipped labellers on device over held-out composed scenes and the
 held-out microscopy strip, with IoU per class and coloured overlays."""
 
-import json
 from pathlib import Path
 
+from deepedge.fileio import atomic_write_json
 from deepedge.plots import draw_label_maps
 
 
@@ -65,5 +65,5 @@ def run_scene_demo(family, out, limit=None, console=None):
     for row in rows:
         iou = ", ".join(f"{k} {v:.2f}" for k, v in row["scores"]["iou"].items() if v is not None)
         console.print(f"{row['model']} IoU per class: {iou}")
-    (out / "scene_demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    atomic_write_json(out / "scene_demo_results.json", rows)
     return rows

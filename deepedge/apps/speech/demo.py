@@ -1,11 +1,11 @@
 """`deepedge demo speech`: the shipped keyword spotter on held-out and real voices, keywords
 detected in a stream as it arrives, and the recogniser transcribing held-out sentences as they stream."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from deepedge.fileio import atomic_write_json
 from deepedge.plots import draw_ctc_outputs, draw_keyword_stream
 from deepedge.progress import map_in_chunks
 
@@ -89,7 +89,7 @@ def run_keyword_demo(family, out, limit=None, console=None, seed=0):
                                       out / f"{name}_real_speech.png", title=f"{name}: a real speaker, streamed")
         console.print(f"wrote {picture}")
     console.print(table)
-    (out / "speech_demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    atomic_write_json(out / "speech_demo_results.json", rows)
     return rows
 
 
@@ -134,5 +134,5 @@ def run_recognizer_demo(family, out, limit=None, console=None, show=4):
     console.print(f"wrote {picture}")
     rows = [{"model": "asr_ctc", "data": "sentences/test", "examples": len(test), "cer": round(cer, 2),
              "wer": round(wer, 2), "real_time_factor": round(rtf, 4)}]
-    (Path(out) / "recognizer_demo_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    atomic_write_json(Path(out) / "recognizer_demo_results.json", rows)
     return rows

@@ -125,3 +125,27 @@ def test_glimpse_frames_draw_each_glimpse_and_the_gif_is_written(tmp_path):
     path = save_gif(frames, tmp_path / "play.gif")
     with Image.open(path) as gif:
         assert gif.n_frames == 3 and gif.info["loop"] == 0
+
+
+def test_convolutional_glimpse_network_saves_whole_counts_its_cost_and_runs_step_wise(tmp_path):
+    from deepedge.backend import keras
+    from deepedge.data.glimpses import load_canvases
+    from deepedge.edge import load
+    from deepedge.export.exporter import export
+
+    agent = tiny_agent(glimpse_filters=(4, 8))
+    # a model in training (its baseline included) saves and loads whole, so a run resumes
+    assert len(agent.get_weights()) == 19
+    agent.save(tmp_path / "agent.keras")
+    again = keras.saving.load_model(tmp_path / "agent.keras", safe_mode=True)
+    for a, b in zip(agent.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    g, s, u, k = 8, 2, 16, 32
+    convolutions = 6 * 6 * 4 * 9 * s + 2 * 2 * 8 * 9 * 4  # 8x8 -> 6x6 (stride 1) -> 2x2 (stride 2)
+    per_step = convolutions + 2 * 2 * 8 * u + 2 * u + 2 * u * k + 8 * k * k + 2 * k + g * g * (1 + 4)
+    assert agent.multiply_accumulates() == 3 * per_step + k * 10
+    test = load_canvases("mnist_translated_60", "test").take(8)
+    export(agent, tmp_path / "edge", quantization="float32", evaluation_data=test)
+    probabilities, path = load(tmp_path / "edge").look(test.images[0])
+    np.testing.assert_allclose(probabilities, agent.predict(test.images[:1], verbose=0)[0], atol=1e-4)
+    np.testing.assert_allclose(path, agent.glimpse_path(test.images[:1])[0], atol=1e-4)
