@@ -119,7 +119,7 @@ class CharLanguageModel:
             if row is not None:
                 values = self.tables[length][1][row].astype(np.float64) * (LOG_PROB_FLOOR / 255.0)
                 break
-        if len(self._cache) > 200_000:
+        if len(self._cache) > 50_000:  # bounded: about 18 MB of rows
             self._cache.clear()
         self._cache[context] = values
         return values

@@ -33,11 +33,15 @@ class GreedyStream:
         self.characters, self.previous, self.pieces = characters, 0, []
 
     def push(self, logits):
+        self.advance(logits)
+        return self.text
+
+    def advance(self, logits):
+        """`push` without building the text (its cost grows with the transcript)."""
         for c in np.argmax(np.asarray(logits), axis=-1):
             if c != self.previous and c != 0:
                 self.pieces.append(self.characters[c - 1])
             self.previous = c
-        return self.text
 
     @property
     def text(self):
@@ -59,26 +63,92 @@ def beam_decode(logits, characters, beam_width=8, prune=-12.0, language_model=No
             model's own (tuned on validation sentences when it was built).
         length_bonus: float. Added per character with a language model; defaults to the model's.
     """
-    if int(beam_width) < 1:
-        raise InvalidInputError(f"beam_width must be at least 1. Received: {beam_width!r}.")
-    log_probs = _log_softmax(logits)
-    if language_model is not None:
-        if tuple(language_model.characters) != tuple(characters):
-            raise InvalidInputError("The language model's alphabet differs from the recogniser's: "
-                                    f"{''.join(language_model.characters)!r} vs {''.join(characters)!r}.")
-        alpha = language_model.lm_weight if lm_weight is None else float(lm_weight)
-        beta = language_model.length_bonus if length_bonus is None else float(length_bonus)
-    width = int(beam_width)
-    # The beam as parallel arrays: prefixes (tuples of class ids), log p of each ending in a
-    # blank / a non-blank, and each prefix's language-model score (weighted log p + bonus).
-    prefixes = [()]
-    p_b, p_nb, lm_scores = np.zeros(1), np.full(1, -np.inf), np.zeros(1)
-    lm_rows = {}
-    for step in log_probs:
-        count = len(prefixes)
+    stream = BeamStream(characters, beam_width, prune, language_model, lm_weight, length_bonus)
+    stream.advance(logits)
+    return stream.finish()
+
+
+# A prefix is a node of a tree shared by the beam: [parent, class, key, parent's key, the last
+# `order - 1` classes (the language model's context), depth]. Keys hash the whole labelling
+# (a polynomial hash modulo a Mersenne prime), so finding a prefix or its parent costs the same
+# at any length; nodes no prefix of the beam descends from are freed as the beam moves on.
+_PARENT, _CLASS, _KEY, _PARENT_KEY, _CONTEXT, _DEPTH = range(6)
+_MODULUS, _BASE = (1 << 61) - 1, 1_000_003
+_COMMIT_EVERY = 64  # steps between moves of the committed text (the beam's common ancestor)
+_MAX_PENDING = 192  # labels the beam may still disagree on before the lagging prefixes are dropped
+
+
+def _ancestor(node, depth):
+    while node[_DEPTH] > depth:
+        node = node[_PARENT]
+    return node
+
+
+class BeamStream:
+    """CTC prefix beam search over logits that arrive chunk by chunk, in constant memory.
+
+    `push(logits)` returns the best transcript so far; `finish()` scores the end of the
+    sentence and returns the final one (`beam_decode` does both at once). Time and memory per
+    step do not grow with the recording: the part of the transcript that every prefix in the
+    beam shares is committed as text and cut from the tree, and the language model is asked
+    only about each prefix's last `order - 1` characters. Arguments as in `beam_decode`.
+    """
+
+    def __init__(self, characters, beam_width=8, prune=-12.0, language_model=None, lm_weight=None,
+                 length_bonus=None):
+        if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
+            raise InvalidInputError(f"beam_width must be an integer of at least 1. Received: {beam_width!r}.")
+        self.characters, self.width, self.prune = list(characters), int(beam_width), float(prune)
+        self.language_model = language_model
+        self._context_length = 0
+        if language_model is not None:
+            if tuple(language_model.characters) != tuple(characters):
+                raise InvalidInputError("The language model's alphabet differs from the recogniser's: "
+                                        f"{''.join(language_model.characters)!r} vs {''.join(characters)!r}.")
+            self.alpha = language_model.lm_weight if lm_weight is None else float(lm_weight)
+            self.beta = language_model.length_bonus if length_bonus is None else float(length_bonus)
+            self._context_length = language_model.order - 1
+        self._rows = {}  # weighted language-model rows by context
+        root = [None, 0, 0, None, (), 0]
+        self.nodes = [root]
+        self.p_b, self.p_nb, self.lm_scores = np.zeros(1), np.full(1, -np.inf), np.zeros(1)
+        self.committed, self.steps = [], 0
+
+    def _lm_row(self, context):
+        row = self._rows.get(context)
+        if row is None:
+            if len(self._rows) > 20_000:
+                self._rows.clear()
+            row = self._rows[context] = self.alpha * self.language_model.log_probs(context) + self.beta
+        return row
+
+    def _child(self, node, c):
+        context = (node[_CONTEXT] + (c,))[-self._context_length:] if self._context_length else ()
+        return [node, c, (node[_KEY] * _BASE + c + 1) % _MODULUS, node[_KEY], context, node[_DEPTH] + 1]
+
+    def push(self, logits):
+        """Advances the search by `logits` `(steps, classes)`; returns the best transcript so far."""
+        self.advance(logits)
+        return self.text
+
+    def advance(self, logits):
+        """`push` without building the text (its cost grows with the transcript)."""
+        logits = np.asarray(logits)
+        if logits.ndim != 2 or logits.shape[1] != len(self.characters) + 1:
+            raise InvalidInputError(f"Expected logits of shape (steps, {len(self.characters) + 1}). "
+                                    f"Received: shape={logits.shape}.")
+        for step in _log_softmax(logits):
+            self._step(step)
+            self.steps += 1
+            if self.steps % _COMMIT_EVERY == 0:
+                self._commit()
+
+    def _step(self, step):
+        nodes, p_b, p_nb, lm_scores, prune = self.nodes, self.p_b, self.p_nb, self.lm_scores, self.prune
+        count = len(nodes)
         rows = np.arange(count)
         total = np.logaddexp(p_b, p_nb)
-        last = np.array([prefix[-1] if prefix else 0 for prefix in prefixes])
+        last = np.array([node[_CLASS] for node in nodes])
         repeat = (last > 0) & (step[last] > prune)
         # Extending each prefix by each class: after a blank or another class it is new; the
         # prefix's own last class extends only what ended in a blank (else it is the repeat).
@@ -87,41 +157,76 @@ def beam_decode(logits, characters, beam_width=8, prune=-12.0, language_model=No
         extend[rows[last > 0], last[last > 0]] = np.where(repeat, p_b + step[last], -np.inf)[last > 0]
         stay_b = total + step[0]  # a blank: the prefix stays
         stay_nb = np.where(repeat, p_nb + step[last], -np.inf)  # a repeat without blank merges
-        position = {prefix: j for j, prefix in enumerate(prefixes)}
-        for j, prefix in enumerate(prefixes):  # an extension that is already in the beam merges
-            parent = position.get(prefix[:-1]) if prefix else None
+        position = {node[_KEY]: j for j, node in enumerate(nodes)}
+        for j, node in enumerate(nodes):  # an extension that is already in the beam merges
+            parent = position.get(node[_PARENT_KEY]) if node[_DEPTH] else None
             if parent is not None:
-                stay_nb[j] = np.logaddexp(stay_nb[j], extend[parent, prefix[-1]])
-                extend[parent, prefix[-1]] = -np.inf
-        if language_model is not None:
-            for prefix in prefixes:
-                if prefix not in lm_rows:
-                    lm_rows[prefix] = alpha * language_model.log_probs(prefix) + beta
-            extend_lm = lm_scores[:, None] + np.stack([lm_rows[prefix] for prefix in prefixes])
+                stay_nb[j] = np.logaddexp(stay_nb[j], extend[parent, node[_CLASS]])
+                extend[parent, node[_CLASS]] = -np.inf
+        if self.language_model is not None:
+            extend_lm = lm_scores[:, None] + np.stack([self._lm_row(node[_CONTEXT]) for node in nodes])
         else:
             extend_lm = np.zeros_like(extend)
         scores = np.concatenate([np.logaddexp(stay_b, stay_nb) + lm_scores, (extend + extend_lm).ravel()])
-        finite = int(np.isfinite(scores).sum())
-        keep = min(width, finite)
+        keep = min(self.width, int(np.isfinite(scores).sum()))
         best = np.argpartition(-scores, keep - 1)[:keep] if keep < len(scores) else np.arange(len(scores))
         best = best[np.isfinite(scores[best])]
         best = best[np.argsort(-scores[best], kind="stable")]
-        new_prefixes, new_b, new_nb, new_lm = [], [], [], []
+        new_nodes, new_b, new_nb, new_lm = [], [], [], []
         for index in best.tolist():
             if index < count:
-                new_prefixes.append(prefixes[index])
+                new_nodes.append(nodes[index])
                 new_b.append(stay_b[index]), new_nb.append(stay_nb[index]), new_lm.append(lm_scores[index])
             else:
                 j, c = divmod(index - count, extend.shape[1])
-                new_prefixes.append(prefixes[j] + (c,))
+                new_nodes.append(self._child(nodes[j], c))
                 new_b.append(-np.inf), new_nb.append(extend[j, c]), new_lm.append(extend_lm[j, c])
-        prefixes, p_b, p_nb, lm_scores = new_prefixes, np.array(new_b), np.array(new_nb), np.array(new_lm)
+        self.nodes, self.p_b, self.p_nb, self.lm_scores = new_nodes, np.array(new_b), np.array(new_nb), np.array(new_lm)
 
-    final = np.logaddexp(p_b, p_nb) + lm_scores
-    if language_model is not None:  # the end of the sentence
-        final = final + alpha * np.array([language_model.log_probs(prefix)[0] for prefix in prefixes])
-    best = prefixes[int(np.argmax(final))]
-    return "".join(characters[c - 1] for c in best)
+    def _commit(self):
+        """Moves what every prefix of the beam shares into `committed` and cuts it from the tree.
+
+        Prefixes that have disagreed with the best one for more than `_MAX_PENDING` labels (an
+        early doubt the acoustics never settle) are dropped, so the tree's depth stays bounded.
+        """
+        nodes = [_ancestor(node, min(node[_DEPTH] for node in self.nodes)) for node in self.nodes]
+        while any(node is not nodes[0] for node in nodes):
+            nodes = [node[_PARENT] for node in nodes]
+        shared = nodes[0]
+        best = self.nodes[int(np.argmax(np.logaddexp(self.p_b, self.p_nb) + self.lm_scores))]
+        if best[_DEPTH] - shared[_DEPTH] > _MAX_PENDING:
+            shared = _ancestor(best, best[_DEPTH] - _MAX_PENDING // 2)
+            keep = [i for i, node in enumerate(self.nodes)
+                    if node[_DEPTH] >= shared[_DEPTH] and _ancestor(node, shared[_DEPTH]) is shared]
+            self.nodes = [self.nodes[i] for i in keep]
+            self.p_b, self.p_nb, self.lm_scores = self.p_b[keep], self.p_nb[keep], self.lm_scores[keep]
+        self.committed.append("".join(self.characters[c - 1] for c in self._labels(shared)))
+        shared[_PARENT] = None  # the tree above is text now
+
+    @staticmethod
+    def _labels(node):
+        """Classes from the last cut down to `node`."""
+        labels = []
+        while node[_PARENT] is not None:
+            labels.append(node[_CLASS])
+            node = node[_PARENT]
+        return labels[::-1]
+
+    def _transcript(self, node):
+        return "".join(self.committed) + "".join(self.characters[c - 1] for c in self._labels(node))
+
+    @property
+    def text(self):
+        """The most probable transcript so far (the end of the sentence not yet scored)."""
+        return self._transcript(self.nodes[int(np.argmax(np.logaddexp(self.p_b, self.p_nb) + self.lm_scores))])
+
+    def finish(self):
+        """The final transcript: the best prefix with the end of the sentence scored."""
+        final = np.logaddexp(self.p_b, self.p_nb) + self.lm_scores
+        if self.language_model is not None:
+            final = final + self.alpha * np.array([self.language_model.log_probs(node[_CONTEXT])[0]
+                                                   for node in self.nodes])
+        return self._transcript(self.nodes[int(np.argmax(final))])
 
 
 def edit_distance(a, b):

@@ -80,3 +80,44 @@ def test_error_rates_count_edits():
     assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
     assert character_error_rate(["abcd", "ef"], ["abd", "ef"]) == pytest.approx(100 / 6)
     assert word_error_rate(["the cat sat"], ["the bat sat down"]) == pytest.approx(200 / 3)
+
+
+def _long_logits(seconds_of_text, seed=0):
+    """Peaked but noisy logits spelling a long text (2-4 frames per character, blanks between)."""
+    rng = np.random.default_rng(seed)
+    chars = list(" abcdefghijklmnopqrstuvwxyz")
+    words = ["the", "cat", "sat", "on", "a", "mat", "and", "then", "it", "slept"]
+    text = " ".join(rng.choice(words, size=seconds_of_text))
+    frames = []
+    for ch in text:
+        frames += [chars.index(ch) + 1] * int(rng.integers(1, 3)) + [0] * int(rng.integers(1, 3))
+    logits = np.eye(len(chars) + 1)[frames] * 4.0 + rng.normal(0.0, 1.2, (len(frames), len(chars) + 1))
+    return logits, chars, text
+
+
+def test_beam_stream_in_chunks_is_the_whole_search_and_keeps_its_tree_small(monkeypatch):
+    from deepedge.ops import ctc
+
+    logits, chars, text = _long_logits(400)
+    whole = ctc.beam_decode(logits, chars, 8)
+    stream = ctc.BeamStream(chars, 8)
+    deepest = 0
+    for start in range(0, len(logits), 37):
+        partial = stream.push(logits[start:start + 37])
+        assert whole.startswith(partial[:len(partial) - 40])  # the committed part never changes
+        deepest = max(deepest, max(len(stream._labels(node)) for node in stream.nodes))
+    assert stream.finish() == whole
+    assert deepest <= ctc._MAX_PENDING + ctc._COMMIT_EVERY < len(whole), deepest  # short tree, long text
+    monkeypatch.setattr(ctc, "_COMMIT_EVERY", 10 ** 9)  # the search with an unbounded tree
+    unbounded = ctc.beam_decode(logits, chars, 8)
+    assert ctc.character_error_rate([text], [whole]) <= ctc.character_error_rate([text], [unbounded]) + 0.5
+
+
+def test_beam_stream_refuses_bad_widths_and_logits():
+    from deepedge.ops.ctc import BeamStream
+
+    for width in (0, -1, 2.5, True, "8"):
+        with pytest.raises(InvalidInputError, match="beam_width"):
+            BeamStream(["a"], width)
+    with pytest.raises(InvalidInputError, match=r"shape \(steps, 2\)"):
+        BeamStream(["a"], 4).push(np.zeros((3, 5)))

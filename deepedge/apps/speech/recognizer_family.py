@@ -13,6 +13,7 @@ from deepedge.apps.speech.presets import ASR_ARCHITECTURES, ASR_TRAINED
 from deepedge.errors import InvalidInputError, ModelFileError
 
 LM_BEAM_WIDTH = 16
+PLOT_SECONDS = 30  # `predict --out` draws the outputs of the first 30 s of a recording
 LM_TUNING_SENTENCES = 100
 REAL_SPEECH = ("asterisk_sentences",)  # a test set only: never trained on
 
@@ -188,33 +189,43 @@ class SpeechRecognition(Family):
                 f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 
     def predict_file(self, runtime, file, out=None, top_k=3, console=None):
-        """Transcribes a recording as it streams: the greedy transcript as it grows, then beam search."""
+        """Transcribes a recording as it streams: the greedy transcript as it grows, then beam
+        search (beam 8, and with the language model), all three decoded in the same pass, so
+        time and memory per second of audio stay the same for a recording of any length."""
         from deepedge.ops.audio import load_audio
-        from deepedge.ops.ctc import GreedyStream, beam_decode
+        from deepedge.ops.ctc import BeamStream, GreedyStream
 
         audio = load_audio(file, runtime.sample_rate)
         console.print(f"{Path(file).name}: {len(audio) / runtime.sample_rate:.1f} s, streamed in "
                       f"{runtime.chunk_samples / runtime.sample_rate * 1000:.0f} ms chunks:")
-        started, shown, logits = time.perf_counter(), "", []
-        decoder = GreedyStream(runtime.characters)
-        for seconds, chunk_logits in runtime.stream(audio):
-            logits.append(chunk_logits)
-            text = decoder.push(chunk_logits)
-            if text != shown:
-                console.print(f"  {seconds:6.2f} s  {text}", highlight=False)
-                shown = text
-        elapsed = time.perf_counter() - started
-        logits = np.concatenate(logits)
-        console.print(f"greedy: [bold]{shown}[/]", highlight=False)
-        console.print(f"beam 8: [bold]{beam_decode(logits, runtime.characters, 8)}[/]", highlight=False)
+        decoders = {"greedy": GreedyStream(runtime.characters), "beam 8": BeamStream(runtime.characters, 8)}
         if runtime.language_model is not None:
-            console.print(f"beam {LM_BEAM_WIDTH} + character language model: "
-                          f"[bold]{runtime.decode(logits, LM_BEAM_WIDTH)}[/]", highlight=False)
-        console.print(f"real-time factor {elapsed / (len(audio) / runtime.sample_rate):.4f} on one thread")
+            decoders[f"beam {LM_BEAM_WIDTH} + character language model"] = BeamStream(
+                runtime.characters, LM_BEAM_WIDTH, language_model=runtime.language_model)
+        greedy, shown, plotted = decoders["greedy"], 0, []
+        plot_steps = int(PLOT_SECONDS * runtime.sample_rate / runtime.chunk_samples)
+        started = time.perf_counter()
+        for seconds, chunk_logits in runtime.stream(audio):
+            for decoder in decoders.values():
+                decoder.advance(chunk_logits)
+            if len(greedy.pieces) != shown:  # the newest words, not the whole transcript again
+                shown = len(greedy.pieces)
+                console.print(f"  {seconds:6.2f} s  {''.join(greedy.pieces[-70:])}", highlight=False)
+            if out and len(plotted) < plot_steps:
+                plotted.append(chunk_logits)
+        texts = {name: decoder.text if name == "greedy" else decoder.finish() for name, decoder in decoders.items()}
+        elapsed = time.perf_counter() - started
+        for name, text in texts.items():
+            console.print(f"{name}: [bold]{text}[/]", highlight=False)
+        console.print(f"real-time factor {elapsed / max(len(audio) / runtime.sample_rate, 1e-9):.4f} on one thread, "
+                      "all three decodings included")
         if out:
             from deepedge.plots import draw_ctc_outputs
 
-            console.print(f"wrote {draw_ctc_outputs(audio, logits, runtime.characters, out, title=Path(file).name)}")
+            logits = np.concatenate(plotted) if plotted else np.zeros((0, len(runtime.characters) + 1))
+            shown_audio = audio[:len(plotted) * runtime.chunk_samples]
+            console.print(f"wrote {draw_ctc_outputs(shown_audio, logits, runtime.characters, out, title=Path(file).name)}"
+                          + (f" (the first {PLOT_SECONDS} s)" if len(audio) > len(shown_audio) else ""))
 
     def demo(self, out, limit=None, console=None):
         from deepedge.apps.speech.demo import run_recognizer_demo
