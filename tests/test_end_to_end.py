@@ -173,3 +173,23 @@ def test_shipped_speech_models_meet_their_cards_and_the_demo_streams_them(tmp_pa
     assert "streaming" in text and "heard:" in text and any(r["model"] == "asr_ctc" for r in rows)
     for picture in ("kws_dscnn_stream.png", "kws_dscnn_real_speech.png", "asr_ctc_outputs.png"):
         assert (tmp_path / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_shipped_agents_meet_their_cards_and_the_demo_draws_them(tmp_path):
+    from rich.console import Console
+
+    folder, meta = _shipped_int8_with_card("glimpse_cluttered")
+    assert meta["metrics"]["split"] == "test" and meta["metrics"]["passed"] and meta["signatures"].keys() == {"step"}
+    assert 1 - meta["metrics"]["litert_int8"] <= 0.06  # cluttered 60x60: error at most 6%
+    console = Console(record=True, width=160)
+    rows = family("glimpse_classification").demo(tmp_path, limit=100, console=console)
+    glimpse = next(r for r in rows if r["model"] == "glimpse_cluttered")
+    assert glimpse["int8_error"] <= 10.0 and glimpse["multiply_accumulates"] == meta["multiply_accumulates"]
+    assert all(open(gif, "rb").read(6) == b"GIF89a" for gif in glimpse["gifs"]) and len(glimpse["gifs"]) == 4
+    folder, meta = _shipped_int8_with_card("dqn_cartpole")
+    assert meta["metrics"]["litert_int8"] >= 475.0  # solved on device, in int8
+    rows = family("q_learning").demo(tmp_path, limit=3, console=console)
+    assert {r["model"] for r in rows} >= {"dqn_cartpole", "dqn_minatar_breakout"}
+    assert "Glimpse agents on device" in console.export_text()
+    assert (tmp_path / "dqn_cartpole_play.gif").read_bytes()[:6] == b"GIF89a"

@@ -1,8 +1,12 @@
-"""`deepedge demo agents`: the shipped agents on device, a table and an animated GIF each.
+"""`deepedge demo agents`: the shipped agents on device, a table and animated GIFs.
 
-Deep Q-networks play their fixed-seed held-out episodes in the LiteRT interpreter (the mean
-return against the float network's from the export); each draws one game.
+Glimpse agents classify held-out canvases in the LiteRT interpreter (test error against the
+float model's from the export, the cost per image) and draw their glimpse paths over a few of
+them; deep Q-networks play their fixed-seed held-out episodes (the mean return against the
+float network's) and draw one game each.
 """
+
+import numpy as np
 
 from pathlib import Path
 
@@ -52,4 +56,56 @@ def run_dqn_demo(family, out, limit=None, console=None):
                      "size_bytes": size, "latency_us": latency, "gif": str(gif)})
     console.print(table)
     atomic_write_json(out / "agents_dqn_results.json", rows)
+    return rows
+
+
+def run_glimpse_demo(family, out, limit=None, console=None, pictures=4):
+    """Runs each installed shipped glimpse agent on device over its held-out canvases; prints a
+    table, writes `pictures` GIFs of glimpse paths each and `agents_glimpse_results.json`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from deepedge.apps.agents.play import play_glimpse
+    from deepedge.presets import shipped_model_dir
+    from deepedge.progress import map_in_chunks
+    from deepedge.runtime import load
+    from deepedge.runtime.bench import measure_latency
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = Table(title="Glimpse agents on device (held-out canvases)")
+    table.add_column("model", no_wrap=True)
+    for column in ("canvases", "test images", "float error %", "int8 error %", "glimpses", "MACs/image", "KiB",
+                   "int8 us/glimpse"):
+        table.add_column(column, justify="right")
+    rows = []
+    for name in family.installed_models():
+        runtime = load(shipped_model_dir(name))
+        data = family.load_data(runtime.metadata["data"], "test")
+        if limit:
+            data = data.take(limit)
+        scores = map_in_chunks(runtime.predict, data.images, f"{name}: {len(data)} canvases on device")
+        error = 100.0 * float(np.mean(np.argmax(scores, -1) != data.labels))
+        metrics = runtime.metadata.get("metrics") or {}
+        float_error = 100.0 * (1 - metrics["keras_float"]) if metrics.get("examples") == len(data) else None
+        macs = runtime.metadata.get("multiply_accumulates")
+        latency = measure_latency(runtime.interpreter, runs=1000, signature="step")["median"]
+        size = runtime.tflite_path.stat().st_size
+        table.add_row(name, runtime.metadata["data"], str(len(data)),
+                      f"{float_error:.2f}" if float_error is not None else "-", f"{error:.2f}",
+                      str(runtime.glimpses), f"{macs:,}" if macs else "-", f"{size / 1024:.1f}", f"{latency:.1f}")
+        gifs = []
+        for index in range(min(pictures, len(data))):
+            gif = out / f"{name}_glimpses_{index}.gif"
+            label, probability, _ = play_glimpse(runtime, data.images[index], gif)
+            truth = data.class_names[data.labels[index]]
+            console.print(f"wrote {gif} (says {label} at {probability:.2f}, truth {truth})")
+            gifs.append(str(gif))
+        rows.append({"model": name, "data": runtime.metadata["data"], "examples": len(data),
+                     "float_error": None if float_error is None else round(float_error, 2),
+                     "int8_error": round(error, 2), "glimpses": runtime.glimpses, "multiply_accumulates": macs,
+                     "size_bytes": size, "latency_us_per_glimpse": latency, "gifs": gifs})
+    console.print(table)
+    atomic_write_json(out / "agents_glimpse_results.json", rows)
     return rows

@@ -16,9 +16,9 @@ class GlimpseClassification(Family):
     keras_classes = ("GlimpseAgent",)
     data_names = tuple(GLIMPSE_DATASETS)
     unit = "canvases"
-    demo_name = None  # `deepedge demo agents` once a glimpse agent ships (issue 25)
+    demo_name = "agents"
     default_model = "glimpse_cluttered"
-    shipped = ()
+    shipped = ("glimpse_cluttered", "glimpse_translated")
     task_class = "deepedge.apps.agents.glimpse_agent:GlimpseAgent"
     architectures = ARCHITECTURES
     recipes = TRAINED
@@ -88,6 +88,11 @@ class GlimpseClassification(Family):
         path = " -> ".join(f"({y:+.2f}, {x:+.2f})" for y, x in locations)
         return (f"{label} ({probability:.2f})" + (f", truth {truth}" if truth is not None else "")
                 + f"; glimpses at {path}. Wrote {out}")
+
+    def demo(self, out, limit=None, console=None):
+        from deepedge.apps.agents.demo import run_glimpse_demo
+
+        return run_glimpse_demo(self, out, limit=limit, console=console)
 
     def train(self, preset, out, epochs=None, limit=None):
         from deepedge.apps.agents.glimpse_recipes import train_preset
