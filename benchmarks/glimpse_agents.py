@@ -27,7 +27,8 @@ from deepedge.apps.agents.glimpse_agent import GlimpseAgent
 from deepedge.data.glimpses import canvas_layout, compose_canvases, load_canvases, load_objects
 from deepedge.export.card import machine_description
 from deepedge.export.cost import multiply_accumulates
-from deepedge.fileio import atomic_write_json, atomic_write_text
+from deepedge.data.cache import cache_dir
+from deepedge.fileio import atomic_path, atomic_write_json, atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -54,14 +55,34 @@ def train_convnet(data_name, width, epochs, batch_size=128, seed=2014):
     objects = load_objects(objects_name, "train")
     keras.utils.set_random_seed(seed)
     model = convnet(size, width)
-    model.compile(keras.optimizers.AdamW(1e-3, weight_decay=1e-5), "sparse_categorical_crossentropy", ["accuracy"])
-    started = time.perf_counter()
-    for epoch in range(epochs):
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    # One checkpoint per epoch under the user cache: a run cut off resumes where it stopped.
+    runs = cache_dir() / "runs" / f"glimpse_convnet-{data_name}-w{width}-e{epochs}"
+    runs.mkdir(parents=True, exist_ok=True)
+    done = sorted(runs.glob("epoch_*.keras"))
+    first, seconds = 0, 0.0
+    if done:
+        model = keras.saving.load_model(done[-1], safe_mode=True)
+        first = int(done[-1].stem.split("_")[1])
+        seconds = json.loads((runs / "seconds.json").read_text())["seconds"]
+    for epoch in range(first, epochs):
+        started = time.perf_counter()
         rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(len(objects))
         canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
-        model.fit(canvases.astype(np.float32), objects.labels[order], batch_size=batch_size, epochs=1, verbose=0)
-    return model, time.perf_counter() - started
+        history = model.fit(canvases.astype(np.float32), objects.labels[order], batch_size=batch_size, epochs=1,
+                            verbose=0)
+        seconds += time.perf_counter() - started
+        with atomic_path(runs / f"epoch_{epoch + 1:03d}.keras") as tmp:
+            model.save(tmp)
+        atomic_write_json(runs / "seconds.json", {"seconds": seconds})
+        for old in runs.glob("epoch_*.keras"):
+            if old.name != f"epoch_{epoch + 1:03d}.keras":
+                old.unlink()
+        print(f"ConvNet {data_name} width {width}: epoch {epoch + 1}/{epochs} accuracy "
+              f"{history.history['accuracy'][-1]:.4f} ({seconds:.0f} s)", flush=True)
+    return model, seconds
 
 
 def main():

@@ -10,6 +10,26 @@ import tempfile
 from pathlib import Path
 
 
+def check_output_path(path, folder=True, option="--out"):
+    """Raises `InvalidInputError` unless `path` can be made as a folder (`folder`) or a file:
+    nothing on the way to it is a file, and it is not already the other kind. Commands call it
+    before any work, so a mistyped `--out` fails at once instead of after an export."""
+    from deepedge.errors import InvalidInputError
+
+    path = Path(path)
+    want = "folder" if folder else "file"
+    if path.exists() and path.is_dir() != folder:
+        raise InvalidInputError(f"{option} names a {want}, but {path} is a {'file' if folder else 'folder'}. "
+                                f"Received: {option} {str(path)!r}. Choose another {want}.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInputError(f"Cannot create {path}: {parent} is a file, not a folder. "
+                                        f"Received: {option} {str(path)!r}. Choose another path for the {want}.")
+            break
+    return path
+
+
 def _fsync_dir(path):
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)

@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from deepedge.errors import InvalidInputError
+from deepedge.validation import integer, token_ids
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|--+|[^\w\s]", re.UNICODE)
 _NO_SPACE_BEFORE = set(".,;:!?)'") | {"--", "'s", "n't"}
@@ -31,6 +32,8 @@ class Tokenizer:
 
     def __init__(self, vocabulary, unknown_token="<unk>", end_token="</p>"):
         vocabulary = list(vocabulary)
+        if not all(isinstance(token, str) for token in vocabulary):
+            raise InvalidInputError(f"A vocabulary is a list of strings. Received: {vocabulary[:5]!r:.100}...")
         if len(vocabulary) < 2 or vocabulary[0] != unknown_token or vocabulary[1] != end_token:
             raise InvalidInputError(
                 f"A vocabulary starts with the unknown and end tokens ({unknown_token!r}, {end_token!r}). "
@@ -54,7 +57,7 @@ class Tokenizer:
         return self._ids.get(token, self.unknown_id)
 
     def id_to_token(self, token_id):
-        token_id = int(token_id)
+        token_id = integer("token_id", token_id, hint="Pass an id from `encode`, or a model's output.")
         if not 0 <= token_id < len(self.vocabulary):
             raise InvalidInputError(f"Token id out of range [0, {len(self.vocabulary)}). Received: {token_id}.")
         return self.vocabulary[token_id]
@@ -72,6 +75,8 @@ class Tokenizer:
         """One id list for many paragraphs, each followed by the end token."""
         if isinstance(paragraphs, str):
             paragraphs = [paragraphs]
+        if not hasattr(paragraphs, "__iter__") or isinstance(paragraphs, np.ndarray) and paragraphs.ndim == 0:
+            raise InvalidInputError(f"Expected a string or list of strings. Received: {type(paragraphs).__name__}.")
         ids = []
         for paragraph in paragraphs:
             ids += self.encode(paragraph)
@@ -87,12 +92,16 @@ class Tokenizer:
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = dict(config) if isinstance(config, dict) else {"kind": config}
         kind = config.pop("kind", cls.kind)
-        target = TOKENIZERS.get(kind)
+        target = TOKENIZERS.get(kind) if isinstance(kind, str) else None
         if target is None:
-            raise InvalidInputError(f"Unknown tokenizer kind {kind!r}; expected one of {sorted(TOKENIZERS)}.")
-        return target(**config)
+            raise InvalidInputError(f"Unknown tokenizer kind {kind!r:.80}; expected one of {sorted(TOKENIZERS)}.")
+        try:
+            return target(**config)
+        except TypeError as e:  # an unknown key, a value of the wrong type
+            raise InvalidInputError(f"Not a {kind} tokenizer's config ({e}). Received keys {sorted(map(str, config))}. "
+                                    "Pass the config its `get_config()` wrote.") from e
 
     @classmethod
     def from_json(cls, text):
@@ -140,7 +149,7 @@ class WordTokenizer(Tokenizer):
     def decode(self, ids, paragraph_separator="\n\n"):
         """Readable text: punctuation attached, quotes paired, sentences capitalised."""
         paragraphs, words = [], []
-        for token_id in ids:
+        for token_id in token_ids("ids", ids, self.vocabulary_size):  # checked: ints in range
             token = self.id_to_token(token_id)
             if token_id == self.end_id:
                 paragraphs.append(words)
@@ -228,7 +237,8 @@ class SubwordTokenizer(WordTokenizer):
             for symbol in word:
                 base[symbol] += count
         base_symbols = sorted((b for b, n in base.items() if n >= min_count), key=lambda b: (-base[b], b))
-        budget = max_vocabulary - 2 - len(base_symbols) if merges is None else int(merges)
+        budget = int(merges) if merges is not None else float("inf") if max_vocabulary is None \
+            else max_vocabulary - 2 - len(base_symbols)  # no max_vocabulary: merge while a pair is seen twice
         pair_counts = collections.Counter()
         holders = collections.defaultdict(set)
         for word, count in words.items():
@@ -305,7 +315,7 @@ class SubwordTokenizer(WordTokenizer):
 
     def decode(self, ids, paragraph_separator="\n\n"):
         paragraphs, words, partial = [], [], ""
-        for token_id in ids:
+        for token_id in token_ids("ids", ids, self.vocabulary_size):  # checked: ints in range
             if token_id == self.end_id:
                 paragraphs.append(words + ([partial] if partial else []))
                 words, partial = [], ""
@@ -341,7 +351,7 @@ class CharTokenizer(Tokenizer):
 
     def decode(self, ids, paragraph_separator="\n\n"):
         pieces = []
-        for token_id in ids:
+        for token_id in token_ids("ids", ids, self.vocabulary_size):  # checked: ints in range
             token = self.id_to_token(token_id)
             pieces.append(paragraph_separator if token_id == self.end_id
                           else "\N{REPLACEMENT CHARACTER}" if token_id == self.unknown_id else token)

@@ -18,9 +18,13 @@ def keras_class_of(path):
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile) as e:
         raise ModelFileError(f"{path} is not a readable `.keras` file ({e}). Train or export it again.") from e
-    return config.get("class_name")
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    if not isinstance(class_name, str):
+        raise ModelFileError(f"{path} is not a deepedge `.keras` file: its config.json names no model class "
+                             f"(received {type(config).__name__} {str(config)[:60]!r}). Train or save it again.")
+    return class_name
 
 
 def is_exported(path):
@@ -96,7 +100,11 @@ class Family:
         for name in ("model.json", "training.json"):
             candidate = folder / name
             if candidate.exists():
-                recorded = json.loads(candidate.read_text()).get("data")
+                try:
+                    recorded = json.loads(candidate.read_text())
+                except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+                    continue  # (a damaged model.json is reported by whoever loads the model)
+                recorded = recorded.get("data") if isinstance(recorded, dict) else None
                 if isinstance(recorded, dict):
                     recorded = recorded.get("name")
                 if recorded in self.data_names:

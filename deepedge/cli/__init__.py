@@ -10,6 +10,7 @@ work with `deepedge[edge]` alone.
 import sys
 
 import click
+from rich.text import Text
 
 from deepedge.cli.common import console, err_console
 from deepedge.errors import DeepEdgeError
@@ -35,6 +36,13 @@ def _add_commands():
 _add_commands()
 
 
+def print_error(message):
+    """One line on stderr, never wrapped (rich wraps at 80 columns when stderr is no terminal)."""
+    text = Text("error:", style="bold red")
+    text.append(" " + " ".join(str(message).split()))
+    err_console.print(text, soft_wrap=True, highlight=False)
+
+
 def main():
     try:
         cli.main(standalone_mode=False)
@@ -42,10 +50,13 @@ def main():
         err_console.print("Aborted.")
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
+        hint = ""
+        if isinstance(e, click.UsageError) and e.ctx is not None:
+            hint = f" (`{e.ctx.command_path} --help` for usage)"
+        print_error(f"{e.format_message()}{hint}")
         sys.exit(e.exit_code)
     except DeepEdgeError as e:
-        err_console.print(f"[bold red]error:[/] {type(e).__name__}: {e}", highlight=False)
+        print_error(f"{type(e).__name__}: {e}")
         sys.exit(2)
 
 

@@ -18,7 +18,9 @@ def command(model, runs, threads, as_json):
     path = resolve_model(model)
     runtime = load(path, num_threads=threads)
     with err_console.status(f"Timing {runs} invokes..."):
-        signature = "step" if "signature_io" in runtime.metadata else None
+        signatures = list(runtime.metadata.get("signature_io", {}))  # step-wise: the step run most often
+        signature = next((name for name in ("step", "decode_step") if name in signatures), None)
+        signature = signature or (signatures[0] if signatures else None)
         latency = measure_latency(runtime.interpreter, runs=runs, signature=signature)
     result = {"model": str(path), "quantization": runtime.metadata["quantization"],
               "size_bytes": runtime.tflite_path.stat().st_size, "threads": threads, "latency_us": latency}

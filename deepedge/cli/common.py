@@ -28,7 +28,11 @@ def family_of_model(path):
     if not keras_file.is_file():
         raise ModelFileError(f"No model at {path}: expected an exported folder (model.tflite + model.json), "
                              "a `.keras` file, or a shipped model's name (`deepedge info` lists them).")
-    return registry.family_of_keras_class(keras_class_of(keras_file))
+    class_name = keras_class_of(keras_file)
+    try:
+        return registry.family_of_keras_class(class_name)
+    except ModelFileError as e:
+        raise ModelFileError(f"{keras_file} is not a deepedge model: {e}") from e
 
 
 def print_json(result):

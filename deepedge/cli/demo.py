@@ -6,6 +6,7 @@ import click
 
 from deepedge.cli.common import console
 from deepedge.errors import InvalidInputError
+from deepedge.fileio import check_output_path
 
 
 def demo_names():
@@ -31,6 +32,7 @@ def command(name, out, limit):
     NAME is `all` (the default) or the demo of one family (an unknown name lists them): each
     runs that family's shipped models on held-out data.
     """
+    check_output_path(out)
     names = demo_names()
     if name != "all" and name not in names:
         raise InvalidInputError(f"No demo named {name!r}. Expected 'all' or one of {sorted(names)}.")

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from deepedge.cli.common import console, err_console, family_of_model
+from deepedge.fileio import check_output_path
 
 
 def export_model(model_path, out, quantization="int8", force=False, data=None, calibration_samples=None):
@@ -29,4 +30,5 @@ def export_model(model_path, out, quantization="int8", force=False, data=None, c
               help="Calibration samples for int8 (default: the family's, e.g. 500 images).")
 def command(model, out, quantization, force, data, calibration_samples):
     """Export a .keras model to LiteRT (builtin ops only) with model.json and a model card."""
+    check_output_path(out)
     export_model(model, out, quantization, force, data, calibration_samples)

@@ -4,6 +4,7 @@ import click
 
 from deepedge.cli.common import console, resolve_model
 from deepedge.errors import InvalidInputError
+from deepedge.fileio import check_output_path
 
 
 def _family_named(kind):
@@ -38,6 +39,8 @@ def command(kind, file, model, out, top_k):
     from deepedge.registry import family
     from deepedge.runtime import load
 
+    if out is not None:
+        check_output_path(out, folder=False)
     chosen = _family_named(kind)
     runtime = load(resolve_model(model or chosen.default_model))
     serving = family(runtime.task_name)

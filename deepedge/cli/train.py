@@ -23,9 +23,12 @@ def command(preset, out, epochs, limit, export):
     trains (language models in mixed bfloat16, scenes and keyword clips drawn afresh every epoch).
     """
     from deepedge.errors import PresetNotFoundError
+    from deepedge.fileio import check_output_path
     from deepedge.presets import saved_models_dir
     from deepedge.registry import family_of_preset
 
+    if out is not None:
+        check_output_path(out)
     family = family_of_preset(preset)
     if preset not in family.recipes:
         raise PresetNotFoundError(f"{preset!r} is an architecture preset with no training recipe; train one of "

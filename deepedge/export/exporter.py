@@ -26,6 +26,33 @@ from deepedge.fileio import atomic_write_json, folder_workspace, install_files, 
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
 
 
+def _example_count(data):
+    """How many examples a data set (`.images`, `.audio`, `.paragraphs`, ... or its own length) or an
+    array holds; None when it cannot tell."""
+    for attribute in ("images", "audio", "paragraphs", "sources"):
+        if hasattr(data, attribute):
+            data = getattr(data, attribute)
+            break
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+def _check_export_arguments(quantization, calibration_data, num_calibration, max_drop, latency_runs):
+    from deepedge.validation import describe, finite_float, optional_positive_int, positive_int
+
+    optional_positive_int("num_calibration", num_calibration, hint="Pass how many calibration samples to use "
+                          "(a few hundred), or None for the task's default.")
+    positive_int("latency_runs", latency_runs, hint="Pass how many timed invokes to take the median of (1000, say).")
+    if max_drop is not None:
+        finite_float("max_drop", max_drop, hint="Pass the largest metric loss to allow, or None for the family's.")
+    if quantization == "int8" and calibration_data is not None and _example_count(calibration_data) == 0:
+        raise InvalidInputError(f"int8 export needs calibration samples from real training data, and "
+                                f"`calibration_data` is empty. Received: {describe(calibration_data)}. Pass the "
+                                "training split (a few hundred of its examples are enough).")
+
+
 def _flatbuffer(task, quantization, calibration_data, num_calibration):
     """`(flatbuffer, signatures or None)` for the task, converted with builtin ops only."""
     signatures = task.edge_signatures()
@@ -93,6 +120,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     from deepedge.runtime.bench import measure_latency
 
     quantization = normalise_quantization(quantization)
+    _check_export_arguments(quantization, calibration_data, num_calibration, max_drop, latency_runs)
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise InvalidInputError(f"The export goes into a folder, but {path} is a file. Received: path={str(path)!r}. "

@@ -14,21 +14,46 @@ from deepedge.errors import InvalidInputError
 
 SAMPLE_RATE = 16000
 
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4000, 384_000
+"""The sample rates a WAV file may declare: a header claiming 1 Hz would make resampling to
+16 kHz allocate 16,000 values per stored sample (a file of kilobytes, gigabytes of memory)."""
+
+MAX_AUDIO_SECONDS = 4 * 3600
+"""The longest audio read from a file or produced by `resample`: 4 hours (230 million samples
+at 16 kHz). Longer recordings are refused before decoding; cut them into parts first."""
+
+MAX_FLOAT_PEAK = 2.0
+"""Float audio is full scale at 1.0. Peaks up to this (resampling ringing, summed noise) are
+clipped to [-1, 1]; above it the samples look like int16 values stored as floats (peaks in the
+hundreds or thousands), which clipping would destroy, so they are refused."""
+
+MAX_WAV_BYTES = 2 ** 32
+"""The largest WAV file read (4 GiB, the most a RIFF file's 32-bit sizes can describe); larger
+files are refused before they are read into memory."""
+
 
 def read_wav(source):
     """`(audio, sample_rate)` from a WAV file (path or bytes): float32, shape (samples, channels).
 
     Reads PCM 8/16/24/32-bit and IEEE float 32/64-bit WAV, any channel count. A file that is
-    not a WAV, is cut short or holds no samples raises `InvalidInputError` saying so.
+    not a WAV, is cut short or holds no samples raises `InvalidInputError` saying so; so does one
+    whose header claims a rate outside `MIN_SAMPLE_RATE`..`MAX_SAMPLE_RATE`, that lasts more than
+    `MAX_AUDIO_SECONDS` or is larger than `MAX_WAV_BYTES`, or float samples past `MAX_FLOAT_PEAK`.
     """
     name = "<bytes>"
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
     else:
+        if not (isinstance(source, str) or hasattr(source, "__fspath__")):
+            raise InvalidInputError(f"Expected a WAV file's path or its bytes. Received: {type(source).__name__}.")
         name = str(source)
         path = Path(source)
         if not path.is_file():
             raise InvalidInputError(f"No audio file at {name}.")
+        if path.stat().st_size > MAX_WAV_BYTES:
+            raise InvalidInputError(f"{name} is {path.stat().st_size / 2 ** 30:.1f} GiB, larger than deepedge reads "
+                                    f"(deepedge.ops.audio.MAX_WAV_BYTES={MAX_WAV_BYTES}). Cut it into parts, for "
+                                    "example `ffmpeg -i input.wav -f segment -segment_time 3600 part%03d.wav`.")
         data = path.read_bytes()
     if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
         raise InvalidInputError(f"{name} is not a WAV file (no RIFF/WAVE header). Convert it to WAV first, "
@@ -54,9 +79,18 @@ def read_wav(source):
     code, channels, rate, bits = fmt
     if channels < 1 or rate < 1:
         raise InvalidInputError(f"{name} is a corrupt WAV file: {channels} channels at {rate} Hz.")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidInputError(f"{name} declares a sample rate of {rate} Hz; deepedge reads WAV files between "
+                                f"{MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz. The header is damaged, or the audio "
+                                "needs resampling first, for example `ffmpeg -i input.wav -ar 16000 output.wav`.")
     width = bits // 8
     frame = width * channels
     usable = len(samples) - len(samples) % frame if frame else 0
+    if frame and usable // frame > MAX_AUDIO_SECONDS * rate:
+        raise InvalidInputError(f"{name} lasts {usable // frame / rate:.0f} s, longer than deepedge.ops.audio."
+                                f"MAX_AUDIO_SECONDS={MAX_AUDIO_SECONDS:g} (at most {MAX_AUDIO_SECONDS:g} s). "
+                                "Cut it into parts, for example `ffmpeg -i input.wav -f segment -segment_time "
+                                "3600 part%03d.wav`.")
     if code == 1 and bits in (8, 16, 24, 32):
         raw = np.frombuffer(samples[:usable], np.uint8)
         if bits == 8:
@@ -71,6 +105,11 @@ def read_wav(source):
             audio = raw.view("<i4").astype(np.float32) / float(1 << 31)
     elif code == 3 and bits in (32, 64):
         audio = np.frombuffer(samples[:usable], "<f4" if bits == 32 else "<f8").astype(np.float32)
+        peak = float(np.abs(audio).max()) if len(audio) and np.all(np.isfinite(audio)) else 0.0
+        if peak > MAX_FLOAT_PEAK:
+            raise InvalidInputError(f"{name} holds float samples up to {peak:g}, but float WAV samples lie in [-1, 1]: "
+                                    "they look like int16 scale stored as floats. Rescale them (divide by 32768), "
+                                    "or save the file as 16-bit PCM.")
     else:
         raise InvalidInputError(f"{name} uses WAV format code {code} with {bits}-bit samples; deepedge reads "
                                 "PCM (8/16/24/32-bit) and float (32/64-bit). Convert it, for example "
@@ -104,7 +143,13 @@ def resample(audio, rate_in, rate_out=SAMPLE_RATE):
     audio = np.asarray(audio, np.float32)
     if rate_in == rate_out or len(audio) == 0:
         return audio
+    if rate_in <= 0 or rate_out <= 0:
+        raise InvalidInputError(f"Sample rates must be positive. Received: rate_in={rate_in}, rate_out={rate_out}.")
     n_out = max(1, int(round(len(audio) * rate_out / rate_in)))
+    if n_out > MAX_AUDIO_SECONDS * rate_out:
+        raise InvalidInputError(f"Resampling {len(audio)} samples from {rate_in} Hz to {rate_out} Hz makes {n_out} "
+                                f"samples ({n_out / rate_out:.0f} s), longer than deepedge.ops.audio.MAX_AUDIO_SECONDS="
+                                f"{MAX_AUDIO_SECONDS:g} s. Check the sample rates, or cut the audio into parts.")
     spectrum = np.fft.rfft(audio)  # pocketfft: any length in O(n log n)
     bins = n_out // 2 + 1
     if bins <= len(spectrum):
@@ -116,8 +161,14 @@ def resample(audio, rate_in, rate_out=SAMPLE_RATE):
 
 
 def as_pcm(audio, name="audio"):
-    """float32 mono audio in [-1, 1] from int16 PCM or float samples; clear errors otherwise."""
-    audio = np.asarray(audio)
+    """float32 audio in [-1, 1] from int16 PCM (divided by 32768, exactly) or float samples.
+
+    Float peaks up to `MAX_FLOAT_PEAK` are clipped to [-1, 1]; louder floats (int16 values stored
+    as floats) and anything else raise `InvalidInputError` saying how to convert them.
+    """
+    from deepedge.validation import uniform_batch
+
+    audio = uniform_batch(name, audio, "clip")  # a list of clips of different lengths: a clear error
     if audio.dtype == np.int16:
         return audio.astype(np.float32) / 32768.0
     if not np.issubdtype(audio.dtype, np.floating):
@@ -125,6 +176,11 @@ def as_pcm(audio, name="audio"):
     audio = audio.astype(np.float32)
     if not np.all(np.isfinite(audio)):
         raise InvalidInputError(f"{name} holds NaN or infinite samples.")
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > MAX_FLOAT_PEAK:
+        raise InvalidInputError(f"{name} holds float samples up to {peak:g}, but float audio lies in [-1, 1]: it "
+                                "looks like int16 scale stored as floats. Divide it by 32768 (`audio / 32768.0`), "
+                                "or pass the int16 array itself.")
     return np.clip(audio, -1.0, 1.0)
 
 
@@ -136,6 +192,9 @@ def pad_end(audio, multiple):
 def standardize_clips(audio, samples, sample_rate=SAMPLE_RATE):
     """`(N, samples)` float32 clips from one clip or a batch of int16/float PCM, checked."""
     audio = as_pcm(audio)
+    if audio.size == 0:
+        raise InvalidInputError(f"Received an empty batch of audio: shape={audio.shape}. Pass at least one {samples}-sample clip, "
+                                f"shape ({samples},) or (N, {samples}).")
     audio = audio[None] if audio.ndim == 1 else audio
     if audio.ndim != 2 or audio.shape[1] != samples:
         raise InvalidInputError(f"Expected {samples}-sample clips ({samples / sample_rate:g} s at {sample_rate} Hz), "

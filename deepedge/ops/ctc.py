@@ -15,9 +15,27 @@ def _log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _checked_logits(logits, characters):
+    """`logits` as a numeric array `(steps, len(characters) + 1)` of finite values, or
+    `InvalidInputError` saying what was received."""
+    from deepedge.validation import uniform_batch
+
+    logits = uniform_batch("logits", logits, "step")
+    classes = len(characters) + 1
+    if logits.ndim != 2 or logits.shape[1] != classes or logits.dtype.kind not in "iuf":
+        raise InvalidInputError(f"Expected logits of shape (steps, {classes}) (a blank and {classes - 1} "
+                                f"characters) holding numbers. Received: shape={logits.shape}, dtype={logits.dtype}. "
+                                "Pass the recogniser's per-step logits.")
+    if not np.all(np.isfinite(logits)):
+        raise InvalidInputError("The logits hold NaN or infinite values. Received: "
+                                f"{int(np.sum(~np.isfinite(logits)))} of them in shape {logits.shape}. "
+                                "Pass finite logits (a large negative number for an impossible class).")
+    return logits
+
+
 def greedy_decode(logits, characters):
     """Best class per step, repeats merged, blanks dropped: the transcript."""
-    best = np.argmax(np.asarray(logits), axis=-1)
+    best = np.argmax(_checked_logits(logits, characters), axis=-1)
     out, previous = [], 0
     for c in best:
         if c != previous and c != 0:
@@ -38,7 +56,7 @@ class GreedyStream:
 
     def advance(self, logits):
         """`push` without building the text (its cost grows with the transcript)."""
-        for c in np.argmax(np.asarray(logits), axis=-1):
+        for c in np.argmax(_checked_logits(logits, self.characters), axis=-1):
             if c != self.previous and c != 0:
                 self.pieces.append(self.characters[c - 1])
             self.previous = c
@@ -133,11 +151,7 @@ class BeamStream:
 
     def advance(self, logits):
         """`push` without building the text (its cost grows with the transcript)."""
-        logits = np.asarray(logits)
-        if logits.ndim != 2 or logits.shape[1] != len(self.characters) + 1:
-            raise InvalidInputError(f"Expected logits of shape (steps, {len(self.characters) + 1}). "
-                                    f"Received: shape={logits.shape}.")
-        for step in _log_softmax(logits):
+        for step in _log_softmax(_checked_logits(logits, self.characters)):
             self._step(step)
             self.steps += 1
             if self.steps % _COMMIT_EVERY == 0:

@@ -39,15 +39,22 @@ class Sampler:
     banned: tuple = ()
 
     def __post_init__(self):
-        if self.strategy not in ("greedy", "sample"):
-            raise InvalidInputError(f"strategy must be 'greedy' or 'sample'. Received: {self.strategy!r}.")
-        if not self.temperature > 0:
-            raise InvalidInputError(f"temperature must be > 0. Received: {self.temperature!r}.")
-        if self.top_k is not None and int(self.top_k) < 1:
-            raise InvalidInputError(f"top_k must be at least 1 (or None). Received: {self.top_k!r}.")
+        from deepedge.validation import finite_positive_float, one_of, optional_positive_int
+
+        object.__setattr__(self, "strategy", one_of("strategy", self.strategy, ("greedy", "sample")))
+        object.__setattr__(self, "temperature", finite_positive_float(
+            "temperature", self.temperature, hint="Pass a temperature such as 0.8 (surer) or 1.2 (bolder)."))
+        object.__setattr__(self, "top_k", optional_positive_int(
+            "top_k", self.top_k, hint="Pass how many of the likeliest tokens to sample from (40, say), or None."))
 
     def __call__(self, logits, rng):
-        logits = np.array(logits, np.float64).reshape(-1)
+        from deepedge.validation import uniform_batch
+
+        values = uniform_batch("logits", logits, "logit")
+        if values.dtype.kind not in "biuf" or values.size == 0:
+            raise InvalidInputError(f"Sampling needs at least one numeric logit. Received: shape={values.shape}, "
+                                    f"dtype={values.dtype}. Pass the model's logits over the vocabulary.")
+        logits = np.array(values, np.float64).reshape(-1)
         if self.banned:
             logits[list(self.banned)] = -np.inf
         if self.strategy == "greedy":
@@ -56,7 +63,8 @@ class Sampler:
         if self.top_k is not None and self.top_k < logits.size:
             candidates = np.argpartition(logits, -self.top_k)[-self.top_k:]
             logits = logits[candidates]
-        probs = np.exp(log_softmax(logits / self.temperature))
+        with np.errstate(over="ignore"):  # a tiny temperature: all but the likeliest go to -inf, none to NaN
+            probs = np.exp(log_softmax((logits - logits.max()) / self.temperature))
         choice = int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum(), side="right"))
         choice = min(choice, probs.size - 1)
         return int(candidates[choice]) if candidates is not None else choice
@@ -94,8 +102,10 @@ def beam_search(step, prompt_tokens, state, max_tokens, beam_width=4, stop_token
     Returns a list of `(tokens, score)` where `score` is the summed log-probability divided
     by `len(tokens) ** length_penalty`.
     """
-    if int(beam_width) < 1:
-        raise InvalidInputError(f"beam_width must be at least 1. Received: {beam_width!r}.")
+    from deepedge.validation import non_negative_int, positive_int
+
+    beam_width = positive_int("beam_width", beam_width, hint="Pass how many hypotheses to keep (4, say).")
+    max_tokens = non_negative_int("max_tokens", max_tokens)
     logits, state = prime(step, prompt_tokens, state)
     beams = [((), 0.0, logits, state)]
     finished = []
@@ -140,34 +150,49 @@ def segment_starts(length, segments=EVALUATION_SEGMENTS):
     return [round(i * length / segments) for i in range(segments)]
 
 
-def as_token_ids(tokenizer, data):
-    """A flat int32 id stream from a `TextCorpus`, a list of paragraphs, a string, or ids."""
+def as_token_ids(tokenizer, data, allow_empty=True):
+    """A flat int32 id stream from a `TextCorpus`, a list of paragraphs, a string, or ids (integers
+    in the vocabulary only: floats, booleans and ids that int32 cannot hold are refused). With
+    `allow_empty=False`, a stream without a token is refused (the perplexity of nothing)."""
+    from deepedge.validation import describe, token_ids
+
     if hasattr(data, "paragraphs"):
         data = data.paragraphs
     if isinstance(data, str):
         data = [data]
-    data = list(data) if not isinstance(data, np.ndarray) else data
-    if len(data) and isinstance(data[0], str):
-        return np.asarray(tokenizer.encode_paragraphs(data), np.int32)
-    ids = np.asarray(data, np.int32).reshape(-1)
-    if ids.size and (ids.min() < 0 or ids.max() >= tokenizer.vocabulary_size):
-        raise InvalidInputError(f"Token ids must lie in [0, {tokenizer.vocabulary_size}). "
-                                f"Received ids from {ids.min()} to {ids.max()}.")
-    return ids
+    if not isinstance(data, np.ndarray):
+        if not hasattr(data, "__iter__") or isinstance(data, (bytes, dict)):
+            raise InvalidInputError(f"Expected text: a string, a list of paragraphs, a TextCorpus, or token ids. "
+                                    f"Received: {describe(data)}. Pass a string or a list of strings.")
+        data = list(data)
+    if not isinstance(data, np.ndarray) and any(isinstance(item, str) for item in data):
+        if not all(isinstance(item, str) for item in data):
+            bad = next(item for item in data if not isinstance(item, str))
+            raise InvalidInputError(f"Expected a list of paragraphs (strings) or of token ids, not both. Received: "
+                                    f"{describe(bad)} among strings. Pass strings only.")
+        data = tokenizer.encode_paragraphs(data)
+    return token_ids("data", data, tokenizer.vocabulary_size, allow_empty=allow_empty)
 
 
 def generate_text(tokenizer, step, state, prompt, max_tokens, strategy="sample", temperature=1.0, top_k=None,
                   beam_width=None, seed=None):
     """The decode loop shared by Keras and LiteRT language models; returns the continuation text."""
+    from deepedge.validation import optional_positive_int, positive_int, seed as checked_seed
+
     if not isinstance(prompt, str):
-        raise InvalidInputError(f"The prompt must be a string. Received: {type(prompt).__name__}.")
+        raise InvalidInputError(f"The prompt must be a string. Received: {type(prompt).__name__}. Pass the text to "
+                                "continue (\"\" to start a new paragraph).")
+    max_tokens = positive_int("max_tokens", max_tokens, hint="Pass how many tokens to write at most (50, say).")
+    beam_width = optional_positive_int("beam_width", beam_width, hint="Pass how many hypotheses to keep (4, say), "
+                                       "or None to sample.")
+    seed = checked_seed("seed", seed)
+    sampler = Sampler(strategy, temperature, top_k, (tokenizer.unknown_id,))  # checked even for beam search
     prompt_ids = [tokenizer.end_id] + tokenizer.encode(prompt)  # a paragraph starts after an end token
     banned = (tokenizer.unknown_id,)
     if beam_width:
         tokens, _ = beam_search(step, prompt_ids, state, max_tokens, beam_width=beam_width,
                                 stop_token=tokenizer.end_id, banned=banned)[0]
     else:
-        sampler = Sampler(strategy, temperature, top_k, banned)
         tokens = sample_sequence(step, prompt_ids, state, max_tokens, sampler, stop_token=tokenizer.end_id,
                                  seed=seed)
     return tokenizer.decode(prompt_ids[1:] + tokens).strip()
@@ -285,6 +310,9 @@ def decode_batched(model, inputs, end_id, max_tokens, beam_width=None, length_pe
     rows. Greedy decoding runs `decoder_rows` inputs side by side; beam search decodes one input
     with one row per hypothesis. Keras and the device share this loop, so they decode alike.
     `on_item(n)` is called as inputs finish (a progress bar)."""
+    if on_item is not None and not callable(on_item):
+        raise InvalidInputError(f"The progress callback must be callable (a function of the count done) or None. "
+                                f"Received: {type(on_item).__name__}. Pass a function, or leave it out.")
     out = []
     if beam_width and int(beam_width) > 1:
         rows = model.decoder_rows or int(beam_width)
@@ -303,6 +331,22 @@ def decode_batched(model, inputs, end_id, max_tokens, beam_width=None, length_pe
             if on_item:
                 on_item(len(chunk))
     return out
+
+
+def decoding_options(beam_width, length_penalty, max_tokens, default_max_tokens, rows=None):
+    """Checked `(beam_width, length_penalty, max_tokens)` of a translator's or captioner's decode:
+    `beam_width` None or 1 to `rows` (the decoder's rows; any with None), `max_tokens` None (then
+    `default_max_tokens`) or at least 1, `length_penalty` a finite number."""
+    from deepedge.validation import finite_float, optional_positive_int
+
+    hint = f"Pass a beam width from 1 to {rows} (the rows the exported decoder steps at once)" if rows else \
+        "Pass a beam width of 1 or more (4, say)"
+    beam_width = optional_positive_int("beam_width", beam_width, maximum=rows, hint=hint + ", or None for greedy.")
+    max_tokens = optional_positive_int("max_tokens", max_tokens, hint=f"Pass how many tokens to write at most, or "
+                                       f"None for the model's {default_max_tokens}.")
+    length_penalty = finite_float("length_penalty", length_penalty, hint="Pass 1.0 (the default) to rank hypotheses "
+                                  "by log-probability per token, 0 for the plain sum.")
+    return beam_width, length_penalty, max_tokens or int(default_max_tokens)
 
 
 def plain_text(tokenizer, ids):
@@ -328,12 +372,15 @@ def translate_texts(model, texts, beam_width=None, length_penalty=1.0, max_token
     single = isinstance(texts, str)
     if not single and not isinstance(texts, (list, tuple)):
         raise InvalidInputError(f"Expected a sentence or a list of sentences. Received: {type(texts).__name__}.")
+    beam_width, length_penalty, max_tokens = decoding_options(beam_width, length_penalty, max_tokens,
+                                                              model.max_target_length, model.decoder_rows)
     source_ids = encode_sentences(model.source_tokenizer, texts, model.max_source_length)
-    out = decode_batched(model, source_ids, model.target_tokenizer.end_id, int(max_tokens or model.max_target_length),
+    out = decode_batched(model, source_ids, model.target_tokenizer.end_id, max_tokens,
                          beam_width, length_penalty, (model.target_tokenizer.unknown_id,), on_sentence)
     texts_out = [model.target_tokenizer.decode(ids) for ids in out]
     return texts_out[0] if single else texts_out
 
 
-__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "decode_batched", "generate_text", "log_softmax", "plain_text", "prime",
+__all__ = ["EVALUATION_SEGMENTS", "Sampler", "as_token_ids", "beam_search", "decode_batched", "decoding_options",
+           "generate_text", "log_softmax", "plain_text", "prime",
            "sample_sequence", "segment_starts", "target_tokens", "translate_texts", "greedy_batch", "beam_search_batch"]

@@ -7,6 +7,7 @@ size on a fixed-size model, and coloured overlays of label maps.
 import numpy as np
 
 from deepedge.errors import InvalidInputError
+from deepedge.ops.preprocess import check_pixels
 
 
 def confusion_matrix(predicted, true, num_classes):
@@ -110,6 +111,9 @@ def colorize(label_map, palette):
 
 def overlay(image, label_map, palette, alpha=0.5):
     """The image (grey or RGB, 0..255) blended with its coloured label map; uint8 RGB."""
+    from deepedge.validation import probability
+
+    alpha = probability("alpha", alpha, hint="Pass how strongly to paint the labels, from 0 (not at all) to 1.")
     image = np.asarray(image, np.float32)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
@@ -125,7 +129,9 @@ def standardize_dense_images(images, channels, min_side=1):
     Accepts one image ((H, W) for grey, or (H, W, C)) or a batch (N, H, W, C) of equal-size
     images, uint8 or float. Raises `InvalidInputError` naming what was received otherwise.
     """
-    array = np.asarray(images)
+    from deepedge.validation import uniform_images
+
+    array = uniform_images("images", images)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise InvalidInputError(f"Images must be uint8 (0..255) or float arrays. Received: dtype={array.dtype}.")
     if array.ndim == 2 and channels == 1:
@@ -145,12 +151,9 @@ def standardize_dense_images(images, channels, min_side=1):
     if min(array.shape[1:3]) < min_side:
         raise InvalidInputError(f"Images must be at least {min_side}x{min_side} pixels. "
                                 f"Received: {array.shape[1]}x{array.shape[2]}.")
+    floats = array.dtype.kind == "f"
     array = array.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(array)):
-        raise InvalidInputError("Images contain NaN or infinite values.")
-    if array.min() < 0 or array.max() > 255:
-        raise InvalidInputError("Image values must lie in 0..255 (raw pixels). Received values from "
-                                f"{array.min():g} to {array.max():g}.")
+    check_pixels(array, floats)
     return array
 
 

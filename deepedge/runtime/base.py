@@ -19,6 +19,7 @@ import numpy as np
 from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.quiet import native_output_silenced
 from deepedge.runtime.metadata import check_tflite_file, read_metadata, resolve_model_paths
+from deepedge.runtime.metadata_checks import REEXPORT, check_class_count, check_fields, compare_signatures, compare_specs
 
 
 def _interpreter(tflite_path, num_threads=1, check=True):
@@ -98,9 +99,40 @@ def check_input(value, spec, where):
 
 
 class _PerThreadInterpreter:
-    """One interpreter per calling thread, behind one object (see the module docstring)."""
+    """One interpreter per calling thread, behind one object (see the module docstring).
+
+    Loading checks `model.json` once, on the loading thread (never per call or per thread):
+    the fields the task reads (`metadata_fields`, `{key: kind}` as `validation.check_fields`
+    takes them), and the inputs, outputs, quantization parameters and signatures against
+    what the interpreter reports (`validation.compare_specs`, `compare_signatures`).
+    """
 
     steps_run = 0
+    metadata_fields = {}
+
+    def _read(self, path):
+        self.tflite_path, self.json_path = resolve_model_paths(path)
+        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        check_fields(self.metadata, self.metadata_fields, self.json_path, f"the {self.task_name or 'LiteRT'} runtime")
+
+    def _check_signature_names(self, interpreter):
+        if "signatures" in self.metadata:
+            compare_signatures(self.metadata["signatures"], interpreter.get_signature_list(), self.json_path,
+                               self.tflite_path)
+
+    def _check_classes(self, what, count, spec, extra=0):
+        """Raises `ModelFileError` unless `count` names (labels...) and `extra` classes (a CTC
+        blank) make the last dimension of the output `spec`."""
+        check_class_count(count, what, spec["shape"][-1], repr(spec["name"]), self.json_path, self.tflite_path, extra)
+
+    def _tokenizer(self, key="tokenizer"):
+        """The tokenizer whose config model.json holds under `key`."""
+        from deepedge.tokenizers import Tokenizer
+
+        try:
+            return Tokenizer.from_config(self.metadata[key])
+        except (TypeError, ValueError, KeyError, AttributeError) as e:  # (InvalidInputError is a ValueError)
+            raise ModelFileError(f"{self.json_path}: `{key}` is not a tokenizer's config ({e}). {REEXPORT}") from e
 
     def _open_interpreter(self, num_threads):
         self.num_threads = int(num_threads)
@@ -144,20 +176,14 @@ class EdgeModel(_PerThreadInterpreter):
     task_name = None
 
     def __init__(self, path, num_threads=1):
-        self.tflite_path, self.json_path = resolve_model_paths(path)
-        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        self._read(path)
         interpreter = self._open_interpreter(num_threads)
         self._inputs = interpreter.get_input_details()
         self._outputs = interpreter.get_output_details()
-        actual = [tensor_spec(d) for d in self._inputs]
-        for want, have in zip(self.metadata["inputs"], actual):
-            if (want["shape"], want["dtype"]) != (have["shape"], have["dtype"]):
-                raise ModelFileError(
-                    f"{self.json_path} says input {want['name']!r} is {want['dtype']}{want['shape']}, "
-                    f"but {self.tflite_path} has {have['dtype']}{have['shape']}. Export again.")
-        if len(actual) != len(self.metadata["inputs"]):
-            raise ModelFileError(f"{self.json_path} lists {len(self.metadata['inputs'])} inputs, "
-                                 f"{self.tflite_path} has {len(actual)}. Export again.")
+        for kind, details in (("input", self._inputs), ("output", self._outputs)):
+            compare_specs(self.metadata[f"{kind}s"], [tensor_spec(d) for d in details], kind, self.json_path,
+                          self.tflite_path)
+        self._check_signature_names(interpreter)
         self.input_specs = self.metadata["inputs"]
         self.output_specs = self.metadata["outputs"]
 
@@ -185,8 +211,7 @@ class EdgeStepModel(_PerThreadInterpreter):
     task_name = None
 
     def __init__(self, path, num_threads=1):
-        self.tflite_path, self.json_path = resolve_model_paths(path)
-        self.metadata = read_metadata(self.json_path, self.tflite_path)
+        self._read(path)
         if "signature_io" not in self.metadata:
             raise ModelFileError(f"{self.json_path} describes no step-wise signatures. Export again.")
         interpreter = self._open_interpreter(num_threads)
@@ -194,9 +219,18 @@ class EdgeStepModel(_PerThreadInterpreter):
         actual = interpreter.get_signature_list()
         if sorted(actual) != sorted(self.signatures):
             raise ModelFileError(f"{self.json_path} lists signatures {sorted(self.signatures)}, "
-                                 f"{self.tflite_path} has {sorted(actual)}. Export again.")
-        for name in self.signatures:
-            self._runner(name)
+                                 f"{self.tflite_path} has {sorted(actual)}. {REEXPORT}")
+        self._check_signature_names(interpreter)
+        for name, io in self.signatures.items():
+            runner = self._runner(name)
+            for kind, details in (("input", runner.get_input_details()), ("output", runner.get_output_details())):
+                declared = sorted(io[f"{kind}s"], key=lambda spec: spec["name"])
+                if [spec["name"] for spec in declared] != sorted(details):
+                    raise ModelFileError(f"{self.json_path} says signature {name!r} has {kind}s "
+                                         f"{[spec['name'] for spec in declared]}, but {self.tflite_path} has "
+                                         f"{sorted(details)}. {REEXPORT}")
+                compare_specs(declared, [{**tensor_spec(details[key]), "name": key} for key in sorted(details)],
+                              kind, self.json_path, self.tflite_path, signature=name)
         # looked up once here, not on every step of a decode loop
         self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
         self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}

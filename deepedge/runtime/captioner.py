@@ -4,6 +4,7 @@ beam search in numpy, the attention over the image's grid from every step."""
 import numpy as np
 
 from deepedge.errors import InvalidInputError
+from deepedge.ops.preprocess import check_pixels, open_image, pil_pixels
 from deepedge.runtime.encoder_decoder import EdgeEncoderDecoder
 
 
@@ -14,26 +15,17 @@ def prepare_image(image, size):
     (uint8 0-255 or floats 0-1): grey is repeated into three channels, transparency is laid
     on white, and the picture is resized (not cropped) to `size` x `size`.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from deepedge.validation import uniform_images
 
     if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
-        try:
-            with Image.open(image) as opened:
-                opened.load()
-                image = opened.copy()
-        except FileNotFoundError as e:
-            raise InvalidInputError(f"No image file at {image}.") from e
-        except (UnidentifiedImageError, OSError, ValueError) as e:
-            raise InvalidInputError(f"{image} is not a readable image (PNG, JPEG, ...): {e}") from e
+        name = "The image" if isinstance(image, bytes) else str(image)
+        with open_image(image, f"{name} is not a readable image", "Pass a PNG, JPEG, BMP or TIFF file.") as opened:
+            image = _pixels(opened)
     if isinstance(image, Image.Image):
-        if image.width < 1 or image.height < 1:
-            raise InvalidInputError(f"The image is empty. Received: {image.width}x{image.height} pixels.")
-        if image.mode in ("RGBA", "LA", "P"):
-            image = image.convert("RGBA")
-            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, image)
-        image = np.asarray(image.convert("RGB"))
-    array = np.asarray(image)
+        image = _pixels(image)
+    array = uniform_images("image", image)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim == 2:
@@ -48,6 +40,7 @@ def prepare_image(image, size):
         raise InvalidInputError("The image holds NaN or infinite values.")
     if floats and array.max() <= 1.0:
         array = array * 255.0  # floats in 0-1
+    check_pixels(array, False, "the image")
     if array.shape[-1] == 4:
         alpha = array[..., 3:] / 255.0
         array = array[..., :3] * alpha + 255.0 * (1 - alpha)
@@ -55,6 +48,19 @@ def prepare_image(image, size):
         resized = Image.fromarray(np.clip(np.rint(array), 0, 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)
         array = np.asarray(resized, np.float32)
     return np.ascontiguousarray(array, np.float32)
+
+
+def _pixels(image):
+    """A PIL image as uint8 RGB, transparency laid on white, deep images by their bit depth."""
+    from PIL import Image
+
+    if image.width < 1 or image.height < 1:
+        raise InvalidInputError(f"The image is empty. Received: {image.width}x{image.height} pixels.")
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return pil_pixels(image, 3)
 
 
 class EdgeCaptioner(EdgeEncoderDecoder):
@@ -67,12 +73,12 @@ class EdgeCaptioner(EdgeEncoderDecoder):
 
     task_name = "captioning"
     encoder_input = "image"
+    metadata_fields = {"tokenizer": "object", "image_size": "count", "grid": "counts", "max_caption_length": "count"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
-        from deepedge.tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_config(self.metadata["tokenizer"])
+        self.tokenizer = self._tokenizer()
+        self._check_classes("tokens", self.tokenizer.vocabulary_size, self._decoder_logits())
         self.image_size = int(self.metadata["image_size"])
         self.grid_shape = tuple(self.metadata["grid"])
         self.max_caption_length = int(self.metadata["max_caption_length"])
@@ -82,9 +88,12 @@ class EdgeCaptioner(EdgeEncoderDecoder):
         `prepare_image` for any other picture): greedy (`decoder_rows` images side by side) or
         beam search up to `decoder_rows`. After a greedy call on one image, `last_attention`
         holds the attention weights of each step, `(rows, places)`."""
-        from deepedge.ops.decoding import decode_batched, plain_text
+        from deepedge.ops.decoding import decode_batched, decoding_options, plain_text
+        from deepedge.validation import uniform_images
 
-        images = np.asarray(images)
+        beam_width, length_penalty, max_tokens = decoding_options(beam_width, length_penalty, max_tokens,
+                                                                  self.max_caption_length, self.decoder_rows)
+        images = uniform_images("images", images)
         single = images.ndim == 3
         images = images[None] if single else images
         expected = (self.image_size, self.image_size, 3)
@@ -92,11 +101,9 @@ class EdgeCaptioner(EdgeEncoderDecoder):
             raise InvalidInputError(f"Expected images of shape (n, {expected[0]}, {expected[1]}, 3) with 0-255 values "
                                     "(`prepare_image` resizes any picture). Received: shape "
                                     f"{images.shape}, dtype {images.dtype}.")
-        if beam_width and int(beam_width) > self.decoder_rows:
-            raise InvalidInputError(f"This decoder steps {self.decoder_rows} rows at once: beam width at most "
-                                    f"{self.decoder_rows}. Received: {beam_width}.")
-        ids = decode_batched(self, images.astype(np.float32), self.tokenizer.end_id,
-                             int(max_tokens or self.max_caption_length), beam_width, length_penalty,
+        pixels = images.astype(np.float32)
+        check_pixels(pixels, images.dtype.kind == "f")
+        ids = decode_batched(self, pixels, self.tokenizer.end_id, max_tokens, beam_width, length_penalty,
                              (self.tokenizer.unknown_id,), on_image)
         texts = [plain_text(self.tokenizer, t) for t in ids]
         return texts[0] if single else texts

@@ -23,7 +23,14 @@ class EdgeEncoderDecoder(EdgeStepModel):
             raise ModelFileError(f"{self.json_path}: a {self.task_name} model has `encode` and `decode_step` "
                                  f"signatures (and shorter `encode_N` ones). Received: {sorted(self.signatures)}. "
                                  f"Export again.")
+        if "token" not in self._input_specs["decode_step"] or "logits" not in self._output_specs["decode_step"]:
+            raise ModelFileError(f"{self.json_path}: the `decode_step` signature of a {self.task_name} model takes "
+                                 f"`token` and gives `logits`. Export again.")
         self.decoder_rows = int(self._input_specs["decode_step"]["token"]["shape"][0])  # hypotheses or inputs a step
+
+    def _decoder_logits(self):
+        """The spec of `decode_step`'s `logits` output (one per target token)."""
+        return self._output_specs["decode_step"]["logits"]
 
     @property
     def last_attention(self):

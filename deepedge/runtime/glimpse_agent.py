@@ -8,8 +8,9 @@ The image itself never enters the interpreter, so its size costs nothing but the
 
 import numpy as np
 
-from deepedge.errors import InvalidInputError
+from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.ops.glimpse import retina
+from deepedge.ops.preprocess import check_pixels
 from deepedge.runtime.base import EdgeStepModel
 
 
@@ -22,29 +23,37 @@ class EdgeGlimpseAgent(EdgeStepModel):
     """
 
     task_name = "glimpse_classification"
+    metadata_fields = {"labels": "strings", "glimpses": "count", "glimpse_size": "count", "scales": "count",
+                       "input": "object", "input.scale": "number"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
         meta = self.metadata
         self.class_names = list(meta["labels"])
+        if "probabilities" not in self._output_specs.get("step", {}):
+            raise ModelFileError(f"{self.json_path}: a glimpse agent has a `step` signature with `probabilities` "
+                                 f"among its outputs. Received: {sorted(self.signatures)}. Export again.")
+        self._check_classes("labels", len(self.class_names), self._output_specs["step"]["probabilities"])
         self.glimpses, self.glimpse_size, self.scales = int(meta["glimpses"]), int(meta["glimpse_size"]), int(meta["scales"])
         self.input_scale = float(meta["input"]["scale"])
         self.metric_name = "accuracy"
 
     def _as_images(self, images):
-        array = np.asarray(images)
+        from deepedge.validation import uniform_images
+
+        array = uniform_images("images", images)
         if array.ndim == 2 or (array.ndim == 3 and array.shape[-1] == 1):
             array = array[None]
         if array.ndim == 3:
             array = array[..., None]
-        if array.ndim != 4 or array.shape[-1] != 1 or min(array.shape[1:3]) < 1:
+        if array.ndim != 4 or array.shape[-1] != 1 or min(array.shape[:3]) < 1:
             raise InvalidInputError(f"Expected grey images (height, width[, 1]) or a batch (n, height, width[, 1]). "
                                     f"Received: shape={np.shape(images)}.")
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
             raise InvalidInputError(f"Images must be numeric (0..255). Received: dtype={array.dtype}.")
+        floats = array.dtype.kind == "f"
         array = array.astype(np.float32)
-        if not np.all(np.isfinite(array)):
-            raise InvalidInputError("The images hold NaN or infinite values.")
+        check_pixels(array, floats)
         return array
 
     def look(self, image):

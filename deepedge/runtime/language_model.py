@@ -16,12 +16,14 @@ class EdgeLanguageModel(EdgeStepModel):
     """
 
     task_name = "language_model"
+    metadata_fields = {"tokenizer": "object"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
-        from deepedge.tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_config(self.metadata["tokenizer"])
+        if "step" not in self.signatures:
+            raise ModelFileError(f"{self.json_path}: a language model has a `step` signature. Received: "
+                                 f"{sorted(self.signatures)}. Export again.")
+        self.tokenizer = self._tokenizer()
         self.step({"token": np.array([self.tokenizer.end_id], np.int32)}, self.initial_state())  # warm-up
         vocab = self.signatures["step"]["outputs"]
         logits = [spec for spec in vocab if spec["name"] == "logits"]
@@ -59,7 +61,7 @@ class EdgeLanguageModel(EdgeStepModel):
         """exp(mean NLL) over a corpus (`.paragraphs`), a list of paragraphs, a string or ids."""
         from deepedge.ops.decoding import as_token_ids
 
-        return float(np.exp(self.token_nll(as_token_ids(self.tokenizer, data)).mean()))
+        return float(np.exp(self.token_nll(as_token_ids(self.tokenizer, data, allow_empty=False)).mean()))
 
     def evaluate_metric(self, data):
         return self.perplexity(data)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from deepedge.errors import ModelFileError
+from deepedge.runtime.metadata_checks import check_structure
 
 FORMAT_VERSION = 1
 TFLITE_NAME = "model.tflite"
@@ -46,12 +47,12 @@ def read_metadata(json_path, tflite_path=None):
     """Reads and checks a `model.json`; with `tflite_path`, also that it matches that file."""
     try:
         meta = json.loads(Path(json_path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{json_path} is not a readable model.json: {e}") from e
-    missing = [k for k in ("format_version", "task", "inputs", "outputs", "tflite_sha256") if k not in meta]
-    if not isinstance(meta, dict) or missing:
-        raise ModelFileError(f"{json_path} is not a deepedge model.json: it lacks {missing}. "
-                             "Re-export the model with `deepedge export`.")
+    except (OSError, UnicodeDecodeError, ValueError) as e:  # (json's errors are ValueErrors)
+        raise ModelFileError(f"{json_path} is not a readable model.json: {e}. Export the model again.") from e
+    except RecursionError as e:
+        raise ModelFileError(f"{json_path} is not a readable model.json: it is nested too deeply to be one. "
+                             "Export the model again.") from e
+    check_structure(meta, json_path)
     if meta["format_version"] > FORMAT_VERSION:
         raise ModelFileError(f"{json_path} has format_version {meta['format_version']}; this deepedge "
                              f"reads up to {FORMAT_VERSION}. Upgrade deepedge.")

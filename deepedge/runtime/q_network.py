@@ -28,6 +28,7 @@ class EdgeQNetwork(EdgeModel):
 
     task_name = "q_learning"
     metric_name = "mean_return"
+    metadata_fields = {"environment?": "text", "frame_stack?": "count", "action_names?": "strings"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
@@ -36,11 +37,14 @@ class EdgeQNetwork(EdgeModel):
         self.frame_stack = int(meta.get("frame_stack", 1))
         self.num_actions = int(meta["outputs"][0]["shape"][-1])
         self.action_names = list(meta.get("action_names") or [f"action {i}" for i in range(self.num_actions)])
+        self._check_classes("action names", len(self.action_names), self.output_specs[0])
         self.state_shape = tuple(self.input_specs[0]["shape"][1:])
 
     def q_values(self, state):
         """The action values `(num_actions,)` of one stacked state (without a batch axis)."""
-        state = np.asarray(state)
+        from deepedge.validation import uniform_batch
+
+        state = uniform_batch("state", state, "observation")
         if state.shape != self.state_shape:
             raise InvalidInputError(f"A state of this Q-network has shape {self.state_shape} "
                                     f"({self.frame_stack} stacked observation(s) of {self.environment}). "
@@ -80,7 +84,14 @@ class EdgeQNetwork(EdgeModel):
         """
         from deepedge.apps.agents.environments import episode_seed, make_environment
         from deepedge.apps.agents.replay import FrameStack
+        from deepedge.validation import non_negative_int, optional_positive_int, probability
 
+        seed = non_negative_int("seed", seed, hint="Pass the episodes' seed, a non-negative integer (as `Episodes.seed`).")
+        episode = non_negative_int("episode", episode, hint="Pass which episode to play: 0, 1, 2, ...")
+        epsilon = probability("epsilon", epsilon, hint="Pass the chance of a random action, from 0 to 1 (0 plays "
+                              "greedily).")
+        max_steps = optional_positive_int("max_steps", max_steps, hint="Pass the most steps to play, or None to "
+                                          "play to the game's end.")
         if self.environment is None:
             raise InvalidInputError("This Q-network does not record the environment it plays; export it again "
                                     "from a QNetwork made with environment=...")

@@ -16,11 +16,15 @@ class EdgeSceneLabeller(EdgeModel):
     """
 
     task_name = "scene_labelling"
+    metadata_fields = {"labels": "strings", "palette": "colours", "input": "object", "input.tile_margin?": "count",
+                       "metric_name?": "text"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
         self.class_names = list(self.metadata["labels"])
         self.palette = [tuple(c) for c in self.metadata["palette"]]
+        self._check_classes("labels", len(self.class_names), self.output_specs[0])
+        self._check_classes("palette colours", len(self.palette), self.output_specs[0])
         self.metric_name = self.metadata.get("metric_name", "mean_iou")
         _, self.tile, _, self.channels = self.input_specs[0]["shape"]
         self.margin = int(self.metadata["input"].get("tile_margin", self.tile // 8))
@@ -37,7 +41,9 @@ class EdgeSceneLabeller(EdgeModel):
 
     def label(self, images):
         """Label maps: uint8 (H, W) for one image, (N, H, W) for a batch."""
-        array = np.asarray(images)
+        from deepedge.validation import uniform_images
+
+        array = uniform_images("images", images)
         single = array.ndim == 2 or (array.ndim == 3 and array.shape[-1] == self.channels)
         labels = np.argmax(self.predict(images), -1).astype(np.uint8)
         return labels[0] if single else labels

@@ -16,10 +16,16 @@ class EdgeSpeechRecognizer(EdgeStepModel):
     """
 
     task_name = "speech_recognition"
+    metadata_fields = {"characters": "strings", "input": "object", "input.chunk_samples": "count",
+                       "input.sample_rate?": "count"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
         self.characters = list(self.metadata["characters"])
+        if "logits" not in self._output_specs.get("step", {}):
+            raise ModelFileError(f"{self.json_path}: a speech recogniser has a `step` signature with `logits` among "
+                                 f"its outputs. Received: {sorted(self.signatures)}. Export again.")
+        self._check_classes("characters", len(self.characters), self._output_specs["step"]["logits"], extra=1)
         self.chunk_samples = int(self.metadata["input"]["chunk_samples"])
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
         self._language_model = None
@@ -46,21 +52,29 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         return self._language_model
 
     def _audio(self, audio):
+        """The recording as one array, shape checked; its samples are checked (and converted to
+        float32) chunk by chunk as it streams, so a long recording is never copied whole."""
         from deepedge.ops.audio import as_pcm
+        from deepedge.validation import uniform_batch
 
-        audio = as_pcm(audio, "audio")
+        audio = uniform_batch("audio", audio, "sample")
+        if audio.ndim == 1 and audio.dtype != np.int16:
+            as_pcm(audio[:1], "audio")  # a wrong dtype is refused before anything streams
         if audio.ndim != 1:
             raise InvalidInputError(f"Expected one mono recording of shape (samples,). Received: shape={audio.shape}.")
+        if len(audio) == 0:
+            raise InvalidInputError("The recording is empty. Received: 0 samples. Pass at least one sample of audio.")
         return audio
 
     def stream(self, audio):
         """Yields `(seconds of audio consumed, logits of the chunk)` chunk by chunk."""
-        from deepedge.ops.audio import pad_end
+        from deepedge.ops.audio import as_pcm, pad_end
 
-        audio = pad_end(self._audio(audio), self.chunk_samples)
+        audio = self._audio(audio)
         state = self.initial_state()
         for start in range(0, len(audio), self.chunk_samples):
-            outputs, state = self.step({"audio": audio[None, start:start + self.chunk_samples]}, state)
+            chunk = pad_end(as_pcm(audio[start:start + self.chunk_samples], "audio"), self.chunk_samples)
+            outputs, state = self.step({"audio": chunk[None]}, state)
             yield (start + self.chunk_samples) / self.sample_rate, outputs["logits"][0]
 
     def logits(self, audio):
@@ -69,25 +83,46 @@ class EdgeSpeechRecognizer(EdgeStepModel):
 
     def transcribe(self, audio, beam_width=None, use_language_model=True):
         """The transcript: greedy CTC decoding, or prefix beam search with `beam_width`, joined by
-        the exported character language model unless `use_language_model=False`."""
-        return self.decode(self.logits(audio), beam_width, use_language_model)
+        the exported character language model unless `use_language_model=False`. Decoded as the
+        audio streams: time and memory per second of audio stay the same however long it is."""
+        decoder = self._decoder(beam_width, use_language_model)
+        for _, logits in self.stream(audio):
+            decoder.advance(logits)
+        return decoder.finish() if beam_width else decoder.text
+
+    def _decoder(self, beam_width, use_language_model):
+        from deepedge.ops.ctc import BeamStream, GreedyStream
+        from deepedge.validation import optional_positive_int
+
+        if optional_positive_int("beam_width", beam_width, hint="Pass how many prefixes to keep (16, say), "
+                                 "or None for greedy decoding."):
+            language_model = self.language_model if use_language_model else None
+            return BeamStream(self.characters, beam_width, language_model=language_model)
+        return GreedyStream(self.characters)
 
     def decode(self, logits, beam_width=None, use_language_model=True):
         """Transcript of per-step `logits` (from `logits` or `stream`); see `transcribe`."""
         from deepedge.ops.ctc import beam_decode, greedy_decode
+        from deepedge.validation import optional_positive_int
 
-        if not beam_width:
+        if not optional_positive_int("beam_width", beam_width, hint="Pass how many prefixes to keep (16, say), "
+                                     "or None for greedy decoding."):
             return greedy_decode(logits, self.characters)
         language_model = self.language_model if use_language_model else None
         return beam_decode(logits, self.characters, beam_width, language_model=language_model)
 
-    def transcribe_stream(self, audio):
-        """Yields `(seconds, text so far)` after every chunk: greedy decoding as the audio arrives."""
-        from deepedge.ops.ctc import GreedyStream
-
-        decoder = GreedyStream(self.characters)
+    def transcribe_stream(self, audio, beam_width=None, use_language_model=True, final=False):
+        """Yields `(seconds, text so far)` after every chunk, decoding as the audio arrives: greedy,
+        or prefix beam search with `beam_width` (and the language model unless
+        `use_language_model=False`). With `final`, the last item's text has the end of the
+        sentence scored (it equals `transcribe`)."""
+        decoder = self._decoder(beam_width, use_language_model)
+        seconds = 0.0
         for seconds, logits in self.stream(audio):
-            yield seconds, decoder.push(logits)
+            text = decoder.push(logits)
+            yield seconds, text
+        if final and beam_width:
+            yield seconds, decoder.finish()
 
     def evaluate_metric(self, data, limit=None, beam_width=None, use_language_model=True):
         """Character error rate in percent on a `SentenceDataset` (greedy unless `beam_width`)."""

@@ -15,13 +15,14 @@ class EdgeTranslator(EdgeEncoderDecoder):
 
     task_name = "translation"
     encoder_input = "source"
+    metadata_fields = {"source_tokenizer": "object", "target_tokenizer": "object", "max_source_length": "count",
+                       "max_target_length": "count"}
 
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
-        from deepedge.tokenizers import Tokenizer
-
-        self.source_tokenizer = Tokenizer.from_config(self.metadata["source_tokenizer"])
-        self.target_tokenizer = Tokenizer.from_config(self.metadata["target_tokenizer"])
+        self.source_tokenizer = self._tokenizer("source_tokenizer")
+        self.target_tokenizer = self._tokenizer("target_tokenizer")
+        self._check_classes("target tokens", self.target_tokenizer.vocabulary_size, self._decoder_logits())
         self.max_source_length = int(self.metadata["max_source_length"])
         self.max_target_length = int(self.metadata["max_target_length"])
         # shorter encoders (`encode_16`): (steps, signature), shortest first

@@ -18,8 +18,11 @@ from deepedge.presets import resolve_model
 def command(model, image_path, index, out):
     """Run an agent MODEL (a shipped name or an exported folder) on device and draw its run."""
     from deepedge.registry import family
+    from deepedge.fileio import check_output_path
     from deepedge.runtime import load
 
+    if out is not None:
+        check_output_path(out, folder=False)
     runtime = load(resolve_model(model))
     player = getattr(family(runtime.task_name), "play", None)
     if player is None:

@@ -265,7 +265,7 @@ class DQNAgent:
         try:
             config = json.loads((folder / "agent.json").read_text())
             network = keras.saving.load_model(folder / "q_network.keras", safe_mode=True)
-        except (OSError, ValueError, KeyError) as e:
+        except Exception as e:  # Keras raises ValueError, TypeError, KeyError, zipfile errors...
             raise ModelFileError(f"{folder} does not hold an agent saved by `DQNAgent.save` ({e}). Expected "
                                  "`agent.json` and `q_network.keras` in it.") from e
         agent = cls.from_config(config)

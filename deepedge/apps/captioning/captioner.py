@@ -173,7 +173,9 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
     memory_names = ("memory", "keys")
 
     def _check_images(self, images):
-        images = np.asarray(images)
+        from deepedge.validation import uniform_images
+
+        images = uniform_images("images", images)
         if images.ndim == 3:
             images = images[None]
         expected = (self.image_size, self.image_size, 3)
@@ -187,11 +189,15 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         """Captions of one image `(size, size, 3)` or a batch: greedy (many images side by
         side), or beam search with `beam_width`. After a greedy call on one image,
         `last_attention` holds the attention weights of each step, `(rows, places)`."""
-        from deepedge.ops.decoding import decode_batched, plain_text
+        from deepedge.ops.decoding import decode_batched, decoding_options, plain_text
+        from deepedge.validation import uniform_images
 
-        single = np.asarray(images).ndim == 3
+        beam_width, length_penalty, max_tokens = decoding_options(beam_width, length_penalty, max_tokens,
+                                                                  self.max_caption_length, self.decoder_rows)
+        images = uniform_images("images", images)
+        single = images.ndim == 3
         images = self._check_images(images).astype(np.float32)
-        ids = decode_batched(self, images, self.tokenizer.end_id, int(max_tokens or self.max_caption_length),
+        ids = decode_batched(self, images, self.tokenizer.end_id, max_tokens,
                              beam_width, length_penalty, (self.tokenizer.unknown_id,), on_image)
         texts = [plain_text(self.tokenizer, t) for t in ids]
         return texts[0] if single else texts

@@ -72,6 +72,9 @@ class ImageClassifier(ClassifierCompileMixin, Task, keras.Model):
 
     def classify(self, images, top_k=1):
         """The `top_k` (class name, probability) pairs for each image, best first."""
+        from deepedge.validation import positive_int
+
+        positive_int("top_k", top_k, hint="Pass how many of the best labels to list, 1 or more.")
         images = standardize_images(images, self.image_shape)
         scores = np.concatenate([keras.ops.convert_to_numpy(self(images[i:i + 256], training=False))
                                  for i in range(0, len(images), 256)])

@@ -17,7 +17,7 @@ from deepedge.presets import resolve_model
 @click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True)
 @click.option("--greedy", is_flag=True, help="Always take the most likely token.")
 @click.option("--beam", type=click.IntRange(min=1), help="Beam search with this many hypotheses.")
-@click.option("--seed", type=int, help="Seed for reproducible sampling.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for reproducible sampling (0 or more).")
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True)
 def command(prompt, model, max_tokens, temperature, top_k, greedy, beam, seed, samples):
     """Continue PROMPT with an int8 language model in the LiteRT runtime (no TensorFlow)."""

@@ -106,7 +106,10 @@ class LanguageModel(StepwiseExportMixin, Task, keras.Model):
     # --- metric ---
     def perplexity(self, data, batch_size=64):
         """exp(mean negative log-likelihood) of `data`'s tokens (see `token_nll`)."""
-        nll = self.token_nll(as_token_ids(self.tokenizer, data), batch_size=batch_size)
+        from deepedge.validation import positive_int
+
+        batch_size = positive_int("batch_size", batch_size, hint="Pass how many segments to run at once (64, say).")
+        nll = self.token_nll(as_token_ids(self.tokenizer, data, allow_empty=False), batch_size=batch_size)
         return float(math.exp(nll.mean()))
 
     def evaluate_metric(self, data):

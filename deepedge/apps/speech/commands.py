@@ -34,9 +34,12 @@ def command(model, folder, false_accepts, out, dry_run, as_json):
     """
     import shutil
 
-    from deepedge.runtime import load
+    from deepedge.fileio import check_output_path
     from deepedge.ops.keywords import load_keyword_folder
+    from deepedge.runtime import load
 
+    if out is not None:
+        check_output_path(out)
     path = resolve_model(model)
     if out is None and not Path(model).exists() and not dry_run:
         raise InvalidInputError(f"{model} is a shipped model; pass --out FOLDER for a calibrated copy "

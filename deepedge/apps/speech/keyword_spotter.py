@@ -109,6 +109,9 @@ class KeywordSpotter(ClassifierCompileMixin, Task, keras.Model):
 
     def classify(self, audio, top_k=1):
         """The `top_k` (class name, probability) pairs for each clip, best first."""
+        from deepedge.validation import positive_int
+
+        positive_int("top_k", top_k, hint="Pass how many of the best labels to list, 1 or more.")
         return top_k_labels(self.scores(audio), self.class_names, top_k)
 
     def label(self, audio):

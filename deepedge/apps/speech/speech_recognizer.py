@@ -166,12 +166,17 @@ class SpeechRecognizer(StepwiseExportMixin, Task, keras.Model):
         audio = as_pcm(audio, "audio")
         if audio.ndim != 1:
             raise InvalidInputError(f"Expected one mono utterance of shape (samples,). Received: shape={audio.shape}.")
+        if len(audio) == 0:
+            raise InvalidInputError("The recording is empty. Received: 0 samples. Pass at least one sample of audio.")
         return keras.ops.convert_to_numpy(self(pad_end(audio, self.chunk_samples)[None], training=False))[0]
 
     def transcribe(self, audio, beam_width=None, language_model=None):
         """The CTC transcript of one utterance: greedy, or prefix beam search with `beam_width`
         (joined by a `deepedge.ops.charlm.CharLanguageModel` if given)."""
-        if not beam_width:
+        from deepedge.validation import optional_positive_int
+
+        if not optional_positive_int("beam_width", beam_width, hint="Pass how many prefixes to keep (16, say), "
+                                     "or None for greedy decoding."):
             return greedy_decode(self.logits(audio), self.characters)
         from deepedge.ops.ctc import beam_decode
 
