@@ -336,16 +336,17 @@ def decode_batched(model, inputs, end_id, max_tokens, beam_width=None, length_pe
 def decoding_options(beam_width, length_penalty, max_tokens, default_max_tokens, rows=None):
     """Checked `(beam_width, length_penalty, max_tokens)` of a translator's or captioner's decode:
     `beam_width` None or 1 to `rows` (the decoder's rows; any with None), `max_tokens` None (then
-    `default_max_tokens`) or at least 1, `length_penalty` a finite number."""
-    from deepedge.validation import finite_float, optional_positive_int
+    `default_max_tokens`) or at least 1, `length_penalty` from -10 to 10 (a hypothesis's score is
+    divided by `length ** length_penalty`: past that, the power overflows or rounds to 0)."""
+    from deepedge.validation import optional_positive_int, real
 
     hint = f"Pass a beam width from 1 to {rows} (the rows the exported decoder steps at once)" if rows else \
         "Pass a beam width of 1 or more (4, say)"
     beam_width = optional_positive_int("beam_width", beam_width, maximum=rows, hint=hint + ", or None for greedy.")
     max_tokens = optional_positive_int("max_tokens", max_tokens, hint=f"Pass how many tokens to write at most, or "
                                        f"None for the model's {default_max_tokens}.")
-    length_penalty = finite_float("length_penalty", length_penalty, hint="Pass 1.0 (the default) to rank hypotheses "
-                                  "by log-probability per token, 0 for the plain sum.")
+    length_penalty = real("length_penalty", length_penalty, minimum=-10.0, maximum=10.0, hint="Pass 1.0 (the "
+                          "default) to rank hypotheses by log-probability per token, 0 for the plain sum.")
     return beam_width, length_penalty, max_tokens or int(default_max_tokens)
 
 

@@ -1,10 +1,9 @@
 """Translation as the tools see it: parallel corpora, BLEU and chrF overall and by source length,
 the step-wise export and its card, training by recipe."""
 
-import dataclasses
 
 from deepedge.apps.family import Family
-from deepedge.apps.translation.metrics import translation_report
+from deepedge.apps.translation.metrics import fitting_pairs, translation_report
 from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
 
 
@@ -57,16 +56,7 @@ class Translation(Family):
                 "samples": [{"source": s, "reference": r, "translation": h}
                             for s, r, h in zip(data.sources[:3], data.targets[:3], hypotheses)]}
 
-    @staticmethod
-    def fitting(model, data):
-        """`(the pairs of data whose source fits the model, how many did not)`: a sentence longer
-        than the model's maximum is refused by `translate`, never cut short."""
-        limit = model.max_source_length
-        keep = [i for i, s in enumerate(data.sources) if len(model.source_tokenizer.encode(s)) < limit]
-        fitted = dataclasses.replace(data, sources=tuple(data.sources[i] for i in keep),
-                                     targets=tuple(data.targets[i] for i in keep),
-                                     groups=tuple(data.groups[i] for i in keep))
-        return fitted, len(data) - len(keep)
+    fitting = staticmethod(fitting_pairs)
 
     def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
         name = self.data_name(model_path, data_name)

@@ -1,5 +1,6 @@
 """BLEU and chrF of translations, overall and by source length (as in Bahdanau et al. Fig. 2)."""
 
+import dataclasses
 
 LENGTH_BUCKETS = ((1, 10), (11, 20), (21, 30), (31, None))  # source words, as in Bahdanau et al. Fig. 2
 
@@ -25,3 +26,14 @@ def translation_report(hypotheses, data):
 
 
 __all__ = ["LENGTH_BUCKETS", "bucket_name", "translation_report"]
+
+
+def fitting_pairs(model, data):
+    """`(the pairs of data whose source fits the model, how many did not)`: a sentence longer
+    than the model's maximum is refused by `translate`, never cut short."""
+    limit = model.max_source_length
+    keep = [i for i, s in enumerate(data.sources) if len(model.source_tokenizer.encode(s)) < limit]
+    fitted = dataclasses.replace(data, sources=tuple(data.sources[i] for i in keep),
+                                 targets=tuple(data.targets[i] for i in keep),
+                                 groups=tuple(data.groups[i] for i in keep))
+    return fitted, len(data) - len(keep)

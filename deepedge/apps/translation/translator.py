@@ -219,10 +219,10 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def evaluate_metric(self, data, beam_width=None):
         """Corpus BLEU (sacrebleu) of the translations of `data` (a `ParallelCorpus`), over the
         pairs whose source fits the model (a longer one is refused, never cut short)."""
-        from deepedge.apps.translation.family import Translation
+        from deepedge.apps.translation.metrics import fitting_pairs
         from deepedge.ops.bleu import corpus_bleu
 
-        data, _ = Translation.fitting(self, data)
+        data, _ = fitting_pairs(self, data)
         return corpus_bleu(self.translate(list(data.sources), beam_width), list(data.targets))
 
     def count_examples(self, data):
