@@ -206,7 +206,7 @@ def standardize_clips(audio, samples, sample_rate=SAMPLE_RATE):
 def load_audio(source, sample_rate=SAMPLE_RATE, min_seconds=0.1):
     """A WAV file (path or bytes) as float32 mono at `sample_rate`; too short a file is an error."""
     audio, rate = read_wav(source)
-    audio = resample(to_mono(audio), rate, sample_rate)
+    audio = np.clip(resample(to_mono(audio), rate, sample_rate), -1.0, 1.0)  # (resampling rings past full scale)
     if len(audio) < min_seconds * sample_rate:
         raise InvalidInputError(f"{source if not isinstance(source, (bytes, bytearray)) else 'The audio'} lasts "
                                 f"{len(audio) / sample_rate * 1000:.0f} ms; at least {min_seconds * 1000:.0f} ms "

@@ -2,6 +2,7 @@
 Pillow for image files)."""
 
 import struct
+import tokenize
 import warnings
 import zlib
 from pathlib import Path
@@ -29,6 +30,8 @@ def check_pixels(array, floats, what="the images"):
     """
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"NaN or infinite values in {what}. Pass raw pixels 0..255.")
+    if array.size == 0:  # no pixel, none wrong (an empty batch: its caller decides)
+        return
     low, high = float(array.min()), float(array.max())
     if low < 0 or high > 255:
         raise InvalidInputError(f"Pixel values must lie in 0..255 (raw pixels). Received values from {low:g} to "
@@ -114,7 +117,7 @@ def read_image(path, channels):
 def _read_npy(path, channels):
     try:  # mapped, not read: the header's shape is checked before anything is allocated
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError, OverflowError) as e:  # (OverflowError: a shape too large to map)
+    except (ValueError, OSError, EOFError, OverflowError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
         raise InvalidInputError(f"{path} is not a readable .npy array: {e}") from e
     if array.ndim >= 2:
         _check_size(array.shape[1], array.shape[0], str(path))

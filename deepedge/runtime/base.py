@@ -19,7 +19,8 @@ import numpy as np
 from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.quiet import native_output_silenced
 from deepedge.runtime.metadata import check_tflite_file, read_metadata, resolve_model_paths
-from deepedge.runtime.metadata_checks import REEXPORT, check_class_count, check_fields, compare_signatures, compare_specs
+from deepedge.runtime.metadata_checks import (REEXPORT, check_class_count, check_fields, check_state,
+                                              compare_signatures, compare_specs)
 
 
 def _interpreter(tflite_path, num_threads=1, check=True):
@@ -119,6 +120,14 @@ class _PerThreadInterpreter:
         if "signatures" in self.metadata:
             compare_signatures(self.metadata["signatures"], interpreter.get_signature_list(), self.json_path,
                                self.tflite_path)
+
+    def _check_rank(self, spec, layout):
+        """Raises `ModelFileError` unless the tensor `spec` has as many axes as `layout` names
+        (`"(1, classes)"`): a model.json claiming another task for this .tflite is refused."""
+        if len(spec["shape"]) != layout.count(",") + 1:
+            raise ModelFileError(f"{self.json_path}: the {self.task_name} runtime takes {spec['name']!r} of shape "
+                                 f"{layout}, but {self.tflite_path} has {spec['shape']} (another task's model?). "
+                                 f"{REEXPORT}")
 
     def _check_classes(self, what, count, spec, extra=0):
         """Raises `ModelFileError` unless `count` names (labels...) and `extra` classes (a CTC
@@ -235,6 +244,7 @@ class EdgeStepModel(_PerThreadInterpreter):
         self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
         self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
         self.state_layout = self.metadata.get("state", {})
+        check_state(self.state_layout, self.signatures, self.json_path)
 
     def initial_state(self, signature="step"):
         return {s["name"]: np.full(s["shape"], s["initial"], s["dtype"]) for s in self.state_layout.get(signature, [])}

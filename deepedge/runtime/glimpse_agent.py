@@ -49,7 +49,7 @@ class EdgeGlimpseAgent(EdgeStepModel):
         if array.ndim != 4 or array.shape[-1] != 1 or min(array.shape[:3]) < 1:
             raise InvalidInputError(f"Expected grey images (height, width[, 1]) or a batch (n, height, width[, 1]). "
                                     f"Received: shape={np.shape(images)}.")
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        if array.dtype.kind not in "biuf":  # (complex numbers too: their imaginary part would be dropped)
             raise InvalidInputError(f"Images must be numeric (0..255). Received: dtype={array.dtype}.")
         floats = array.dtype.kind == "f"
         array = array.astype(np.float32)

@@ -15,6 +15,8 @@ class EdgeImageClassifier(EdgeModel):
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
         self.class_names = list(self.metadata["labels"])
+        self._check_rank(self.input_specs[0], "(1, height, width, channels)")
+        self._check_rank(self.output_specs[0], "(1, classes)")
         self._check_classes("labels", len(self.class_names), self.output_specs[0])
         self.image_shape = tuple(self.input_specs[0]["shape"][1:])
 

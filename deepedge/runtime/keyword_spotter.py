@@ -20,6 +20,8 @@ class EdgeKeywordSpotter(EdgeModel):
     def __init__(self, path, num_threads=1):
         super().__init__(path, num_threads)
         self.class_names = list(self.metadata["labels"])
+        self._check_rank(self.input_specs[0], "(1, samples)")
+        self._check_rank(self.output_specs[0], "(1, classes)")
         self._check_classes("labels", len(self.class_names), self.output_specs[0])
         self.clip_samples = int(self.input_specs[0]["shape"][-1])
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))

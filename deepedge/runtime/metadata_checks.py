@@ -169,6 +169,38 @@ def compare_signatures(declared, actual, json_path, tflite_path):
                                      f"{tflite_path} has {sorted(actual[name][side])}. {REEXPORT}")
 
 
+_RANGES = {"bool": (0, 1), "int8": (-2**7, 2**7 - 1), "uint8": (0, 2**8 - 1), "int16": (-2**15, 2**15 - 1),
+           "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "float16": (-65504.0, 65504.0),
+           "float32": (-3.4028234663852886e38, 3.4028234663852886e38), "float64": (-math.inf, math.inf)}
+
+
+def check_state(state, signature_io, json_path):
+    """Raises `ModelFileError` unless each signature's state (model.json's `state`, checked by
+    `check_structure`) names distinct inputs of that signature (in `signature_io`) that it also
+    outputs, with their shape and dtype, and an initial value the dtype holds. A state that does
+    not match its signature would allocate any shape it claims, or lose its values between steps."""
+    for signature, layout in state.items():
+        io = signature_io.get(signature)
+        if io is None:
+            raise ModelFileError(f"{json_path}: `state` lists signature {signature!r}, but `signature_io` has "
+                                 f"{sorted(signature_io)}. {REEXPORT}")
+        inputs, outputs = {s["name"]: s for s in io["inputs"]}, {s["name"] for s in io["outputs"]}
+        names = [entry["name"] for entry in layout]
+        for i, entry in enumerate(layout):
+            name, spec = entry["name"], inputs.get(entry["name"])
+            if names.index(name) != i or spec is None or name not in outputs:
+                problem = "twice" if names.index(name) != i else "but the signature does not both take and give it"
+                raise ModelFileError(f"{json_path}: `state.{signature}` lists {name!r} {problem} (inputs "
+                                     f"{sorted(inputs)}, outputs {sorted(outputs)}). {REEXPORT}")
+            low, high = _RANGES[entry["dtype"]]
+            matches = (entry["shape"], entry["dtype"]) == (spec["shape"], spec["dtype"])
+            if not matches or not low <= entry["initial"] <= high:
+                raise ModelFileError(
+                    f"{json_path}: state {name!r} of signature {signature!r} has shape {_shown(entry['shape'])}, dtype "
+                    f"{entry['dtype']} and initial value {entry['initial']}, but the signature's input has shape "
+                    f"{spec['shape']} and dtype {spec['dtype']} (values {low:g} to {high:g}). {REEXPORT}")
+
+
 def check_class_count(count, what, dimension, where, json_path, tflite_path, extra=0):
     """Raises `ModelFileError` unless `count` entries of `what` (labels, characters...) in
     model.json, plus `extra` classes the model adds (a CTC blank), make the `dimension`

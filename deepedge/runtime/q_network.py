@@ -37,6 +37,7 @@ class EdgeQNetwork(EdgeModel):
         self.frame_stack = int(meta.get("frame_stack", 1))
         self.num_actions = int(meta["outputs"][0]["shape"][-1])
         self.action_names = list(meta.get("action_names") or [f"action {i}" for i in range(self.num_actions)])
+        self._check_rank(self.output_specs[0], "(1, actions)")
         self._check_classes("action names", len(self.action_names), self.output_specs[0])
         self.state_shape = tuple(self.input_specs[0]["shape"][1:])
 

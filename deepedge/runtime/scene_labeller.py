@@ -23,6 +23,8 @@ class EdgeSceneLabeller(EdgeModel):
         super().__init__(path, num_threads)
         self.class_names = list(self.metadata["labels"])
         self.palette = [tuple(c) for c in self.metadata["palette"]]
+        self._check_rank(self.input_specs[0], "(1, tile, tile, channels)")
+        self._check_rank(self.output_specs[0], "(1, tile, tile, classes)")
         self._check_classes("labels", len(self.class_names), self.output_specs[0])
         self._check_classes("palette colours", len(self.palette), self.output_specs[0])
         self.metric_name = self.metadata.get("metric_name", "mean_iou")

@@ -29,6 +29,15 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         self.chunk_samples = int(self.metadata["input"]["chunk_samples"])
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
         self._language_model = None
+        if "language_model" in self.metadata:  # checked at load, read at the first beam search
+            from deepedge.runtime.metadata_checks import REEXPORT, check_fields
+
+            check_fields(self.metadata, {"language_model": "object", "language_model.file": "text",
+                                         "language_model.sha256": "text"}, self.json_path, "beam search")
+            name = self.metadata["language_model"]["file"]
+            if name in ("", ".", "..") or "/" in name or "\\" in name:
+                raise ModelFileError(f"{self.json_path}: `language_model.file` must name a file beside model.json. "
+                                     f"Received: {name!r}. {REEXPORT}")
 
     @property
     def language_model(self):

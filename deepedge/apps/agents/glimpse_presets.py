@@ -38,8 +38,10 @@ TRAINED = {
         "recipe": _RECIPE,
     },
     "glimpse_cluttered_100": {
-        "description": "RAM, 8 glimpses of 4 scales, on MNIST digits in a 100x100 canvas with 8 pieces of clutter.",
-        "architecture": "ram", "data": "mnist_cluttered_100", "config": {"glimpses": 8, "scales": 4},
+        "description": "RAM, 8 glimpses of 4 scales, two 3x3 convolutions in the glimpse network, on MNIST digits "
+                       "in a 100x100 canvas with 8 pieces of clutter.",
+        "architecture": "ram", "data": "mnist_cluttered_100",
+        "config": {"glimpses": 8, "scales": 4, "glimpse_filters": (32, 64)},
         "recipe": _RECIPE,
     },
 }
