@@ -91,10 +91,11 @@ def render_markdown(card, sections=None):
     if metrics:
         name = metrics["metric"]
         exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
-        rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.2f}"),
-                 (f"{name}, {card['quantization']} LiteRT", f"{exported:.2f}"),
-                 ("loss to quantization (allowed)", f"{metrics['drop']:.2f} {metrics.get('drop_unit', 'points')} "
-                                                     f"({metrics['max_drop']})"),
+        digits = 4 if abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # a fraction: 4 places
+        rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.{digits}f}"),
+                 (f"{name}, {card['quantization']} LiteRT", f"{exported:.{digits}f}"),
+                 ("loss to quantization (allowed)", f"{metrics['drop']:.{digits}f} "
+                                                     f"{metrics.get('drop_unit', 'points')} ({metrics['max_drop']})"),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
                                   f"{card.get('unit') or 'examples'}")]
     if (card.get("input") or {}).get("kind", "").startswith("audio"):
