@@ -15,14 +15,13 @@ What the exporter reads from the task is the `deepedge.apps.task.Task` interface
 
 import shutil
 import time
-from pathlib import Path
 
 from deepedge.backend import keras, tf
 from deepedge.errors import InvalidInputError, ParityError
 from deepedge.export.card import write_model_card
 from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert, convert_signatures,
                                      normalise_quantization, single_batch_model)
-from deepedge.fileio import atomic_write_json, folder_workspace, install_files, replace_folder, swappable_folder
+from deepedge.fileio import atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder, swappable_folder
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
 
 
@@ -121,15 +120,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
 
     quantization = normalise_quantization(quantization)
     _check_export_arguments(quantization, calibration_data, num_calibration, max_drop, latency_runs)
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise InvalidInputError(f"The export goes into a folder, but {path} is a file. Received: path={str(path)!r}. "
-                                "Choose a folder (it is created if needed).")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InvalidInputError(f"Cannot create the folder {path}: {parent} is a file. Choose another folder.")
-            break
+    path = check_output_path(path, folder=True, option="path")
     started = time.perf_counter()
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
     flatbuffer = compact_tensor_names(flatbuffer)

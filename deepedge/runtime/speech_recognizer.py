@@ -4,6 +4,7 @@ import numpy as np
 
 from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.runtime.base import EdgeStepModel
+from deepedge.runtime.metadata_checks import REEXPORT, check_fields
 
 
 class EdgeSpeechRecognizer(EdgeStepModel):
@@ -30,8 +31,6 @@ class EdgeSpeechRecognizer(EdgeStepModel):
         self.sample_rate = int(self.metadata["input"].get("sample_rate", 16000))
         self._language_model = None
         if "language_model" in self.metadata:  # checked at load, read at the first beam search
-            from deepedge.runtime.metadata_checks import REEXPORT, check_fields
-
             check_fields(self.metadata, {"language_model": "object", "language_model.file": "text",
                                          "language_model.sha256": "text"}, self.json_path, "beam search")
             name = self.metadata["language_model"]["file"]

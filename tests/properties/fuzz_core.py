@@ -201,3 +201,10 @@ def all_targets():
 
 def targets_of(group):
     return [t for t in all_targets().values() if t.group == group]
+
+
+def check_target(target, resources, settings):
+    """The property test of one target: every example a valid result or a DeepEdgeError, and
+    (where the target expects some) at least one valid result."""
+    counts = run_property(target, resources, settings(target.examples))
+    assert counts["valid"] or not target.expect_valid, f"{target.name}: no example reached a result ({counts})"
