@@ -40,7 +40,7 @@ class EdgeEncoderDecoder(EdgeStepModel):
     def start(self, inputs, rows):
         """`(step, state)` decoding `inputs` (at most `decoder_rows`) side by side: `encode` once
         per input, then `step(tokens (rows,), state) -> (logits, state)` runs `decode_step` on all
-        rows. The encoder outputs are checked and quantized once, not per step."""
+        rows. The encoder outputs are checked, quantized and set once, not per step."""
         if rows != self.decoder_rows or len(inputs) > rows:
             raise InvalidInputError(f"This decoder steps {self.decoder_rows} rows at once. Received: {rows} rows "
                                     f"for {len(inputs)} input(s).")
@@ -48,12 +48,12 @@ class EdgeEncoderDecoder(EdgeStepModel):
         encoded += [encoded[-1]] * (rows - len(encoded))
         stacked = {name: np.concatenate([e[name] for e in encoded]) for name in encoded[0]}
         state = {name: stacked.pop(name) for name in ("h", "c")}
-        memory = self.prepare("decode_step", **stacked)
+        decode_step = self.bind("decode_step", **stacked)  # the memory is set once, not every step
         attention = self._local.attention = []
 
         def step(tokens, state):
             self._count_step()
-            result = self.run("decode_step", prepared=memory, token=np.asarray(tokens, np.int32), **state)
+            result = decode_step(token=np.asarray(tokens, np.int32), **state)
             if "attention" in result:
                 attention.append(result["attention"])
             return result["logits"], {"h": result["h"], "c": result["c"]}
