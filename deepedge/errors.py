@@ -39,3 +39,7 @@ class PresetNotFoundError(DeepEdgeError, KeyError):
 
 class CheckpointError(DeepEdgeError):
     """A training checkpoint cannot be resumed (for example it belongs to another model)."""
+
+
+class BudgetExceededError(DeepEdgeError):
+    """An exported model needs more RAM (tensor arena) or flash (file) than the budget allows."""
