@@ -135,9 +135,11 @@ class Family:
         (`model`, `kind`, `data`, `split`, `examples`, `metric`, `value`, ...)."""
         raise NotImplementedError
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
+               budgets=None):
         """Exports the `.keras` model at `model_path` into `out` with the family's report and card;
-        returns model.json as a dict."""
+        returns model.json as a dict. `budgets`: `{"max_ram": ..., "max_flash": ...}` for
+        `deepedge.export.exporter.export`."""
         raise NotImplementedError
 
     def export_summary(self, meta, out, quantization):

@@ -23,13 +23,15 @@ def command(model):
             "labels": meta.get("labels", [])[:20]}))
         return
     table = Table(title=f"Shipped models ({saved_models_dir()})")
-    for column in ("name", "task", "quantization", "size", "metric", "float / exported"):
+    for column in ("name", "task", "quantization", "flash", "RAM (arena)", "latency", "metric", "float / exported"):
         table.add_column(column)
     for folder in sorted(p for p in saved_models_dir().glob("*") if (p / "model.json").exists()):
         meta = read_metadata(folder / "model.json")
         metrics = meta.get("metrics") or {}
         values = [metrics.get("keras_float"), metrics.get(f"litert_{meta['quantization']}")]
+        latency = meta.get("latency_us", {}).get("median")
         table.add_row(folder.name, meta["task"], meta["quantization"], f"{meta['size_bytes'] / 1024:.1f} KiB",
+                      _arena(folder, meta), "-" if latency is None else f"{latency:.0f} us",
                       metrics.get("metric", "-"), " / ".join("-" if v is None else f"{v:.2f}" for v in values))
     console.print(table)
     presets = Table(title="Families and presets (`deepedge train PRESET` for those with a recipe)")
@@ -39,3 +41,13 @@ def command(model):
         presets.add_row(family.task_name, family.title, ", ".join(family.data_names),
                         ", ".join(family.recipes), ", ".join(family.architectures))
     console.print(presets)
+
+
+def _arena(folder, meta):
+    """The LiteRT tensor arena: from model.json, or planned from the file for an older export."""
+    from deepedge.export.memory import format_bytes, memory_report
+
+    arena = (meta.get("footprint") or {}).get("litert_arena_bytes")
+    if arena is None:
+        arena = memory_report(folder / "model.tflite", micro=False)["litert"]["arena_bytes"]
+    return format_bytes(arena)

@@ -51,6 +51,8 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
         "metrics": meta.get("metrics"),
         "input": meta.get("input"),
         "language_model": meta.get("language_model"),
+        "footprint": meta.get("footprint"),
+        "accelerators": meta.get("accelerators"),
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
@@ -80,6 +82,31 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
     return card
 
 
+def _ops(counts):
+    return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in sorted(counts.items()))
+
+
+def device_rows(card):
+    """Card rows for flash, RAM and each accelerator target (`exporter.device_summary`); none
+    for a model exported before the report existed."""
+    memory, targets = card.get("footprint"), card.get("accelerators")
+    if not memory or not targets:
+        return []
+    from deepedge.export.memory import format_bytes
+
+    xnnpack, micro, edgetpu = targets["xnnpack"], targets["micro"], targets["edgetpu"]
+    micro_ram = f", TFLite Micro {format_bytes(memory['micro_arena_bytes'])}" if memory.get("micro_arena_bytes") else ""
+    rows = [("flash / RAM", f"{format_bytes(memory['flash_bytes'])} file; tensor arena LiteRT "
+                            f"{format_bytes(memory['litert_arena_bytes'])}{micro_ram}"),
+            ("XNNPACK (CPU)", f"{xnnpack['delegated']}/{xnnpack['ops']} ops"
+                              + (f"; reference kernels: {_ops(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")),
+            ("TFLite Micro", f"runs, arena {micro['arena_bytes']:,} bytes" if micro.get("loads")
+             else f"does not load: {', '.join(micro.get('unsupported_ops') or []) or micro.get('reason')}"),
+            ("Edge TPU (documented ops)", f"{edgetpu['edgetpu']}/{edgetpu['ops']} ops"
+             + (f"; from {edgetpu['first_unsupported']} on, the CPU" if edgetpu.get("first_unsupported") else ""))]
+    return rows
+
+
 def render_markdown(card, sections=None):
     """The card as Markdown; `sections(card)` adds the family's own Markdown lines after the table."""
     metrics = card.get("metrics") or {}
@@ -106,8 +133,11 @@ def render_markdown(card, sections=None):
                                 f"{latency.get('threads', 1)} thread, {latency['runs']} invokes"),
              ("measured on", latency["machine"]),
              ("ops", ", ".join(card["ops"])),
-             ("GPU delegate", "takes every op" if not card["gpu_delegate"]["incompatible_ops"]
+             ("GPU delegate", ("the analyzer flags no op (unverified: its GPU checks were removed upstream, "
+                               "tensorflow#77042)" if card.get("accelerators") else "takes every op")
+              if not card["gpu_delegate"]["incompatible_ops"]
               else "cannot take " + ", ".join(card["gpu_delegate"]["incompatible_ops"]))]
+    rows += device_rows(card)
     if card.get("data"):
         data = card["data"]
         rows += [("data", f"{data.get('name')}: {data.get('source')}"), ("data licence", data.get("licence"))]

@@ -86,9 +86,34 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
     }
 
 
+def device_summary(flatbuffer, max_ram=None, max_flash=None):
+    """`{"footprint": ..., "accelerators": ...}` for model.json and the card: flash and RAM (LiteRT
+    and TFLite Micro arenas, the largest tensors) and, per target, the ops it takes (XNNPACK
+    measured, TFLite Micro loaded and run, Edge TPU from its documented op table, the GPU
+    analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget."""
+    from deepedge.export.accelerators import edgetpu_report, gpu_report, micro_report, xnnpack_report
+    from deepedge.export.memory import check_budget, memory_report
+
+    memory = memory_report(flatbuffer, micro=False)
+    micro = micro_report(flatbuffer)
+    memory["micro"] = {key: micro.get(key) for key in ("loads", "arena_bytes", "reason")}
+    check_budget(memory, max_ram, max_flash)
+    xnnpack, edgetpu, gpu = xnnpack_report(flatbuffer), edgetpu_report(flatbuffer), gpu_report(flatbuffer)
+    return {
+        "footprint": {"flash_bytes": memory["flash_bytes"], "litert_arena_bytes": memory["litert"]["arena_bytes"],
+                   "micro_arena_bytes": memory["micro"]["arena_bytes"],
+                   "largest_activations": memory["largest_activations"][:3]},
+        "accelerators": {
+            "xnnpack": {k: xnnpack[k] for k in ("ops", "delegated", "cpu_ops")},
+            "micro": {k: micro.get(k) for k in ("loads", "unsupported_ops", "arena_bytes", "reason")},
+            "edgetpu": {k: edgetpu[k] for k in ("ops", "edgetpu", "first_unsupported", "cpu_ops", "source")},
+            "gpu": {k: gpu[k] for k in ("ops", "rejected", "verified")}},
+    }
+
+
 def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
            force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None,
-           report=None, card=None):
+           report=None, card=None, max_ram=None, max_flash=None):
     """Exports `task` into the folder `path` as `model.tflite` + `model.json` (+ the card).
 
     Args:
@@ -111,6 +136,9 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         card: dict with `data` (what the model was trained and measured on), `export_command`
             and `sections` (a callable `card -> [markdown lines]`): writes `card.json` and
             `card.md` beside the model.
+        max_ram, max_flash: budgets (bytes, or `"256KB"`, `"1 MiB"`): when the converted model
+            needs more RAM (the larger of its LiteRT and TFLite Micro tensor arenas) or flash
+            (its file), `BudgetExceededError` names the largest tensors and nothing is written.
 
     Returns:
         The `model.json` contents as a dict.
@@ -125,6 +153,7 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
     flatbuffer = compact_tensor_names(flatbuffer)
     meta = _describe(task, path, quantization, flatbuffer, time.perf_counter() - started)
+    meta.update(device_summary(flatbuffer, max_ram, max_flash))  # before anything is written
     # Built in a folder beside `path` and swapped in whole when the export succeeds: a kill at
     # any point leaves the previous export (or none) or the new one, never a mix.
     folder = folder_workspace(path)

@@ -109,3 +109,45 @@ def test_bad_arguments_and_a_missing_font_give_clear_errors(monkeypatch):
     finally:
         compose._emoji_font.cache_clear()
         compose.emoji_glyph.cache_clear()
+
+
+def test_object_maps_name_the_kind_and_colour_under_each_cell_centre(splits):
+    data = splits[0]["train"]
+    maps = C.object_maps(data, (8, 8))
+    assert maps.shape == (len(data), 8, 8, 2) and maps.dtype == np.int32
+    for i, scene in enumerate(data.objects):
+        for o in scene:
+            top, left, bottom, right = o["box"]
+            centres = (np.arange(8) + 0.5) * 8
+            rows = np.flatnonzero((centres >= top) & (centres < bottom))
+            cols = np.flatnonzero((centres >= left) & (centres < right))
+            cells = maps[i][np.ix_(rows, cols)]
+            if len(scene) == 1:
+                assert np.all(cells[..., 0] == 1 + list(C.KINDS).index(o["kind"]))
+                assert np.all(cells[..., 1] == (0 if o["colour"] is None else 1 + list(C.COLOURS).index(o["colour"])))
+        covered = np.zeros((8, 8), bool)
+        for o in scene:
+            top, left, bottom, right = o["box"]
+            centres = (np.arange(8) + 0.5) * 8
+            covered |= ((centres >= top) & (centres < bottom))[:, None] & ((centres >= left) & (centres < right))
+        assert np.all((maps[i, ..., 0] > 0) == covered)  # the background is 0 everywhere else
+
+
+def test_recoloured_and_zoomed_images_keep_their_maps_true(splits):
+    data = splits[0]["train"]
+    images, maps = C.recoloured_and_zoomed(data, (8, 8), np.random.default_rng(3))
+    again, maps_again = C.recoloured_and_zoomed(data, (8, 8), np.random.default_rng(3))
+    np.testing.assert_array_equal(images, again)  # deterministic for one generator
+    np.testing.assert_array_equal(maps, maps_again)
+    assert images.shape == data.images.shape and images.dtype == np.uint8
+    plain = C.object_maps(data, (8, 8))
+    changed = np.any(images != data.images, axis=(1, 2, 3))
+    assert 0.4 < changed.mean() < 0.95
+    # a recoloured object's colour is its own or unknown (-1), never another one
+    unzoomed = np.all(maps[..., 0] == plain[..., 0], axis=(1, 2))
+    kept = maps[unzoomed][..., 1]
+    assert np.all((kept == plain[unzoomed][..., 1]) | ((kept == -1) & (plain[unzoomed][..., 1] > 0)))
+    assert (maps[..., 1] == -1).any() and not unzoomed.all()
+    # zoomed by exactly 1 (the crop at the corner), every map is the plain one
+    _, same = C.recoloured_and_zoomed(data, (8, 8), np.random.default_rng(0), zoom=(1.0, 1.0))
+    np.testing.assert_array_equal(same[..., 0], plain[..., 0])

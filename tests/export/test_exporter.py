@@ -97,3 +97,29 @@ def test_an_export_path_that_is_a_file_is_refused(trained_digits_classifier, tmp
     with pytest.raises(InvalidInputError, match="is a file"):
         trained_digits_classifier.export(tmp_path / "taken" / "inside", quantization="float32")
     assert (tmp_path / "taken").read_text() == "not a folder"
+
+
+def test_every_export_records_memory_and_accelerators_in_model_json_and_card(exported_int8):
+    from deepedge.export.card import build_card, render_markdown
+
+    meta = json.loads((exported_int8 / "model.json").read_text())
+    memory, targets = meta["footprint"], meta["accelerators"]
+    assert memory["flash_bytes"] == (exported_int8 / "model.tflite").stat().st_size
+    assert 0 < memory["litert_arena_bytes"] < 100_000 and memory["micro_arena_bytes"] > 0
+    assert targets["micro"]["loads"] and targets["xnnpack"]["ops"] >= targets["xnnpack"]["delegated"] > 0
+    assert targets["edgetpu"]["ops"] == targets["xnnpack"]["ops"] and not targets["gpu"]["verified"]
+    markdown = render_markdown(build_card(exported_int8))
+    assert "| flash / RAM |" in markdown and "| XNNPACK (CPU) |" in markdown and "| TFLite Micro | runs, arena" in markdown
+
+
+def test_a_budget_the_model_exceeds_fails_naming_its_tensors_and_writes_nothing(trained_digits_classifier, digits,
+                                                                                tmp_path):
+    from deepedge.errors import BudgetExceededError
+
+    with pytest.raises(BudgetExceededError, match=r"RAM budget 1 KB exceeded.*largest activations"):
+        trained_digits_classifier.export(tmp_path / "m", calibration_data=digits["train"], max_ram="1KB")
+    with pytest.raises(BudgetExceededError, match=r"Flash budget .* exceeded.*largest constants"):
+        trained_digits_classifier.export(tmp_path / "m", calibration_data=digits["train"], max_flash=1000)
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+    trained_digits_classifier.export(tmp_path / "m", calibration_data=digits["train"], max_ram="1MB", max_flash="1MB")
+    assert (tmp_path / "m" / "model.tflite").exists()

@@ -75,7 +75,7 @@ class QLearning(Family):
         return {"model": str(path), "kind": kind, "data": environment, "split": split, "examples": episodes.episodes,
                 "metric": "mean_return", "value": round(value, 4), "seed": episodes.seed, "epsilon": episodes.epsilon}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         model = self.load_keras(model_path)
         environment = self.data_name(model_path, data_name)
         calibration, test = self.load_data(environment, "train"), self.load_data(environment, "test")
@@ -83,7 +83,7 @@ class QLearning(Family):
         data_info = {"name": environment, "source": source, "licence": licence, "test_examples": test.episodes,
                      "evaluation": {"episodes": test.episodes, "seed": test.seed, "epsilon": test.epsilon}}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=calibration, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=calibration, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 500,
                             extra_metadata={"data": environment,
                                             "evaluation": data_info["evaluation"]},

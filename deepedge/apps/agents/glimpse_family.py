@@ -41,14 +41,14 @@ class GlimpseClassification(Family):
         return {"model": str(path), "kind": kind, "data": data_name, "split": split, "examples": len(data),
                 "metric": "accuracy", "value": round(100.0 * accuracy, 4), "error": round(100.0 * (1 - accuracy), 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         name = self.data_name(model_path, data_name)
         model = self.load_keras(model_path)
         train, test = self.load_data(name, "train"), self.load_data(name, "test")
         data_info = {"name": name, "source": test.source, "licence": test.licence, "train_examples": len(train),
                      "test_examples": len(test)}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 480, extra_metadata={"data": name},
                             card=self.card_info(data_info, command))
 

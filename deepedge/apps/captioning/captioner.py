@@ -45,6 +45,9 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         dropout: float. Dropout on the word vectors and the decoder's output in training.
         max_caption_length: int. Tokens per caption, the end token included.
         attention_regularization: float. Weight of the doubly stochastic penalty.
+        train_encoder: bool. Whether `fit` trains the encoder too. The trained presets first
+            teach the encoder to read the scene's object maps, then keep it fixed while the
+            decoder learns (as Xu et al. kept their ImageNet-trained VGG fixed).
 
     Call it on `[images (batch, size, size, 3), caption ids in (batch, steps)]`; it returns
     logits `(batch, steps, vocabulary)`.
@@ -59,7 +62,8 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
     trained = TRAINED
 
     def __init__(self, tokenizer, image_size=64, encoder=None, embedding_dim=64, units=256, attention=True,
-                 attention_units=128, dropout=0.2, max_caption_length=20, attention_regularization=0.0, **kwargs):
+                 attention_units=128, dropout=0.2, max_caption_length=20, attention_regularization=0.0,
+                 train_encoder=True, **kwargs):
         super().__init__(**kwargs)
         from deepedge.apps.image_recognition.backbones import EdgeNetBackbone
 
@@ -68,11 +72,13 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         self.attention, self.attention_units = bool(attention), int(attention_units)
         self.dropout_rate, self.max_caption_length = float(dropout), int(max_caption_length)
         self.attention_regularization = float(attention_regularization)
+        self.train_encoder = bool(train_encoder)
         # lists, as a saved config reads them back
         self.encoder_config = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in (encoder or {}).items()}
         # === Layers ===
         self.encoder = EdgeNetBackbone(image_shape=(self.image_size, self.image_size, 3), pooling=None,
                                        name="encoder", **self.encoder_config)
+        self.encoder.trainable = self.train_encoder
         grid = self.encoder.output_shape
         self.grid_shape = (int(grid[1]), int(grid[2]))
         self.initial_h = keras.layers.Dense(self.units, activation="tanh", name="initial_h")
@@ -260,4 +266,4 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
                 "encoder": self.encoder_config, "embedding_dim": self.embedding_dim, "units": self.units,
                 "attention": self.attention, "attention_units": self.attention_units, "dropout": self.dropout_rate,
                 "max_caption_length": self.max_caption_length,
-                "attention_regularization": self.attention_regularization}
+                "attention_regularization": self.attention_regularization, "train_encoder": self.train_encoder}

@@ -50,14 +50,14 @@ class Captioning(Family):
                 "decoding": f"beam {beam_width}" if beam_width else "greedy",
                 "samples": [{"references": list(r), "caption": h} for r, h in zip(data.captions[:3], hypotheses)]}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         model = self.load_keras(model_path)
         train = self.load_data("captions", "train").take(2000)
         test = self.load_data("captions", "test_combinations")
         data_info = {"name": "captions", "source": test.source, "licence": test.licence,
                      "parity_split": "test_combinations", "test_images": len(test)}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 400, extra_metadata={"data": "captions"},
                             report=lambda folder, meta: self._report(folder, model),
                             card=self.card_info(data_info, command))

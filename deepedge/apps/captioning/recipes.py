@@ -14,6 +14,72 @@ from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
+def pretrain_encoder(model, train, validation, recipe, verbose=True):
+    """Teaches `model.encoder` to read the scenes before the decoder learns to write.
+
+    A 1x1 convolution on the encoder's grid names, for every cell, the kind of object under
+    the cell's centre (or the background) and its colour (`deepedge.data.captions.object_maps`),
+    trained for `recipe["encoder_epochs"]` epochs on the training images, recoloured and
+    zoomed anew every epoch (`recoloured_and_zoomed`) so that neither colour nor size gives a
+    kind away; the captioner then starts from that encoder. This stands in for Xu et al.'s and Vinyals et al.'s ImageNet
+    training of the ConvNet (no photo set installs offline). Both captioner presets of one
+    recipe share the run (under the user cache, resumable, kept for the other preset), so
+    `show_and_tell` and `show_attend_tell` start from the same encoder.
+
+    Returns:
+        A dict for the training report (epochs, seconds, per-cell kind accuracy on the
+        validation images), or None when the recipe has no encoder epochs.
+    """
+    import hashlib
+    import json
+
+    from deepedge.backend import keras, tf
+    from deepedge.data.cache import cache_dir
+    from deepedge.data.captions import COLOURS, KINDS, object_maps, recoloured_and_zoomed
+
+    epochs = int(recipe.get("encoder_epochs", 0))
+    if not epochs:
+        return None
+    key = json.dumps(["hue_grey_zoom", model.encoder_config, model.image_size, epochs, recipe["seed"], recipe["batch_size"],
+                      recipe["learning_rate"], len(train)], sort_keys=True)
+    run_dir = cache_dir() / "runs" / f"captions_encoder-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    trainable = model.encoder.trainable
+    model.encoder.trainable = True  # (the captioner may keep it fixed afterwards)
+    image = keras.Input((model.image_size, model.image_size, 3), name="image")
+    grid = model.encoder(keras.layers.Rescaling(1 / 255, name="scale")(image))
+    outputs = [keras.layers.Conv2D(len(KINDS) + 1, 1, name="kinds")(grid),
+               keras.layers.Conv2D(len(COLOURS) + 1, 1, name="colours")(grid)]
+    reader = keras.Model(image, outputs, name="scene_reader")
+    steps = math.ceil(len(train) / recipe["batch_size"])
+    reader.compile(optimizer=build_optimizer(recipe, steps, epochs, clipnorm=recipe["clipnorm"]),
+                   loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                         keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)],
+                   metrics=[["accuracy"], []])
+
+    def batches(x, y, batch_size, rng=None):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return tf.data.Dataset.from_tensor_slices((x[0], (y[..., 0], y[..., 1]))).batch(batch_size).with_options(
+            options)
+
+    def epoch_data(rng):  # recoloured and zoomed anew every epoch: kinds apart from colour and size
+        images, maps = recoloured_and_zoomed(train, model.grid_shape, rng)
+        order = rng.permutation(len(images))
+        return (images[order],), maps[order]
+
+    validation_data = ((validation.images,), object_maps(validation, model.grid_shape))
+    reader, history = fit_resumable(reader, (train.images,), np.zeros(len(train)), epochs, run_dir,
+                                    batch_size=recipe["batch_size"], seed=recipe["seed"],
+                                    validation_data=validation_data, verbose=verbose, epoch_data=epoch_data,
+                                    batches=batches)
+    model.encoder.set_weights(reader.get_layer("encoder").get_weights())
+    model.encoder.trainable = trainable
+    accuracy = {k: round(v[-1], 4) for k, v in history.items() if k.startswith("val_") and k.endswith("accuracy")}
+    return {"epochs": epochs, "seconds": round(sum(history["epoch_seconds"]), 1), "validation": accuracy,
+            "targets": "per grid cell: the kind under its centre or the background, and that object's colour; "
+                       "training images recoloured (hues turned, or grey) and zoomed (0.5-2.0)"}
+
+
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
     """Trains the captioner preset `name` by its recipe; saves `out_dir/model.keras`.
 
@@ -36,6 +102,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     tokenizer = WordTokenizer.from_texts([c for refs in train.captions for c in refs])  # training split only
     seed_everything(recipe["seed"], deterministic=False)
     model = Captioner.from_preset(spec["architecture"], tokenizer=tokenizer, **spec.get("config", {}))
+    encoder_report = pretrain_encoder(model, train, validation, recipe, verbose=verbose)
 
     def epoch_data(rng):
         order = rng.permutation(len(train))
@@ -52,7 +119,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                                    epoch_data=epoch_data, batches=model.training_batches)
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": int(len(y)),
-        "recipe": recipe, "params": int(model.count_params()), "vocabulary": tokenizer.vocabulary_size,
+        "recipe": recipe, "params": int(model.count_params()), "encoder_pretraining": encoder_report, "vocabulary": tokenizer.vocabulary_size,
         "metric": "bleu4", "validation_metric": round(model.evaluate_metric(validation), 2),
         "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
         "command": train_command(name, out_dir, epochs, limit),

@@ -39,14 +39,14 @@ class ImageClassification(Family):
         return {"model": str(path), "kind": kind, "data": dataset.name, "split": split,
                 "examples": len(dataset), "metric": "accuracy", "value": round(accuracy, 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         name = self.data_name(model_path, data_name)
         classifier = self.load_keras(model_path)
         train, test = self.load_data(name, "train"), self.load_data(name, "test")
         data_info = {"name": name, "source": train.source, "licence": train.licence,
                      "train_examples": len(train), "test_examples": len(test)}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return classifier.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return classifier.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                                  force=force, num_calibration=calibration_samples or 500,
                                  extra_metadata={"data": name}, card=self.card_info(data_info, command))
 

@@ -37,13 +37,13 @@ class LanguageModelling(Family):
                 "examples": len(model.tokenizer.encode_paragraphs(corpus.paragraphs)), "unit": "tokens",
                 "metric": "perplexity", "value": round(value, 4)}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         model = self.load_keras(model_path)
         train, test = self.load_data("austen", "train"), self.load_data("austen", "test")
         data_info = {"name": "austen", "source": train.source, "licence": train.licence,
                      "train_words": train.num_words, "test_words": test.num_words}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples, extra_metadata={"data": "austen"},
                             card=self.card_info(data_info, command))
 

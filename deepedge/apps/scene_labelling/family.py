@@ -43,7 +43,7 @@ class SceneLabelling(Family):
                 "value": round(metric_from_confusion(confusion, model.metric_name), 4),
                 "pixel_accuracy": round(100 * scores["pixel_accuracy"], 4), "iou": scores["iou"]}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         from deepedge.data.scenes import load_nuclei, load_scenes
 
         name = self.data_name(model_path, data_name)
@@ -68,7 +68,7 @@ class SceneLabelling(Family):
         data_info = {"name": name, "source": test.source, "licence": test.licence,
                      "test_images": len(test), "test_image_size": list(test.images.shape[1:3])}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples, latency_runs=200,
                             extra_metadata={"data": name}, report=per_class_report,
                             card=self.card_info(data_info, command))

@@ -60,7 +60,7 @@ class KeywordSpotting(Family):
                 **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in report.items()
                    if k not in ("accuracy", "examples")}}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         import numpy as np
 
         from deepedge.data.speech import (SpeechAugmentation, load_alsa_speech, load_asterisk_keywords,
@@ -90,7 +90,7 @@ class KeywordSpotting(Family):
                      "train_examples": len(train), "test_examples": len(test),
                      "test_speakers": len(set(test.speakers)), "real_speech": f"{real.source}; {telephone.source}"}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=calibration, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=calibration, evaluation_data=test,
                             force=force, num_calibration=calibration_samples, extra_metadata={"data": "keywords"},
                             report=real_speech_report, card=self.card_info(data_info, command))
 

@@ -65,7 +65,7 @@ class SpeechRecognition(Family):
                 "decoding": f"beam {beam_width}{with_lm}" if beam_width else "greedy",
                 "samples": [{"reference": r, "hypothesis": h} for r, h in zip(data.texts[:3], hypotheses)]}
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         from deepedge.data.kokoro import LICENCE, SOURCE
         from deepedge.data.speech import load_sentences
 
@@ -75,7 +75,7 @@ class SpeechRecognition(Family):
                      "licence": f"{test.licence}; {LICENCE}", "train_examples": len(train),
                      "test_examples": len(test), "test_speakers": len(set(test.speakers))}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 150, latency_runs=300,
                             extra_metadata={"data": "sentences"},
                             report=lambda folder, meta: self._report(folder, test),

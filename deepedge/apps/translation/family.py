@@ -58,7 +58,7 @@ class Translation(Family):
 
     fitting = staticmethod(fitting_pairs)
 
-    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None):
+    def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         name = self.data_name(model_path, data_name)
         model = self.load_keras(model_path)
         train, (test, skipped) = self.load_data(name, "train"), self.fitting(model, self.load_data(name, "test"))
@@ -66,7 +66,7 @@ class Translation(Family):
                      "test_pairs": len(test),
                      "test_pairs_too_long": skipped}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
-        return model.export(out, quantization=quantization, calibration_data=train, evaluation_data=test,
+        return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=train, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 400, extra_metadata={"data": name},
                             report=lambda folder, meta: self._report(folder, model, name, train, test),
                             card=self.card_info(data_info, command))

@@ -9,7 +9,7 @@ two groups of real objects at known boxes:
 | --- | --- | --- |
 | shirt, dress, shoe, bag | shirt/top, dress, shoe, bag/handbag | Fashion-MNIST items, coloured |
 | digit | digit/number | MNIST subset, coloured |
-| dog, cat, bird, fish, fruit, car, tree, flower, ball, house | their names | Noto Color Emoji glyphs, 4-11 a kind |
+| dog, cat, bird, fish, fruit, car, tree, flower, ball, house | their names | Noto Color Emoji glyphs, 4-17 a kind (two are ZWJ sequences) |
 
 Fashion items and digits are grey, so they take a colour (red, green, blue, yellow, white);
 emoji keep their own. Every object is small (14-18 pixels) or large (24-30). A scene is one
@@ -46,7 +46,7 @@ from deepedge.errors import InvalidInputError
 CAPTION_SPLITS = ("train", "validation", "test", "test_combinations")
 DEFAULT_IMAGES = {"train": 20_000, "validation": 500, "test": 1_000, "test_combinations": 1_000}
 _SPLIT_IDS = {name: i for i, name in enumerate(CAPTION_SPLITS)}
-_GENERATOR_VERSION = 2  # bump when the generator changes: it names the cache file
+_GENERATOR_VERSION = 3  # bump when the generator changes: it names the cache file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +126,95 @@ def load_captions(split, num_images=None, size=64, seed=0):
     return data
 
 
+def object_maps(data, grid, boxes=None):
+    """What lies under each cell of a feature grid: int32 `(N, rows, cols, 2)`.
+
+    Channel 0 is `1 +` the index in `KINDS` of the object whose box holds the cell's centre
+    (0 where no object does); channel 1 is `1 +` the index in `COLOURS` of that object's colour
+    (0 for the background and for emoji, which keep their own colours). The captioners'
+    encoders learn to read these maps before the decoder learns to write (see
+    `deepedge.apps.captioning.recipes`).
+
+    Args:
+        data: a `CaptionDataset`.
+        grid: `(rows, cols)` of the feature grid over the image.
+        boxes: optional N lists of `(top, left, bottom, right)`, one per object, in place of
+            the objects' own boxes (after the image was zoomed, say).
+    """
+    rows, cols = (int(v) for v in grid)
+    height, width = data.images.shape[1:3]
+    ys, xs = (np.arange(rows) + 0.5) * height / rows, (np.arange(cols) + 0.5) * width / cols
+    kinds, colours = list(KINDS), list(COLOURS)
+    maps = np.zeros((len(data), rows, cols, 2), np.int32)
+    for i, scene in enumerate(data.objects):
+        for j, o in enumerate(scene):
+            top, left, bottom, right = o["box"] if boxes is None else boxes[i][j]
+            inside = ((ys >= top) & (ys < bottom))[:, None] & ((xs >= left) & (xs < right))[None, :]
+            maps[i, inside, 0] = 1 + kinds.index(o["kind"])
+            maps[i, inside, 1] = 0 if o["colour"] is None else 1 + colours.index(o["colour"])
+    return maps
+
+
+def _hue_rotation(degrees):
+    """The 3x3 matrix that turns RGB colours by `degrees` about the grey axis (greys, white
+    included, stay as they are)."""
+    angle = np.deg2rad(degrees)
+    cross = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]]) / np.sqrt(3)
+    return np.cos(angle) * np.eye(3) + (1 - np.cos(angle)) / 3 * np.ones((3, 3)) + np.sin(angle) * cross
+
+
+def recoloured_and_zoomed(data, grid, rng, zoom=(0.5, 2.0)):
+    """Training images whose colours and sizes say nothing about the kind: `(images, maps)`.
+
+    Of the images, 45% get their hues turned by 30-330 degrees (a red dress becomes a yellow or
+    a blue one; white stays white) and 25% turn grey, brightened or darkened (a white digit from
+    a red one); the colour channel of their maps becomes -1, unknown (except white under a turned
+    hue). 70% are zoomed by a factor drawn from `zoom` at a random place (a shrunk image framed
+    by its mean colour), their boxes moved with them. A ConvNet trained on the plain images
+    learns that dresses are never red and cats never large, because the held-out
+    combinations never occur; this breaks those shortcuts. `maps` as `object_maps` gives them.
+    """
+    from PIL import Image
+
+    images = data.images.copy()
+    size = images.shape[1]
+    boxes = [[o["box"] for o in scene] for scene in data.objects]
+    recoloured, greyed = np.zeros(len(images), bool), np.zeros(len(images), bool)
+    for i in range(len(images)):
+        draw = rng.random()
+        if draw < 0.45:
+            images[i] = np.clip(np.rint(images[i] @ _hue_rotation(rng.uniform(30, 330)).T), 0, 255)
+            recoloured[i] = True
+        elif draw < 0.7:
+            grey = images[i].astype(np.float32).mean(axis=-1, keepdims=True) * rng.uniform(0.8, 2.2)
+            images[i] = np.clip(np.rint(grey), 0, 255)  # (broadcast over the three channels)
+            greyed[i] = True
+        if rng.random() < 0.7:
+            factor = rng.uniform(*zoom)
+            side = max(8, round(size * factor))
+            scaled = np.asarray(Image.fromarray(images[i]).resize((side, side), Image.BILINEAR))
+            if side >= size:
+                top, left = rng.integers(0, side - size + 1, 2)
+                images[i] = scaled[top:top + size, left:left + size]
+                shift = (-int(top), -int(left))
+            else:
+                top, left = rng.integers(0, size - side + 1, 2)
+                pad = ((int(top), size - side - int(top)), (int(left), size - side - int(left)), (0, 0))
+                fill = scaled.reshape(-1, 3).mean(axis=0)  # (reflecting would copy objects unlabelled)
+                images[i] = np.stack([np.pad(scaled[..., k], pad[:2], constant_values=round(fill[k]))
+                                      for k in range(3)], axis=-1)
+                shift = (int(top), int(left))
+            scale = side / size
+            boxes[i] = [(b[0] * scale + shift[0], b[1] * scale + shift[1], b[2] * scale + shift[0],
+                         b[3] * scale + shift[1]) for b in boxes[i]]
+    maps = object_maps(data, grid, boxes)
+    white = 1 + list(COLOURS).index("white")
+    colours = maps[..., 1]
+    colours[recoloured[:, None, None] & (colours > 0) & (colours != white)] = -1
+    colours[greyed[:, None, None] & (colours > 0)] = -1
+    return images, maps
+
+
 def _write(path, data):
     import io
 
@@ -148,4 +237,5 @@ def _read(path, split):
 
 
 __all__ = ["CAPTION_SPLITS", "COLOURS", "CaptionDataset", "EMOJI_FONT", "HELD_OUT", "KINDS", "Kind", "OBJECT_WORDS",
-           "RELATIONS", "SIZES", "compose_captioned_scene", "emoji_glyph", "load_captions"]
+           "RELATIONS", "SIZES", "compose_captioned_scene", "emoji_glyph", "load_captions", "object_maps",
+           "recoloured_and_zoomed"]

@@ -16,7 +16,7 @@ _OBJECT_THRESHOLD = 40  # of 255: a grey object's pixels after resizing
 
 
 # === Parts ===
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=4096)  # every glyph at every side drawn (about 100 x 17, 4 KB each)
 def emoji_glyph(char, side):
     """The emoji `char` rendered from Noto Color Emoji: RGBA uint8 `(side, side, 4)`, cropped to
     its opaque pixels and fitted into the square."""

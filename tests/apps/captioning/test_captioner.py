@@ -162,3 +162,32 @@ def test_bad_images_give_clear_errors(caption_data):
         model.caption(np.zeros((1, 64, 64, 3)))
     with pytest.raises(InvalidInputError, match="dtype"):
         model.caption(np.array([["a"]]))
+
+
+@pytest.mark.slow
+def test_encoder_pretraining_teaches_the_grid_to_name_objects_and_resumes(caption_data):
+    """The recipes' first stage (`recipes.pretrain_encoder`): the encoder trains on the object
+    maps, its weights reach the captioner, a fixed encoder stays fixed, and a second call finds
+    the finished run under the cache instead of training again."""
+    from deepedge.apps.captioning.recipes import pretrain_encoder
+    from deepedge.backend import keras
+    from deepedge.data.captions import object_maps
+
+    train, test = caption_data
+    keras.utils.set_random_seed(0)
+    model = tiny_captioner(train)
+    model.encoder.trainable = False
+    before = [w.copy() for w in model.encoder.get_weights()]
+    recipe = {"encoder_epochs": 2, "seed": 0, "batch_size": 32, "learning_rate": 3e-3, "weight_decay": 0.0,
+              "clipnorm": 1.0}
+    report = pretrain_encoder(model, train, train.take(100), recipe, verbose=False)
+    assert report["epochs"] == 2 and 0 <= report["validation"]["val_kinds_accuracy"] <= 1
+    after = model.encoder.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert model.encoder.trainable is False  # restored for the captioner
+    again = tiny_captioner(train)
+    assert pretrain_encoder(again, train, train.take(100), recipe, verbose=False)["seconds"] == report["seconds"]
+    for a, b in zip(after, again.encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert pretrain_encoder(model, train, train, {**recipe, "encoder_epochs": 0}) is None
+    assert object_maps(test, model.grid_shape).shape == (len(test), *model.grid_shape, 2)
