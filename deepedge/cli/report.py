@@ -74,7 +74,10 @@ def _memory_table(report):
 @click.command("report")
 @click.argument("model")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def command(model, as_json):
+@click.option("--update-card", is_flag=True,
+              help="Also render the model's card again with these rows and Hugging Face front matter "
+                   "(the export's own measurements are kept).")
+def command(model, as_json, update_card):
     """Accelerator coverage (XNNPACK, GPU, TFLite Micro, Edge TPU) and flash/RAM of an exported model."""
     from deepedge.export.accelerators import accelerator_report
     from deepedge.export.memory import memory_report
@@ -84,6 +87,11 @@ def command(model, as_json):
         accelerators = accelerator_report(path)
         memory = memory_report(path, micro=False)
     memory["micro"] = {key: accelerators["micro"].get(key) for key in ("loads", "arena_bytes", "reason")}
+    if update_card:
+        from deepedge.export.card import refresh_card
+
+        refresh_card(path)
+        err_console.print(f"Rendered {path}/card.md again.")
     if as_json:
         print_json({"model": str(path), "accelerators": accelerators, "memory": memory})
         return

@@ -12,6 +12,7 @@ import os
 import platform
 from pathlib import Path
 
+from deepedge.errors import ModelFileError
 from deepedge.runtime.metadata import METADATA_NAME
 from deepedge.fileio import atomic_write_json, atomic_write_text
 
@@ -107,10 +108,44 @@ def device_rows(card):
     return rows
 
 
+# Hugging Face pipeline tags (huggingface.co/docs/hub/model-cards) of deepedge's tasks.
+PIPELINE_TAGS = {"image_classification": "image-classification", "scene_labelling": "image-segmentation",
+                 "keyword_spotting": "audio-classification", "speech_recognition": "automatic-speech-recognition",
+                 "language_model": "text-generation", "translation": "translation", "captioning": "image-to-text",
+                 "glimpse_classification": "image-classification", "q_learning": "reinforcement-learning"}
+
+
+def front_matter(card):
+    """The card's YAML front matter in the Hugging Face model-card format (library, licence,
+    tags, pipeline, data set, and the metric float and exported as a `model-index` result), so a
+    shipped folder can be published as it is. Values are written in JSON flow style, which YAML
+    reads as they are."""
+    dump = json.dumps
+    task, metrics, data = card["task"], card.get("metrics") or {}, card.get("data") or {}
+    pipeline = PIPELINE_TAGS.get(task)
+    tags = ["deepedge", "litert", "tflite", card["quantization"], "on-device", card["family"], task]
+    lines = ["---", "library_name: litert", "license: apache-2.0", f"tags: {dump(tags)}"]
+    if pipeline:
+        lines.append(f"pipeline_tag: {pipeline}")
+    if data.get("name"):
+        lines.append(f"datasets: {dump([data['name']])}")
+    if metrics:
+        name = metrics["metric"]
+        exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
+        dataset = {"name": data.get("name") or "held-out data", "type": data.get("name") or "custom",
+                   "split": metrics.get("split", "test")}
+        lines += [f"metrics: {dump([name])}", "model-index:", f"- name: {dump(card['name'])}", "  results:",
+                  f"  - task: {dump({'type': pipeline or task})}", f"    dataset: {dump(dataset)}", "    metrics:",
+                  f"    - {dump({'type': name, 'value': metrics['keras_float'], 'name': f'{name}, float Keras'})}",
+                  f"    - {dump({'type': name, 'value': exported, 'name': f'{name}, ' + card['quantization'] + ' LiteRT'})}"]
+    return lines + ["---", ""]
+
+
 def render_markdown(card, sections=None):
-    """The card as Markdown; `sections(card)` adds the family's own Markdown lines after the table."""
+    """The card as Markdown, with Hugging Face front matter (`front_matter`); `sections(card)`
+    adds the family's own Markdown lines after the table."""
     metrics = card.get("metrics") or {}
-    lines = [f"# {card['name']}", "",
+    lines = [*front_matter(card), f"# {card['name']}", "",
              f"{card['family'].replace('_', ' ')} / {card['task'].replace('_', ' ')}, "
              f"{card['quantization']} LiteRT, builtin ops only.", "", "| | |", "| --- | --- |"]
     rows = [("parameters", f"{card['params']:,}" if card.get("params") else "-"),
@@ -118,7 +153,8 @@ def render_markdown(card, sections=None):
     if metrics:
         name = metrics["metric"]
         exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
-        digits = 4 if abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # a fraction: 4 places
+        fraction = name not in ("bleu", "bleu4", "cer", "wer", "perplexity", "mean_return")
+        digits = 4 if fraction and abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # 4 places
         rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.{digits}f}"),
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.{digits}f}"),
                  ("loss to quantization (allowed)", f"{metrics['drop']:.{digits}f} "
@@ -185,4 +221,31 @@ def write_model_card(model_dir, data=None, export_command=None, unit=None, secti
     card = build_card(model_dir, data, export_command, unit, training_dir)
     atomic_write_json(Path(model_dir) / CARD_JSON, card)
     atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card, sections))
+    return card
+
+
+def refresh_card(model_dir):
+    """Renders an exported model's card again with what this version of deepedge adds to every
+    card (the Hugging Face front matter, flash and RAM, the accelerator rows), without
+    converting or measuring the model again: the measurements stay those of its export. A
+    model.json from before the device report gets its `footprint` and `accelerators`, measured
+    from the .tflite as `deepedge export` would. Returns the card."""
+    from deepedge.export.exporter import device_summary
+    from deepedge.registry import family
+    from deepedge.runtime.metadata import resolve_model_paths, sha256_of
+
+    tflite, meta_path = resolve_model_paths(model_dir)
+    meta = json.loads(Path(meta_path).read_text())
+    if meta.get("tflite_sha256") and meta["tflite_sha256"] != sha256_of(tflite):
+        raise ModelFileError(f"{meta_path} was exported with another {tflite}; export the model again.")
+    if "footprint" not in meta or "accelerators" not in meta:
+        meta.update(device_summary(Path(tflite).read_bytes()))
+        atomic_write_json(meta_path, meta)
+    card_path = Path(model_dir) / CARD_JSON
+    card = json.loads(card_path.read_text())
+    owner = family(meta["task"])
+    card.update(footprint=meta["footprint"], accelerators=meta["accelerators"])
+    card["unit"] = card.get("unit") or owner.unit  # (cards of older exports did not keep it)
+    atomic_write_json(card_path, card)
+    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card, owner.card_sections))
     return card
