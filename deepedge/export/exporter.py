@@ -91,8 +91,10 @@ def device_summary(flatbuffer, max_ram=None, max_flash=None):
     and TFLite Micro arenas, the largest tensors) and, per target, the ops it takes (XNNPACK
     measured, TFLite Micro loaded and run, Edge TPU from its documented op table, the GPU
     analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget."""
-    from deepedge.export.accelerators import edgetpu_report, gpu_report, micro_report, xnnpack_report
+    from deepedge.export.accelerators import gpu_report, xnnpack_report
+    from deepedge.export.edgetpu import edgetpu_report
     from deepedge.export.memory import check_budget, memory_report
+    from deepedge.export.micro import micro_report
 
     memory = memory_report(flatbuffer, micro=False)
     micro = micro_report(flatbuffer)

@@ -65,6 +65,11 @@ class Graph:
         return [op for subgraph in self.subgraphs for op in subgraph.ops]
 
 
+def op_counts(names):
+    """`{op name: how many}` of a list of op names, sorted by name."""
+    return {name: names.count(name) for name in sorted(set(names))}
+
+
 def model_bytes(source):
     """The flatbuffer of `source`: bytes, a `.tflite` path, or a folder holding `model.tflite`."""
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -134,7 +134,7 @@ def memory_report(source, micro=True):
         "largest_constants": largest_tensors(graph, constant=True),
     }
     if micro:
-        from deepedge.export.accelerators import micro_report
+        from deepedge.export.micro import micro_report
 
         result = micro_report(data)
         report["micro"] = {key: result.get(key) for key in ("loads", "arena_bytes", "reason")}
