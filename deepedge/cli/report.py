@@ -4,10 +4,7 @@ import click
 from rich.table import Table
 
 from deepedge.cli.common import console, err_console, print_json, resolve_model
-
-
-def _ops(counts):
-    return ", ".join(f"{name} x{count}" if count > 1 else name for name, count in counts.items()) or "-"
+from deepedge.export.graph import format_op_counts
 
 
 def _percent(part, whole):
@@ -25,7 +22,7 @@ def _accelerator_table(report):
         table.add_row("XNNPACK (CPU)", "-", xnnpack["error"])
     else:
         table.add_row("XNNPACK (CPU)", _percent(xnnpack["delegated"], xnnpack["ops"]),
-                      f"{_ops(xnnpack['cpu_ops'])} (reference CPU kernels)" if xnnpack["cpu_ops"] else "-")
+                      f"{format_op_counts(xnnpack['cpu_ops'])} (reference CPU kernels)" if xnnpack["cpu_ops"] else "-")
     gpu = report["gpu"]
     rejected = "; ".join(f"{r['op']}: {r['reason']}" for r in gpu["rejected"])
     table.add_row("GPU delegate", f"unknown: the analyzer flags {len(gpu['rejected'])} of {gpu['ops']}",
@@ -43,7 +40,7 @@ def _accelerator_table(report):
     tpu = report["edgetpu"]
     cut = f"from {tpu['first_unsupported']} on: " if tpu["first_unsupported"] else ""
     table.add_row("Edge TPU (documented ops)", _percent(tpu["edgetpu"], tpu["ops"]),
-                  (cut + _ops(tpu["cpu_ops"])) if tpu["cpu_ops"] else "-")
+                  (cut + format_op_counts(tpu["cpu_ops"])) if tpu["cpu_ops"] else "-")
     return table
 
 
@@ -85,8 +82,7 @@ def command(model, as_json, update_card):
     path = resolve_model(model)
     with err_console.status("Loading the model in LiteRT and TFLite Micro..."):
         accelerators = accelerator_report(path)
-        memory = memory_report(path, micro=False)
-    memory["micro"] = {key: accelerators["micro"].get(key) for key in ("loads", "arena_bytes", "reason")}
+        memory = memory_report(path, micro=accelerators["micro"])
     if update_card:
         from deepedge.export.card import refresh_card
 

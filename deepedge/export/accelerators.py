@@ -136,6 +136,29 @@ def accelerator_report(source, test_inputs=None):
             "edgetpu": edgetpu_report(data)}
 
 
-__all__ = ["EDGETPU_OPS", "EDGETPU_SOURCE", "MICRO_OPS", "accelerator_report", "edgetpu_report", "gpu_report",
+def device_summary(flatbuffer, max_ram=None, max_flash=None):
+    """`{"footprint": ..., "accelerators": ...}` for model.json and the card: flash and RAM (LiteRT
+    and TFLite Micro arenas, the largest tensors) and, per target, the ops it takes (XNNPACK
+    measured, TFLite Micro loaded and run, Edge TPU from its documented op table, the GPU
+    analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget."""
+    from deepedge.export.memory import check_budget, memory_report
+
+    micro = micro_report(flatbuffer)
+    memory = memory_report(flatbuffer, micro=micro)
+    check_budget(memory, max_ram, max_flash)
+    xnnpack, edgetpu, gpu = xnnpack_report(flatbuffer), edgetpu_report(flatbuffer), gpu_report(flatbuffer)
+    return {
+        "footprint": {"flash_bytes": memory["flash_bytes"], "litert_arena_bytes": memory["litert"]["arena_bytes"],
+                   "micro_arena_bytes": memory["micro"]["arena_bytes"],
+                   "largest_activations": memory["largest_activations"][:3]},
+        "accelerators": {
+            "xnnpack": {k: xnnpack[k] for k in ("ops", "delegated", "cpu_ops")},
+            "micro": {k: micro.get(k) for k in ("loads", "unsupported_ops", "arena_bytes", "reason")},
+            "edgetpu": {k: edgetpu[k] for k in ("ops", "edgetpu", "first_unsupported", "cpu_ops", "source")},
+            "gpu": {k: gpu[k] for k in ("ops", "rejected", "verified")}},
+    }
+
+
+__all__ = ["EDGETPU_OPS", "EDGETPU_SOURCE", "MICRO_OPS", "accelerator_report", "device_summary", "edgetpu_report", "gpu_report",
            "micro_report", "parse_analyzer", "xnnpack_report"]
 

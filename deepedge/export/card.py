@@ -83,16 +83,13 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
     return card
 
 
-def _ops(counts):
-    return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in sorted(counts.items()))
-
-
 def device_rows(card):
-    """Card rows for flash, RAM and each accelerator target (`exporter.device_summary`); none
+    """Card rows for flash, RAM and each accelerator target (`accelerators.device_summary`); none
     for a model exported before the report existed."""
     memory, targets = card.get("footprint"), card.get("accelerators")
     if not memory or not targets:
         return []
+    from deepedge.export.graph import format_op_counts
     from deepedge.export.memory import format_bytes
 
     xnnpack, micro, edgetpu = targets["xnnpack"], targets["micro"], targets["edgetpu"]
@@ -100,12 +97,17 @@ def device_rows(card):
     rows = [("flash / RAM", f"{format_bytes(memory['flash_bytes'])} file; tensor arena LiteRT "
                             f"{format_bytes(memory['litert_arena_bytes'])}{micro_ram}"),
             ("XNNPACK (CPU)", f"{xnnpack['delegated']}/{xnnpack['ops']} ops"
-                              + (f"; reference kernels: {_ops(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")),
+                              + (f"; reference kernels: {format_op_counts(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")),
             ("TFLite Micro", f"runs, arena {micro['arena_bytes']:,} bytes" if micro.get("loads")
              else f"does not load: {', '.join(micro.get('unsupported_ops') or []) or micro.get('reason')}"),
             ("Edge TPU (documented ops)", f"{edgetpu['edgetpu']}/{edgetpu['ops']} ops"
              + (f"; from {edgetpu['first_unsupported']} on, the CPU" if edgetpu.get("first_unsupported") else ""))]
     return rows
+
+
+def exported_metric(metrics):
+    """The exported model's value of the metric (`litert_int8`, `litert_float16`, ...)."""
+    return next(v for k, v in metrics.items() if k.startswith("litert_"))
 
 
 # Hugging Face pipeline tags (huggingface.co/docs/hub/model-cards) of deepedge's tasks.
@@ -131,7 +133,7 @@ def front_matter(card):
         lines.append(f"datasets: {dump([data['name']])}")
     if metrics:
         name = metrics["metric"]
-        exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
+        exported = exported_metric(metrics)
         dataset = {"name": data.get("name") or "held-out data", "type": data.get("name") or "custom",
                    "split": metrics.get("split", "test")}
         lines += [f"metrics: {dump([name])}", "model-index:", f"- name: {dump(card['name'])}", "  results:",
@@ -152,7 +154,7 @@ def render_markdown(card, sections=None):
             ("file size", f"{card['size_bytes'] / 1024:.1f} KiB ({card['size_bytes']:,} bytes)")]
     if metrics:
         name = metrics["metric"]
-        exported = next(v for k, v in metrics.items() if k.startswith("litert_"))
+        exported = exported_metric(metrics)
         fraction = name not in ("bleu", "bleu4", "cer", "wer", "perplexity", "mean_return")
         digits = 4 if fraction and abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # 4 places
         rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.{digits}f}"),
@@ -230,7 +232,7 @@ def refresh_card(model_dir):
     converting or measuring the model again: the measurements stay those of its export. A
     model.json from before the device report gets its `footprint` and `accelerators`, measured
     from the .tflite as `deepedge export` would. Returns the card."""
-    from deepedge.export.exporter import device_summary
+    from deepedge.export.accelerators import device_summary
     from deepedge.registry import family
     from deepedge.runtime.metadata import resolve_model_paths, sha256_of
 

@@ -18,10 +18,12 @@ import time
 
 from deepedge.backend import keras, tf
 from deepedge.errors import InvalidInputError, ParityError
+from deepedge.export.accelerators import device_summary
 from deepedge.export.card import write_model_card
 from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert, convert_signatures,
                                      normalise_quantization, single_batch_model)
-from deepedge.fileio import atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder, swappable_folder
+from deepedge.fileio import (atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder,
+                             swappable_folder)
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
 
 
@@ -83,33 +85,6 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
         "convert_seconds": round(convert_seconds, 2),
         "keras_version": keras.__version__,
         "tensorflow_version": tf.__version__,
-    }
-
-
-def device_summary(flatbuffer, max_ram=None, max_flash=None):
-    """`{"footprint": ..., "accelerators": ...}` for model.json and the card: flash and RAM (LiteRT
-    and TFLite Micro arenas, the largest tensors) and, per target, the ops it takes (XNNPACK
-    measured, TFLite Micro loaded and run, Edge TPU from its documented op table, the GPU
-    analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget."""
-    from deepedge.export.accelerators import gpu_report, xnnpack_report
-    from deepedge.export.edgetpu import edgetpu_report
-    from deepedge.export.memory import check_budget, memory_report
-    from deepedge.export.micro import micro_report
-
-    memory = memory_report(flatbuffer, micro=False)
-    micro = micro_report(flatbuffer)
-    memory["micro"] = {key: micro.get(key) for key in ("loads", "arena_bytes", "reason")}
-    check_budget(memory, max_ram, max_flash)
-    xnnpack, edgetpu, gpu = xnnpack_report(flatbuffer), edgetpu_report(flatbuffer), gpu_report(flatbuffer)
-    return {
-        "footprint": {"flash_bytes": memory["flash_bytes"], "litert_arena_bytes": memory["litert"]["arena_bytes"],
-                   "micro_arena_bytes": memory["micro"]["arena_bytes"],
-                   "largest_activations": memory["largest_activations"][:3]},
-        "accelerators": {
-            "xnnpack": {k: xnnpack[k] for k in ("ops", "delegated", "cpu_ops")},
-            "micro": {k: micro.get(k) for k in ("loads", "unsupported_ops", "arena_bytes", "reason")},
-            "edgetpu": {k: edgetpu[k] for k in ("ops", "edgetpu", "first_unsupported", "cpu_ops", "source")},
-            "gpu": {k: gpu[k] for k in ("ops", "rejected", "verified")}},
     }
 
 

@@ -70,6 +70,11 @@ def op_counts(names):
     return {name: names.count(name) for name in sorted(set(names))}
 
 
+def format_op_counts(counts):
+    """`"ADD, SELECT x3"` for `{op name: how many}`; `"-"` for none."""
+    return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in sorted(counts.items())) or "-"
+
+
 def model_bytes(source):
     """The flatbuffer of `source`: bytes, a `.tflite` path, or a folder holding `model.tflite`."""
     if isinstance(source, (bytes, bytearray, memoryview)):

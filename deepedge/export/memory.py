@@ -118,7 +118,8 @@ def largest_tensors(graph, constant, count=5):
 def memory_report(source, micro=True):
     """Flash and RAM of a model (bytes, a `.tflite` path or an exported folder), as a plain dict.
 
-    `micro=False` skips TFLite Micro (it loads the model several times to find the arena).
+    `micro=False` skips TFLite Micro (it loads the model several times to find the arena); a
+    `micro_report` result already at hand may be given instead of `True`.
     """
     data = model_bytes(source)
     graph = read_graph(data)
@@ -133,10 +134,10 @@ def memory_report(source, micro=True):
         "largest_activations": largest_tensors(graph, constant=False),
         "largest_constants": largest_tensors(graph, constant=True),
     }
-    if micro:
+    if micro is not False:
         from deepedge.export.micro import micro_report
 
-        result = micro_report(data)
+        result = micro_report(data) if micro is True else micro
         report["micro"] = {key: result.get(key) for key in ("loads", "arena_bytes", "reason")}
     return report
 

@@ -274,7 +274,6 @@ class EdgeStepModel(_PerThreadInterpreter):
         """
         prepared = self.prepare(signature, **fixed)
         specs = self._input_specs[signature]
-        out_specs = self._output_specs[signature]
         runner = self._runner(signature)
         # LiteRT's SignatureRunner resizes, reallocates and sets every input on each call; its
         # wrapper (ai-edge-litert 2.x) lets the per-step inputs alone be set. Without it, plain `run`.
@@ -288,11 +287,7 @@ class EdgeStepModel(_PerThreadInterpreter):
         token = object()
 
         def call(**inputs):
-            if sorted([*inputs, *prepared]) != sorted(specs):
-                raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. "
-                                        f"Received: {sorted([*inputs, *prepared])}.")
-            feeds = {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
-                     for name, value in inputs.items()}
+            feeds = self._feeds(signature, inputs, prepared)
             if owners.get(signature) is not token:  # first call, or another decode set its own
                 runner(**feeds, **prepared)
                 owners[signature] = token
@@ -300,8 +295,7 @@ class EdgeStepModel(_PerThreadInterpreter):
                 for name, value in feeds.items():
                     wrapper.SetTensor(indices[name], value, subgraph)
                 wrapper.Invoke(subgraph)
-            return {name: dequantize(wrapper.GetTensor(index, subgraph), out_specs[name]) if name in out_specs
-                    else wrapper.GetTensor(index, subgraph) for name, index in outputs}
+            return self._dequantized(signature, {name: wrapper.GetTensor(index, subgraph) for name, index in outputs})
 
         return call
 
@@ -309,15 +303,21 @@ class EdgeStepModel(_PerThreadInterpreter):
         """Runs one signature on named inputs (and those `prepare` made); returns its named outputs."""
         if signature not in self.signatures:
             raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self.signatures)}.")
-        specs = self._input_specs[signature]
         prepared = prepared or {}
+        feeds = self._feeds(signature, inputs, prepared)
+        self._local.__dict__.get("bound", {}).pop(signature, None)  # a `bind` of it sets its inputs again
+        return self._dequantized(signature, self._runner(signature)(**feeds, **prepared))
+
+    def _feeds(self, signature, inputs, prepared):
+        """`inputs` checked and quantized for `signature`, which takes them and `prepared`."""
+        specs = self._input_specs[signature]
         if sorted([*inputs, *prepared]) != sorted(specs):
             raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. "
                                     f"Received: {sorted([*inputs, *prepared])}.")
-        feeds = {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
-                 for name, value in inputs.items()}
-        self._local.__dict__.get("bound", {}).pop(signature, None)  # a `bind` of it sets its inputs again
-        outputs = self._runner(signature)(**feeds, **prepared)
+        return {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
+                for name, value in inputs.items()}
+
+    def _dequantized(self, signature, outputs):
         out_specs = self._output_specs[signature]
         return {name: dequantize(value, out_specs[name]) if name in out_specs else value
                 for name, value in outputs.items()}

@@ -21,8 +21,8 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True):
     the cell's centre (or the background) and its colour (`deepedge.data.captions.object_maps`),
     trained for `recipe["encoder_epochs"]` epochs on the training images, recoloured and
     zoomed anew every epoch (`recoloured_and_zoomed`) so that neither colour nor size gives a
-    kind away; the captioner then starts from that encoder. This stands in for Xu et al.'s and Vinyals et al.'s ImageNet
-    training of the ConvNet (no photo set installs offline). Both captioner presets of one
+    kind away; the captioner then starts from that encoder. This stands in for Xu et al.'s and
+    Vinyals et al.'s ImageNet training of the ConvNet (no photo set installs offline). Both captioner presets of one
     recipe share the run (under the user cache, resumable, kept for the other preset), so
     `show_and_tell` and `show_attend_tell` start from the same encoder.
 
@@ -40,8 +40,8 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True):
     epochs = int(recipe.get("encoder_epochs", 0))
     if not epochs:
         return None
-    key = json.dumps(["hue_grey_zoom", model.encoder_config, model.image_size, epochs, recipe["seed"], recipe["batch_size"],
-                      recipe["learning_rate"], len(train)], sort_keys=True)
+    key = json.dumps(["hue_grey_zoom", model.encoder_config, model.image_size, epochs, recipe["seed"],
+                      recipe["batch_size"], recipe["learning_rate"], len(train)], sort_keys=True)
     run_dir = cache_dir() / "runs" / f"captions_encoder-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     trainable = model.encoder.trainable
     model.encoder.trainable = True  # (the captioner may keep it fixed afterwards)
@@ -119,7 +119,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                                    epoch_data=epoch_data, batches=model.training_batches)
     report = {
         "preset": name, "architecture": spec["architecture"], "data": spec["data"], "train_examples": int(len(y)),
-        "recipe": recipe, "params": int(model.count_params()), "encoder_pretraining": encoder_report, "vocabulary": tokenizer.vocabulary_size,
+        "recipe": recipe, "params": int(model.count_params()), "encoder_pretraining": encoder_report,
+        "vocabulary": tokenizer.vocabulary_size,
         "metric": "bleu4", "validation_metric": round(model.evaluate_metric(validation), 2),
         "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
         "command": train_command(name, out_dir, epochs, limit),
