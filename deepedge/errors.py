@@ -19,7 +19,15 @@ class InvalidInputError(DeepEdgeError, ValueError):
 
 
 class ConversionError(DeepEdgeError):
-    """A model cannot be converted to LiteRT with builtin ops only."""
+    """A model cannot be converted to LiteRT with builtin ops only.
+
+    `ops` maps each TensorFlow op that stopped the conversion to the Keras layer using it
+    (None where the converter did not say).
+    """
+
+    def __init__(self, message, ops=None):
+        super().__init__(message)
+        self.ops = dict(ops or {})
 
 
 class ParityError(DeepEdgeError):
@@ -43,3 +51,11 @@ class CheckpointError(DeepEdgeError):
 
 class BudgetExceededError(DeepEdgeError):
     """An exported model needs more RAM (tensor arena) or flash (file) than the budget allows."""
+
+
+class DistributionError(DeepEdgeError):
+    """A distribution strategy cannot be set up (no TPU, a bad TF_CONFIG) or cannot train a model."""
+
+
+class QuantizationAwareError(DeepEdgeError):
+    """A model cannot be made quantization-aware (a layer type QAT does not cover, say)."""

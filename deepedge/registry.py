@@ -33,6 +33,11 @@ TASKS = {
     "q_learning": ("deepedge.apps.agents.dqn_family:QLearning", "deepedge.runtime.q_network:EdgeQNetwork"),
 }
 
+# A model deepedge did not build (`deepedge.export.export_model`): no family serves it, one
+# generic runtime runs it.
+GENERIC_TASK = "keras_model"
+GENERIC_RUNTIME = "deepedge.runtime.keras_model:EdgeKerasModel"
+
 _families = {}
 _lock = threading.Lock()
 
@@ -60,6 +65,10 @@ def _import(target):
 
 
 def _entry(task_name):
+    if task_name == GENERIC_TASK:
+        raise ModelFileError(f"{GENERIC_TASK!r} models were exported from a Keras model deepedge did not build, so no "
+                             "family serves them: load them with `deepedge.edge.load`, and export and measure them "
+                             "again with `deepedge export MODEL.keras --calibration ... --evaluate ...`.")
     if task_name not in TASKS:
         raise ModelFileError(f"No family serves the task {task_name!r}; this deepedge knows {sorted(TASKS)}. "
                              "Upgrade deepedge, or register the family (`deepedge.registry.register`).")
@@ -67,8 +76,9 @@ def _entry(task_name):
 
 
 def runtime_class(task_name):
-    """The on-device runtime class of `task_name` (numpy and LiteRT only)."""
-    return _import(_entry(task_name)[1])
+    """The on-device runtime class of `task_name` (numpy and LiteRT only); for `GENERIC_TASK`,
+    the runtime of any exported Keras model."""
+    return _import(GENERIC_RUNTIME if task_name == GENERIC_TASK else _entry(task_name)[1])
 
 
 def family(task_name):

@@ -48,3 +48,13 @@ def test_readme_speech_quickstart_runs(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(2, 22)" in result.stdout and "True [1, 16000]" in result.stdout and " s: " in result.stdout
+
+
+@pytest.mark.slow
+def test_readme_own_keras_model_quickstart_runs(tmp_path):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = [b for b in blocks if "export_model" in b][0].replace("/tmp/", f"{tmp_path}/")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'passed': True" in result.stdout and "'litert_int8'" in result.stdout
+    assert (tmp_path / "my_model" / "model.tflite").exists() and (tmp_path / "my_model" / "card.md").exists()

@@ -138,7 +138,8 @@ class Family:
     def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None,
                budgets=None):
         """Exports the `.keras` model at `model_path` into `out` with the family's report and card;
-        returns model.json as a dict. `budgets`: `{"max_ram": ..., "max_flash": ...}` for
+        returns model.json as a dict. `budgets`: export options (`{"max_ram": ..., "max_flash": ...,
+        "max_drop": ..., "repair": True}`) for
         `deepedge.export.exporter.export`."""
         raise NotImplementedError
 
@@ -149,8 +150,12 @@ class Family:
                 f"{metrics.get('keras_float', float('nan')):.2f} vs {quantization} "
                 f"{metrics.get(f'litert_{quantization}', float('nan')):.2f}")
 
-    def train(self, preset, out, epochs=None, limit=None):
-        """Trains the trained preset `preset` by its recipe into `out`; returns one line to print."""
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
+        """Trains the trained preset `preset` by its recipe into `out`; returns one line to print.
+
+        `distribution`: a `deepedge.training.Distribution` (strategy, precision, XLA), or None
+        for one device as the recipe ships; the recipe scales its batch and learning rate by it,
+        builds its model in `distribution.scope(recipe)` and records it in `training.json`."""
         raise NotImplementedError
 
     def predict_file(self, runtime, file, out=None, top_k=3, console=None):

@@ -30,6 +30,8 @@ class Task:
         architectures: dict. Untrained presets: name -> spec (the family's `presets.py`).
         trained: dict. Trained presets (shipped models and their recipes): name -> spec.
         edge_float_layers: tuple of layer names kept in float32 in an int8 export.
+        edge_int8_io: bool. A step-wise int8 export also takes and returns int8 tensors
+            (otherwise its float inputs and outputs, the carried state, stay float32).
     """
 
     family = None
@@ -41,6 +43,7 @@ class Task:
     architectures = {}
     trained = {}
     edge_float_layers = ()
+    edge_int8_io = False
 
     # === Presets ===
     @classmethod
@@ -129,6 +132,10 @@ class Task:
     def evaluate_metric_as_exported(self, data):
         """The float metric measured the way the runtime feeds the exported model (tiles, say)."""
         return self.evaluate_metric(data)
+
+    def evaluate_metric_on_device(self, runtime, data):
+        """The task metric of the exported model (`runtime`, its on-device class) on `data`."""
+        return runtime.evaluate_metric(data)
 
     def count_examples(self, data):
         """How many examples `evaluate_metric(data)` scores, for `model.json`."""

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from deepedge.cli.common import console
+from deepedge.training.distribute import PRECISIONS, STRATEGIES
 
 
 @click.command("train")
@@ -16,11 +17,21 @@ from deepedge.cli.common import console
               help="Train on part of the data only (images, chapters, scenes or utterances per keyword: "
                    "the family's recipe says which).")
 @click.option("--export/--no-export", default=True, show_default=True, help="Export int8 with a model card afterwards.")
-def command(preset, out, epochs, limit, export):
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="auto", show_default=True,
+              help="Where to train: auto (a TPU, else all local GPUs, else one device), default (one device), "
+                   "mirrored (all local GPUs), multi-worker (the cluster in TF_CONFIG), tpu.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="Dtype policy: auto is mixed_float16 on GPUs, mixed_bfloat16 on TPUs, the recipe's own on CPUs.")
+@click.option("--jit-compile/--no-jit-compile", default=None,
+              help="Compile the training step with XLA. Default: Keras's choice (on GPUs and TPUs, not on CPUs).")
+def command(preset, out, epochs, limit, export, strategy, precision, jit_compile):
     """Train a preset by its recipe; run it again after an interruption to resume.
 
     `deepedge info` lists the presets. Each family's recipe says what --limit counts and how it
     trains (language models in mixed bfloat16, scenes and keyword clips drawn afresh every epoch).
+    The recipe's batch is per replica: with R replicas the global batch and the learning rate are
+    R times the recipe's (training.json records both). With --strategy multi-worker, run the
+    same command on every machine, each with its own TF_CONFIG; the chief writes the model.
     """
     from deepedge.errors import PresetNotFoundError
     from deepedge.fileio import check_output_path
@@ -38,7 +49,14 @@ def command(preset, out, epochs, limit, export):
         out = out.resolve().relative_to(Path.cwd().resolve())  # the card's commands then work from any checkout
     # oneDNN's CPU kernels train every family here 20-30% faster; read once, at TensorFlow's import.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    console.print(family.train(preset, out, epochs=epochs, limit=limit))
+    from deepedge.training.distribute import Distribution
+
+    # Before anything runs on TensorFlow: a multi-worker strategy sets up its collectives at start.
+    distribution = Distribution(strategy, precision=precision, jit_compile=jit_compile)
+    summary = family.train(preset, out, epochs=epochs, limit=limit, distribution=distribution)
+    if not distribution.is_chief:
+        return  # the chief saves and exports
+    console.print(summary)
     if export:
         from deepedge.cli.export import export_model
 

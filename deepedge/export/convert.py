@@ -42,31 +42,68 @@ def single_batch_model(task):
     return keras.Model(inputs, outputs, name=f"{task.name}_edge")
 
 
-def _layer_for_op(error_text, model):
-    """The Keras layer named in a converter error's op location, if any."""
-    names = {layer.name for layer in model._flatten_layers(include_self=False, recursive=True)}
-    for location in re.findall(r'"([^"\s]+/[^"\s]+)"', error_text):
-        for part in location.split("@")[0].split("/"):
-            base = re.sub(r"_\d+$", "", part)
-            if base in names:
-                return base
+def _layer_in(location, names):
+    """The innermost Keras layer (of `names`) on a converter error's op location
+    ("functional_1/wave_1/Erf@__inference_..."), or None. Tracing suffixes scopes with `_1`."""
+    parts = location.split("@")[0].split("/")[:-1]
+    for part in reversed(parts):
+        for candidate in (re.sub(r"_\d+$", "", part), part):
+            if candidate in names:
+                return candidate
     return None
 
 
+def unsupported_ops(error_text, model):
+    """`{TensorFlow op: the layer using it, or None}` for every op a converter error says has no
+    builtin kernel."""
+    names = {layer.name for layer in model._flatten_layers(include_self=False, recursive=True)}
+    found = {}
+    for location, op in re.findall(r"error: loc\((.*?)\): '(?:tf|tfl)\.(\w+)' op is neither", error_text):
+        paths = re.findall(r'"([^"\s]+/[^"\s]+)"', location)
+        found.setdefault(op, next((layer for path in paths if (layer := _layer_in(path, names))), None))
+    for listed in re.findall(r"TF Select ops: ([\w, ]+)", error_text):
+        for op in (op.strip() for op in listed.split(",")):
+            if op:
+                found.setdefault(op, None)
+    return found
+
+
+def ops_by_layer(ops):
+    """`{layer or None: [ops]}` from `unsupported_ops`'s `{op: layer}`, ops sorted."""
+    grouped = {}
+    for op, layer in sorted(ops.items()):
+        grouped.setdefault(layer, []).append(op)
+    return grouped
+
+
 def _converter_error(error, model):
+    from deepedge.export.advice import advice_for
+
     text = str(error)
-    ops = set(re.findall(r"'tf\.(\w+)' op is neither", text))
-    for listed in re.findall(r"TF Select ops: ([\w, ]+)", text):
-        ops.update(op.strip() for op in listed.split(",") if op.strip())
+    ops = unsupported_ops(text, model)
     if not ops:
         first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
         return ConversionError(f"LiteRT conversion of {model.name!r} failed: {first_line[:400]}")
-    layer = _layer_for_op(text, model)
-    where = f"Layer {layer!r}" if layer else "A layer of the model"
+    uses = "; ".join(f"{f'layer {layer!r}' if layer else 'a layer of the model'} uses TensorFlow op(s) "
+                     f"{', '.join(layer_ops)}" for layer, layer_ops in ops_by_layer(ops).items())
     return ConversionError(
-        f"{where} uses TensorFlow op(s) {', '.join(sorted(ops))}, which LiteRT has no builtin kernel "
-        "for. deepedge exports builtin ops only (no Flex, no custom ops), so nothing was written. "
-        "Rewrite that layer with keras.ops that map to TFLite builtins.")
+        f"{uses[0].upper()}{uses[1:]}, which LiteRT has no builtin kernel for. deepedge exports builtin ops only "
+        f"(no Flex, no custom ops), so nothing was written. What to do: {' '.join(advice_for(ops))}", ops=ops)
+
+
+def representative_inputs(calibration_inputs, num_calibration=500):
+    """The converter's representative dataset for a one-input model: the first `num_calibration`
+    real inputs, one at a time with a batch of one."""
+    if calibration_inputs is None or len(calibration_inputs) == 0:
+        raise InvalidInputError("int8 export needs calibration inputs: real training samples "
+                                "(pass `calibration_data=`). Received none.")
+    samples = np.asarray(calibration_inputs[:num_calibration], np.float32)
+
+    def one_by_one():
+        for sample in samples:
+            yield [sample[None]]
+
+    return one_by_one
 
 
 def convert(model, quantization="int8", calibration_inputs=None, num_calibration=500, float_layers=()):
@@ -85,16 +122,7 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
     quantization = normalise_quantization(quantization)
     representative_dataset = None
     if quantization == "int8":
-        if calibration_inputs is None or len(calibration_inputs) == 0:
-            raise InvalidInputError("int8 export needs calibration inputs: real training samples "
-                                    "(pass `calibration_data=`). Received none.")
-        samples = np.asarray(calibration_inputs[:num_calibration], np.float32)
-
-        def one_by_one():
-            for sample in samples:
-                yield [sample[None]]
-
-        representative_dataset = one_by_one
+        representative_dataset = representative_inputs(calibration_inputs, num_calibration)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantization == "int8" and float_layers:
         return _convert_keeping_float(lambda: tf.lite.TFLiteConverter.from_keras_model(model), model, float_layers,
@@ -135,31 +163,16 @@ def _tensors_of_layers(flatbuffer, layers):
 def _convert_keeping_float(make_converter, model, float_layers, representative_dataset):
     """int8 everywhere except `float_layers` (a front end whose 8-bit version loses accuracy).
 
-    The model is converted once with float fallback to learn the names of those layers'
-    tensors, then again through LiteRT's selective quantization (`QuantizationDebugger`
-    with those nodes deny-listed): they keep float32 weights and activations, a QUANTIZE op
-    follows them, and everything after runs in int8. Inputs and outputs stay float32.
+    Through LiteRT's selective quantization (`deepedge.export.selective`): those layers keep
+    float32 weights and activations, a QUANTIZE op follows them, and everything after runs in
+    int8. Inputs and outputs stay float32.
 
     Args:
         make_converter: callable returning a fresh `TFLiteConverter` for the model.
     """
-    first = _run_converter(make_converter(), "int8", representative_dataset, model, int8_io=False, strict_int8=False)
-    nodes = _tensors_of_layers(first, float_layers)
-    if not nodes:
-        raise ConversionError(f"No tensors of the layers {list(float_layers)} in the converted {model.name!r}; "
-                              "cannot keep them in float. Check the layer names.")
-    converter = make_converter()
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=nodes)
-    try:
-        with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
-            debugger = tf.lite.experimental.QuantizationDebugger(
-                converter=converter, debug_dataset=representative_dataset, debug_options=options)
-            return debugger.get_nondebug_quantized_model()
-    except Exception as e:
-        raise _converter_error(e, model) from e
+    from deepedge.export.selective import SelectiveQuantizer
+
+    return SelectiveQuantizer(make_converter, representative_dataset, model, float_layers).quantize()
 
 
 def _run_converter(converter, quantization, representative_dataset, model, int8_io, strict_int8=True):
@@ -202,7 +215,7 @@ def _signature_function(model, input_names, output_names):
     return signature
 
 
-def convert_signatures(signatures, quantization="int8", calibration_samples=None, float_layers=()):
+def convert_signatures(signatures, quantization="int8", calibration_samples=None, float_layers=(), int8_io=False):
     """Converts several batch-1 Keras models into one LiteRT flatbuffer, one signature each.
 
     This is how recurrent models ship (DESIGN.md, edge contract 4): `step(token, *state) ->
@@ -217,8 +230,29 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
         calibration_samples: for int8, a list of `(signature name, {input name: array})`
             pairs drawn from real data (see `LanguageModel.calibration_samples`).
         float_layers: names of layers kept in float32 in an int8 model (see `convert`).
+        int8_io: bool. For int8 without `float_layers`, float inputs and outputs become int8
+            too (a model deepedge did not build, `deepedge.export.export_model`); integer
+            inputs (token ids) stay as they are.
     """
     quantization = normalise_quantization(quantization)
+    if quantization == "int8" and not calibration_samples:
+        raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
+    with saved_signatures(signatures) as make_converter:
+        model = next(iter(signatures.values()))["model"]
+        if quantization == "int8" and float_layers:
+            return _convert_keeping_float(make_converter, model, float_layers, lambda: iter(calibration_samples))
+        return _run_converter(make_converter(), quantization, lambda: iter(calibration_samples), model,
+                              int8_io=int8_io)
+
+
+@contextlib.contextmanager
+def saved_signatures(signatures):
+    """The signature models exported together as a SavedModel in a temporary folder (one
+    endpoint each); yields a callable returning a fresh `TFLiteConverter` for it.
+
+    Args:
+        signatures: as in `convert_signatures`.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         archive = keras.export.ExportArchive()
         for name, signature in signatures.items():
@@ -227,15 +261,7 @@ def convert_signatures(signatures, quantization="int8", calibration_samples=None
                                                            signature["outputs"]))
         with native_output_silenced(), contextlib.redirect_stdout(io.StringIO()):
             archive.write_out(tmp, verbose=False)
-        if quantization == "int8" and not calibration_samples:
-            raise InvalidInputError("int8 export needs calibration samples from real data. Received none.")
-        model = next(iter(signatures.values()))["model"]
-        if quantization == "int8" and float_layers:
-            return _convert_keeping_float(
-                lambda: tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures)), model,
-                float_layers, lambda: iter(calibration_samples))
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
-        return _run_converter(converter, quantization, lambda: iter(calibration_samples), model, int8_io=False)
+        yield lambda: tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=list(signatures))
 
 
 def compact_tensor_names(flatbuffer, max_length=64):

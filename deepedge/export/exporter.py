@@ -9,19 +9,26 @@ card (`card=`) once, only when the exported model is within the family's parity 
 
 What the exporter reads from the task is the `deepedge.apps.task.Task` interface: `task_name`,
 `family`, `metric_name`, `metric_higher_is_better`, `parity_threshold`, `parity_relative`,
-`edge_signatures()`, `edge_calibration_inputs()`, `edge_float_layers`, `edge_metadata()`,
-`evaluate_metric()`, `evaluate_metric_as_exported()` and `count_examples()`.
+`edge_signatures()`, `edge_calibration_inputs()`, `edge_float_layers`, `edge_int8_io`,
+`edge_metadata()`, `evaluate_metric()`, `evaluate_metric_as_exported()`,
+`evaluate_metric_on_device()` and `count_examples()`. A model deepedge did not build goes
+through the same function behind that interface (`deepedge.export.keras_model.KerasModelTask`).
 """
 
+import contextlib
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from deepedge.backend import keras, tf
 from deepedge.errors import InvalidInputError, ParityError
 from deepedge.export.accelerators import device_summary
 from deepedge.export.card import write_model_card
 from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert, convert_signatures,
-                                     normalise_quantization, single_batch_model)
+                                     normalise_quantization, representative_inputs, saved_signatures,
+                                     single_batch_model)
+from deepedge.export.graph import float_ops
 from deepedge.fileio import (atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder,
                              swappable_folder)
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
@@ -54,18 +61,42 @@ def _check_export_arguments(quantization, calibration_data, num_calibration, max
                                 "training split (a few hundred of its examples are enough).")
 
 
+def _signature_samples(task, calibration_data, num_calibration):
+    """A step-wise task's calibration samples: `(signature, {input: array})` pairs from real data."""
+    options = {"num_samples": num_calibration} if num_calibration else {}
+    return task.calibration_samples(calibration_data, **options)
+
+
 def _flatbuffer(task, quantization, calibration_data, num_calibration):
     """`(flatbuffer, signatures or None)` for the task, converted with builtin ops only."""
     signatures = task.edge_signatures()
     if signatures:  # recurrent models: one signature per entry point, state carried by the runtime
         samples = None
         if quantization == "int8" and calibration_data is not None:
-            options = {"num_samples": num_calibration} if num_calibration else {}
-            samples = task.calibration_samples(calibration_data, **options)
-        return convert_signatures(signatures, quantization, samples, float_layers=task.edge_float_layers), signatures
+            samples = _signature_samples(task, calibration_data, num_calibration)
+        return convert_signatures(signatures, quantization, samples, float_layers=task.edge_float_layers,
+                                  int8_io=task.edge_int8_io), signatures
     inputs = task.edge_calibration_inputs(calibration_data)
     return convert(single_batch_model(task), quantization, inputs, num_calibration or 500,
                    float_layers=task.edge_float_layers), None
+
+
+@contextlib.contextmanager
+def _selective_quantizer(task, calibration_data, num_calibration):
+    """A `SelectiveQuantizer` of the task, calibrated as `_flatbuffer` calibrates it."""
+    from deepedge.export.selective import SelectiveQuantizer
+
+    signatures = task.edge_signatures()
+    if signatures:
+        samples = _signature_samples(task, calibration_data, num_calibration)
+        with saved_signatures(signatures) as make_converter:
+            yield SelectiveQuantizer(make_converter, lambda: iter(samples), next(iter(signatures.values()))["model"],
+                                     task.edge_float_layers, int8_io=task.edge_int8_io)
+        return
+    model = single_batch_model(task)
+    inputs = representative_inputs(task.edge_calibration_inputs(calibration_data), num_calibration or 500)
+    yield SelectiveQuantizer(lambda: tf.lite.TFLiteConverter.from_keras_model(model), inputs, model,
+                             task.edge_float_layers, int8_io=not task.edge_float_layers)
 
 
 def _describe(task, path, quantization, flatbuffer, convert_seconds):
@@ -79,6 +110,7 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
         **task.edge_metadata(),
         "ops": sorted(set(ops)),
         "op_count": len(ops),
+        **({"float_ops": float_ops(flatbuffer)} if quantization == "int8" else {}),
         "gpu_delegate": {"incompatible_ops": gpu_rejected,
                          "compatible_op_count": sum(op not in gpu_rejected for op in ops)},
         "size_bytes": len(flatbuffer),
@@ -90,7 +122,7 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
 
 def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
            force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None,
-           report=None, card=None, max_ram=None, max_flash=None):
+           report=None, card=None, max_ram=None, max_flash=None, repair=False, repair_data=None, max_growth=0.10):
     """Exports `task` into the folder `path` as `model.tflite` + `model.json` (+ the card).
 
     Args:
@@ -116,41 +148,40 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         max_ram, max_flash: budgets (bytes, or `"256KB"`, `"1 MiB"`): when the converted model
             needs more RAM (the larger of its LiteRT and TFLite Micro tensor arenas) or flash
             (its file), `BudgetExceededError` names the largest tensors and nothing is written.
+        repair: bool. When the int8 model misses the parity threshold, keep the groups of ops
+            that lose most in float32, chosen by the task metric on `repair_data`, until it holds
+            (`deepedge.export.repair`); model.json records what was kept and the search's table.
+        repair_data: data the repair search measures candidates on; by default the first
+            examples of `calibration_data`.
+        max_growth: a repaired model may be at most this fraction larger than plain int8.
 
     Returns:
         The `model.json` contents as a dict.
     """
-    from deepedge.runtime import io_metadata, load, signature_io
-    from deepedge.runtime.bench import measure_latency
-
     quantization = normalise_quantization(quantization)
     _check_export_arguments(quantization, calibration_data, num_calibration, max_drop, latency_runs)
     path = check_output_path(path, folder=True, option="path")
     started = time.perf_counter()
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
     flatbuffer = compact_tensor_names(flatbuffer)
-    meta = _describe(task, path, quantization, flatbuffer, time.perf_counter() - started)
-    meta.update(device_summary(flatbuffer, max_ram, max_flash))  # before anything is written
+    convert_seconds = time.perf_counter() - started
+    meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash)
     # Built in a folder beside `path` and swapped in whole when the export succeeds: a kill at
     # any point leaves the previous export (or none) or the new one, never a mix.
     folder = folder_workspace(path)
     try:
-        (folder / TFLITE_NAME).write_bytes(flatbuffer)
-        meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)
-        meta.update(io_metadata(folder / TFLITE_NAME))
-        signature = None
-        if signatures:
-            sig_io = signature_io(folder / TFLITE_NAME)
-            meta["signature_io"] = sig_io
-            meta["state"] = {name: sig["state"] for name, sig in signatures.items() if "state" in sig}
-            signature = next(iter(signatures))
-            meta["inputs"], meta["outputs"] = sig_io[signature]["inputs"], sig_io[signature]["outputs"]
-        atomic_write_json(folder / METADATA_NAME, meta)
-        runtime = load(folder, num_threads=1)
-        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs, signature=signature),
-                              "threads": 1, **({"signature": signature} if signature else {})}
+        runtime = _install(folder, flatbuffer, meta, signatures, latency_runs)
         if evaluation_data is not None:
-            meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
+            repairing = repair and quantization == "int8"
+            meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force or repairing, max_drop)
+            if repairing and not meta["metrics"]["passed"]:
+                result = _repair(task, meta, signatures, calibration_data, repair_data, num_calibration,
+                                 meta["metrics"], max_growth)
+                flatbuffer = result.pop("flatbuffer")
+                meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash)
+                meta["repair"] = result
+                runtime = _install(folder, flatbuffer, meta, signatures, latency_runs)
+                meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
         if extra_metadata:
             meta.update(extra_metadata)
         if report is not None:
@@ -160,6 +191,9 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
             meta.update(extra)
         atomic_write_json(folder / METADATA_NAME, meta)
         if card is not None:
+            if meta.get("repair") and card.get("export_command"):  # the command that repeats this export
+                card = {**card, "export_command": card["export_command"] + " --repair"
+                        + (f" --max-drop {max_drop:g}" if max_drop is not None else "")}
             write_model_card(folder, training_dir=path, **card)
         if swappable_folder(path):
             replace_folder(folder, path)
@@ -170,9 +204,66 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     return meta
 
 
+def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash):
+    """model.json's description of a converted model; raises `BudgetExceededError` before
+    anything is written when it needs more RAM or flash than allowed."""
+    meta = _describe(task, path, quantization, flatbuffer, convert_seconds)
+    meta.update(device_summary(flatbuffer, max_ram, max_flash))
+    return meta
+
+
+def _install(folder, flatbuffer, meta, signatures, latency_runs):
+    """Writes `flatbuffer` and `meta` (completed with its inputs, outputs and signatures) into
+    `folder`, measures the median latency unless `latency_runs` is 0; returns the runtime."""
+    from deepedge.runtime import io_metadata, load, signature_io
+    from deepedge.runtime.bench import measure_latency
+
+    (folder / TFLITE_NAME).write_bytes(flatbuffer)
+    meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)
+    meta.update(io_metadata(folder / TFLITE_NAME))
+    signature = None
+    if signatures:
+        sig_io = signature_io(folder / TFLITE_NAME)
+        meta["signature_io"] = sig_io
+        meta["state"] = {name: sig["state"] for name, sig in signatures.items() if "state" in sig}
+        signature = next(iter(signatures))
+        meta["inputs"], meta["outputs"] = sig_io[signature]["inputs"], sig_io[signature]["outputs"]
+    atomic_write_json(folder / METADATA_NAME, meta)
+    runtime = load(folder, num_threads=1)
+    if latency_runs:
+        meta["latency_us"] = {**measure_latency(runtime.interpreter, runs=latency_runs, signature=signature),
+                              "threads": 1, **({"signature": signature} if signature else {})}
+    return runtime
+
+
+def _repair(task, meta, signatures, calibration_data, repair_data, num_calibration, parity, max_growth):
+    """Runs `deepedge.export.repair.repair` on the task: candidates measured on `repair_data` (by
+    default the first examples of the calibration data: training data, never the test split)."""
+    from deepedge.export.repair import REPAIR_EXAMPLES, repair, subset
+    from deepedge.progress import progress_bar, stderr_console
+
+    data = subset(calibration_data if repair_data is None else repair_data, REPAIR_EXAMPLES)
+    reference = task.evaluate_metric_as_exported(data)
+    with tempfile.TemporaryDirectory() as scratch, \
+            _selective_quantizer(task, calibration_data, num_calibration) as quantizer, \
+            stderr_console() as console, progress_bar(console) as progress:
+        bar = progress.add_task("Repair: plain int8", total=None)
+
+        def measure(flatbuffer):
+            folder = Path(tempfile.mkdtemp(dir=scratch))
+            runtime = _install(folder, flatbuffer, dict(meta), signatures, latency_runs=0)
+            return task.evaluate_metric_on_device(runtime, data)
+
+        result = repair(quantizer, measure, reference, parity["max_drop"], task.metric_higher_is_better,
+                        task.parity_relative, max_growth, evaluation_drop=parity["drop"],
+                        on_candidate=lambda text: progress.update(bar, description=f"Repair: {text}"))
+    result["examples"] = task.count_examples(data)
+    return result
+
+
 def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     keras_value = task.evaluate_metric_as_exported(evaluation_data)
-    edge_value = runtime.evaluate_metric(evaluation_data)
+    edge_value = task.evaluate_metric_on_device(runtime, evaluation_data)
     drop = (keras_value - edge_value) if task.metric_higher_is_better else (edge_value - keras_value)
     relative = task.parity_relative
     if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure (its size: a

@@ -160,6 +160,23 @@ def read_graph(source):
     return Graph(subgraphs, len(data))
 
 
+def float_ops(source):
+    """The ops of an int8 model that compute in float: `[{"op": name, "tensor": its output's name}]`.
+
+    The converter keeps an op with no int8 kernel (SIN, RFFT2D, LOG, ...) in float32 even when
+    asked for int8 only, with QUANTIZE / DEQUANTIZE around it; model.json and the card record
+    where. QUANTIZE and DEQUANTIZE themselves (the boundaries) are not counted."""
+    found = []
+    for subgraph in read_graph(source).subgraphs:
+        for op in subgraph.ops:
+            if op.name in ("QUANTIZE", "DEQUANTIZE"):
+                continue
+            floating = [subgraph.tensors[t] for t in op.outputs if t >= 0 and subgraph.tensors[t].dtype == "FLOAT32"]
+            if floating:
+                found.append({"op": op.name, "tensor": floating[0].name})
+    return found
+
+
 _SUBGRAPH_FIELDS = (("WhileOptions", ("condSubgraphIndex", "bodySubgraphIndex")),
                     ("IfOptions", ("thenSubgraphIndex", "elseSubgraphIndex")),
                     ("CallOnceOptions", ("initSubgraphIndex",)))

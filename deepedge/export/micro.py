@@ -69,13 +69,29 @@ interpreter.invoke()
 """
 
 
+def _probe(path, size, input_count):
+    """The exit status of a child process in which TFLM allocates and runs the model at `path` with an
+    arena of `size` bytes: 0 when it works, negative (the signal) when TFLM crashed."""
+    return subprocess.run([sys.executable, "-c", _ARENA_PROBE, str(path), str(size), str(input_count)],
+                          capture_output=True, timeout=300).returncode
+
+
 def _arena_works(path, size, input_count):
     """Whether TFLM allocates and runs the model at `path` with an arena of `size` bytes. In a child
     process: some sizes just short of enough crash TFLM (a segmentation fault, seen at 5,120 bytes for
     the cart-pole Q-network) instead of failing cleanly."""
-    result = subprocess.run([sys.executable, "-c", _ARENA_PROBE, str(path), str(size), str(input_count)],
-                            capture_output=True, timeout=300)
-    return result.returncode == 0
+    return _probe(path, size, input_count) == 0
+
+
+def _crash_signal(data, input_count):
+    """The signal that kills TFLM loading and running `data` with the probe arena, or None. TFLM aborts
+    on some models it cannot take (keras.applications' MobileNetV2 at 96x96 in int8: SIGABRT, no
+    message), which would end the exporting process; so the first load is tried in a child."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.tflite"
+        path.write_bytes(data)
+        status = _probe(path, MICRO_PROBE_ARENA, input_count)
+    return -status if status < 0 else None
 
 
 def _smallest_arena(data, start, input_count):
@@ -159,6 +175,14 @@ def micro_report(source, test_inputs=None):
     if len(graph.subgraphs) > 1:
         report["note"] = (f"{len(graph.subgraphs)} subgraphs (signatures {[s.name for s in graph.subgraphs]}): the "
                           "TFLM Python interpreter has no signature API and runs the first subgraph only.")
+    input_count = len(graph.subgraphs[0].inputs)
+    crash = None if missing else _crash_signal(data, input_count)
+    if crash is not None:
+        import signal
+
+        report["reason"] = (f"TFLite Micro crashes ({signal.Signals(crash).name}) loading or running the model "
+                            f"with a {MICRO_PROBE_ARENA:,}-byte arena; it does not take it.")
+        return report
     interpreter, log = _micro_interpreter(data, MICRO_PROBE_ARENA)
     if interpreter is None:
         first = re.search(r"Didn't find op for builtin opcode '(\w+)'", log)
@@ -170,7 +194,6 @@ def micro_report(source, test_inputs=None):
             report["reason"] = f"TFLite Micro could not allocate the model in {MICRO_PROBE_ARENA} bytes: " + \
                 " ".join(log.split())[:500]
         return report
-    input_count = len(graph.subgraphs[0].inputs)
     error = None
     with native_output_silenced() as captured:
         try:

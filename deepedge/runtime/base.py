@@ -110,6 +110,7 @@ class _PerThreadInterpreter:
 
     steps_run = 0
     metadata_fields = {}
+    runs_signatures = False  # step-wise models call their signatures (LiteRT only, not TFLite Micro)
 
     def _read(self, path):
         self.tflite_path, self.json_path = resolve_model_paths(path)
@@ -144,20 +145,37 @@ class _PerThreadInterpreter:
             raise ModelFileError(f"{self.json_path}: `{key}` is not a tokenizer's config ({e}). {REEXPORT}") from e
 
     def _open_interpreter(self, num_threads):
+        from deepedge.runtime.micro import current_backend
+
         self.num_threads = int(num_threads)
+        self.backend = current_backend()  # fixed at load: threads made later run the same backend
         self._local = threading.local()
-        self._local.interpreter = _interpreter(self.tflite_path, self.num_threads)
+        self._local.interpreter = self._new_interpreter()
         self._local.runners = {}
         self._count_lock = threading.Lock()
         return self._local.interpreter
 
+    def _new_interpreter(self, check=True):
+        interpreter = _interpreter(self.tflite_path, self.num_threads, check=check)
+        if self.backend == "micro":  # TFLite Micro runs the file; LiteRT only names its tensors
+            from deepedge.runtime.micro import MicroInterpreter, arena_for
+
+            if self.runs_signatures:
+                raise InvalidInputError(f"{self.tflite_path} is a step-wise model: its runtime calls the model's "
+                                        "signatures, and TFLite Micro's Python interpreter has none (it runs the first "
+                                        "subgraph only). Run it with the LiteRT backend.")
+
+            interpreter = MicroInterpreter(interpreter, self.tflite_path, arena_for(self.metadata))
+        return interpreter
+
     @property
     def interpreter(self):
-        """The calling thread's LiteRT interpreter (made on its first use)."""
+        """The calling thread's interpreter (made on its first use): LiteRT's, or TFLite Micro's
+        behind the same methods when the model was loaded under `micro_backend()`."""
         interpreter = getattr(self._local, "interpreter", None)
         if interpreter is None:
             # the file was checked when the model was loaded
-            interpreter = self._local.interpreter = _interpreter(self.tflite_path, self.num_threads, check=False)
+            interpreter = self._local.interpreter = self._new_interpreter(check=False)
             self._local.runners = {}
         return interpreter
 
@@ -218,6 +236,7 @@ class EdgeStepModel(_PerThreadInterpreter):
     """
 
     task_name = None
+    runs_signatures = True
 
     def __init__(self, path, num_threads=1):
         self._read(path)

@@ -1,7 +1,19 @@
-"""Fit glue: resumable training, augmentation, batch-norm re-estimation."""
+"""Fit glue: strategies (tf.distribute), resumable training, augmentation, batch-norm re-estimation.
 
-from deepedge.training.augment import ImageAugmentation
-from deepedge.training.batchnorm import recalibrate_batch_norm
-from deepedge.training.resumable import fit_resumable, ordered_batches, seed_everything
+Attributes are imported on first use, so the command line can read the strategy names
+(`deepedge.training.distribute`) without importing TensorFlow.
+"""
 
-__all__ = ["ImageAugmentation", "fit_resumable", "ordered_batches", "recalibrate_batch_norm", "seed_everything"]
+from deepedge.lazy import lazy_attributes
+
+_LAZY = {
+    "Distribution": "deepedge.training.distribute",
+    "ImageAugmentation": "deepedge.training.augment",
+    "fit_resumable": "deepedge.training.resumable",
+    "ordered_batches": "deepedge.training.resumable",
+    "recalibrate_batch_norm": "deepedge.training.batchnorm",
+    "seed_everything": "deepedge.training.resumable",
+    "strategy_for": "deepedge.training.distribute",
+}
+__getattr__ = lazy_attributes(__name__, _LAZY)
+__all__ = sorted(_LAZY)

@@ -7,7 +7,7 @@ from deepedge.fileio import atomic_path, atomic_write_json
 from deepedge.training.compact import save_half_precision, shipping_copy
 
 
-def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, half_precision=False):
+def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, half_precision=False, chief=True):
     """Saves `out_dir/model.keras` and `out_dir/training.json` (the report), then removes
     `checkpoint_dir`: the finished model supersedes its per-epoch checkpoints.
 
@@ -20,6 +20,8 @@ def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, ha
             `shipping_copy(model, input_shape)`, an uncompiled float32 copy without optimizer
             state; without it, `model` as it is (already a shipping copy).
         half_precision: bool. Store the weights as float16 (`save_half_precision`).
+        chief: bool. False on the workers of a multi-worker job other than its chief
+            (`Distribution.is_chief`): they write nothing and leave the checkpoints alone.
 
     Returns:
         `(model, report)`, the model being the one saved.
@@ -27,6 +29,8 @@ def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, ha
     out_dir = Path(out_dir)
     if input_shape is not None:
         model = shipping_copy(model, input_shape)
+    if not chief:
+        return model, report
     if half_precision:
         save_half_precision(model, out_dir / "model.keras")
     else:

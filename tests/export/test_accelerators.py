@@ -24,8 +24,24 @@ def test_xnnpack_coverage_of_the_edge_net_is_measured():
     assert report["delegated_ops"]["CONV_2D"] == 6
 
 
-def test_xnnpack_leaves_the_spotters_fft_on_the_cpu():
+@pytest.fixture(scope="module")
+def rfft_front_end():
+    """A float front end computed with LiteRT's RFFT2D (`dft="rfft"`), as the spotter shipped before."""
+    from deepedge.apps.speech import LogMelSpectrogram
+    from deepedge.backend import keras
+    from deepedge.export.convert import convert
+
+    inputs = keras.Input((4000,), batch_size=1)
+    return convert(keras.Model(inputs, LogMelSpectrogram(dft="rfft")(inputs)), "float32")
+
+
+def test_xnnpack_takes_the_spotters_factored_fourier_transform():
     report = xnnpack_report(KWS)
+    assert report["cpu_ops"] == {"SOFTMAX": 1}  # every op of the float front end is delegated
+
+
+def test_xnnpack_leaves_an_rfft_on_the_cpu(rfft_front_end):
+    report = xnnpack_report(rfft_front_end)
     assert {"RFFT2D", "REAL", "IMAG"} <= set(report["cpu_ops"])
     assert report["subgraphs"]["main"]["partitions"] >= 2  # the FFT splits the graph
 
@@ -44,8 +60,14 @@ def test_micro_rejects_test_inputs_of_the_wrong_shape():
         micro_report(EDGENET, test_inputs=[np.zeros((28, 28), np.int8)])
 
 
-def test_micro_reports_the_spotters_fft_as_unsupported():
+def test_micro_runs_the_spotter_with_its_factored_fourier_transform():
     report = micro_report(KWS)
+    assert report["loads"] and report["unsupported_ops"] == []
+    assert abs(report["arena_bytes"] - 620_208) <= 1024  # measured: 620,208 B
+
+
+def test_micro_reports_an_rfft_as_unsupported(rfft_front_end):
+    report = micro_report(rfft_front_end)
     assert report["loads"] is False and report["arena_bytes"] is None
     assert {"RFFT2D", "REAL", "IMAG"} <= set(report["unsupported_ops"])
     assert "TFLM stops at the first: RFFT2D" in report["reason"]

@@ -38,14 +38,18 @@ class ToyDigits(Family):
                             force=force, extra_metadata={"data": "digits"},
                             card=self.card_info({"name": "digits", "source": train.source}, "toy export"))
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.backend import keras
+        from deepedge.training import Distribution
 
+        distribution = distribution or Distribution()
+        distribution.check_supported("The toy family's `fit`", ("default", "mirrored", "tpu"))
         recipe = self.recipes[preset]["recipe"]
         keras.utils.set_random_seed(recipe["seed"])
         train = self.load_data("digits", "train")
-        model = self.keras_task().from_preset("toy_mlp", class_names=train.class_names)
-        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        with distribution.scope(recipe):
+            model = self.keras_task().from_preset("toy_mlp", class_names=train.class_names)
+            model.compile(optimizer=keras.optimizers.Adam(1e-2), **distribution.compile_options)
         model.fit(train.images.astype(np.float32), train.labels, epochs=epochs or recipe["epochs"], verbose=0)
         Path(out).mkdir(parents=True, exist_ok=True)
         model.save(Path(out) / "model.keras")

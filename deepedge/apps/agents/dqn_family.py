@@ -122,15 +122,18 @@ class QLearning(Family):
         return (f"{runtime.environment}, held-out episode {index}: return {played['return']:g} in "
                 f"{played['steps']} steps. Wrote {out}")
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         """Trains the recipe `preset` (resuming from its checkpoint under the user cache) and
         writes `model.keras` (the online Q-network) and `training.json` into `out`. `limit`
-        caps the agent steps (a short run); `epochs` does not apply."""
+        caps the agent steps (a short run); `epochs` does not apply. It plays and learns on one
+        device: `distribution` may only be the default strategy."""
         from deepedge.apps.agents.dqn_training import train_preset
         from deepedge.data.cache import cache_dir
         from deepedge.fileio import atomic_path, atomic_write_json
         from deepedge.presets import saved_models_dir, train_command
 
+        if distribution is not None:
+            distribution.check_supported("The deep Q-network's replay loop", ("default",))
         if epochs is not None:
             raise InvalidInputError("A deep Q-network trains for a number of steps of play, not epochs; "
                                     f"pass --limit STEPS for a shorter run. Received: --epochs {epochs}.")

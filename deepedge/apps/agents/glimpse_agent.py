@@ -169,7 +169,9 @@ class GlimpseAgent(Task, keras.Model):
         with tf.GradientTape() as tape:
             probabilities, _, log_pis, baselines = self._rollout(images, sample=True)
             loss, reward = self.hybrid_loss(labels, probabilities, log_pis, baselines)
-        gradients = tape.gradient(loss, self.trainable_variables)
+            # Under a strategy the optimizer sums the replicas' gradients of their batch means.
+            share = loss / self.distribute_strategy.num_replicas_in_sync
+        gradients = tape.gradient(share, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         self.accuracy_tracker.update_state(ops.mean(reward))

@@ -94,9 +94,9 @@ class GlimpseClassification(Family):
 
         return run_glimpse_demo(self, out, limit=limit, console=console)
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.agents.glimpse_recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation error {100 * (1 - report['validation_accuracy']):.2f}% in "
                 f"{report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")

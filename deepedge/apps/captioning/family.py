@@ -133,10 +133,10 @@ class Captioning(Family):
                   f"{s['median_ms']:.2f} ms (median of {s['images']} images; p90 {s['p90_ms']:.2f} ms) on one thread."]
         return lines
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.captioning.recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation BLEU-4 {report['validation_metric']:.2f} (greedy) in "
                 f"{report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

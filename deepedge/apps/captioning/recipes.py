@@ -10,11 +10,12 @@ from deepedge.data.captions import load_captions
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
-def pretrain_encoder(model, train, validation, recipe, verbose=True):
+def pretrain_encoder(model, train, validation, recipe, verbose=True, distribution=None):
     """Teaches `model.encoder` to read the scenes before the decoder learns to write.
 
     A 1x1 convolution on the encoder's grid names, for every cell, the kind of object under
@@ -24,7 +25,8 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True):
     kind away; the captioner then starts from that encoder. This stands in for Xu et al.'s and
     Vinyals et al.'s ImageNet training of the ConvNet (no photo set installs offline). Both captioner presets of one
     recipe share the run (under the user cache, resumable, kept for the other preset), so
-    `show_and_tell` and `show_attend_tell` start from the same encoder.
+    `show_and_tell` and `show_attend_tell` start from the same encoder. The reader is built in
+    `distribution`'s scope (default: one device).
 
     Returns:
         A dict for the training report (epochs, seconds, per-cell kind accuracy on the
@@ -45,16 +47,18 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True):
     run_dir = cache_dir() / "runs" / f"captions_encoder-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     trainable = model.encoder.trainable
     model.encoder.trainable = True  # (the captioner may keep it fixed afterwards)
-    image = keras.Input((model.image_size, model.image_size, 3), name="image")
-    grid = model.encoder(keras.layers.Rescaling(1 / 255, name="scale")(image))
-    outputs = [keras.layers.Conv2D(len(KINDS) + 1, 1, name="kinds")(grid),
-               keras.layers.Conv2D(len(COLOURS) + 1, 1, name="colours")(grid)]
-    reader = keras.Model(image, outputs, name="scene_reader")
-    steps = math.ceil(len(train) / recipe["batch_size"])
-    reader.compile(optimizer=build_optimizer(recipe, steps, epochs, clipnorm=recipe["clipnorm"]),
-                   loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                         keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)],
-                   metrics=[["accuracy"], []])
+    distribution = distribution or Distribution()
+    with distribution.scope(recipe):
+        image = keras.Input((model.image_size, model.image_size, 3), name="image")
+        grid = model.encoder(keras.layers.Rescaling(1 / 255, name="scale")(image))
+        outputs = [keras.layers.Conv2D(len(KINDS) + 1, 1, name="kinds")(grid),
+                   keras.layers.Conv2D(len(COLOURS) + 1, 1, name="colours")(grid)]
+        reader = keras.Model(image, outputs, name="scene_reader")
+        steps = math.ceil(len(train) / recipe["batch_size"])
+        reader.compile(optimizer=build_optimizer(recipe, steps, epochs, clipnorm=recipe["clipnorm"]),
+                       loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                             keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)],
+                       metrics=[["accuracy"], []], **distribution.compile_options)
 
     def batches(x, y, batch_size, rng=None):
         options = tf.data.Options()
@@ -80,7 +84,7 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True):
                        "training images recoloured (hues turned, or grey) and zoomed (0.5-2.0)"}
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the captioner preset `name` by its recipe; saves `out_dir/model.keras`.
 
     Every epoch pairs each training image with one of its five references, drawn anew.
@@ -91,18 +95,22 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Train on the first `limit` training images only (quick trials).
+        distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device.
 
     Returns:
         `(model, report)`.
     """
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    recipe = distribution.scale(recipe)
     train, validation = load_captions("train", recipe["train_images"]), load_captions("validation")
     if limit:
         train = train.take(limit)
     tokenizer = WordTokenizer.from_texts([c for refs in train.captions for c in refs])  # training split only
     seed_everything(recipe["seed"], deterministic=False)
-    model = Captioner.from_preset(spec["architecture"], tokenizer=tokenizer, **spec.get("config", {}))
-    encoder_report = pretrain_encoder(model, train, validation, recipe, verbose=verbose)
+    with distribution.scope(recipe):
+        model = Captioner.from_preset(spec["architecture"], tokenizer=tokenizer, **spec.get("config", {}))
+    encoder_report = pretrain_encoder(model, train, validation, recipe, verbose=verbose, distribution=distribution)
 
     def epoch_data(rng):
         order = rng.permutation(len(train))
@@ -113,7 +121,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     x, y = epoch_data(np.random.default_rng(recipe["seed"]))
     val_x, val_y = model.teacher_forcing_data(validation.images, [refs[0] for refs in validation.captions])
     steps = math.ceil(len(y) / recipe["batch_size"])
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]))
+    with distribution.scope(recipe):
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]),
+                      **distribution.compile_options)
+    record = distribution.record(model, recipe)
     model, history = fit_resumable(model, x, y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
                                    seed=recipe["seed"], validation_data=(tuple(val_x), val_y), verbose=verbose,
                                    epoch_data=epoch_data, batches=model.training_batches)
@@ -123,12 +134,12 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "vocabulary": tokenizer.vocabulary_size,
         "metric": "bleu4", "validation_metric": round(model.evaluate_metric(validation), 2),
         "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
-        "command": train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit), "distribution": record,
         "note": "Teacher forcing, one of the five references per image drawn anew each epoch; validation BLEU-4 "
                 "greedy on the 500 validation images against all their references.",
     }
     return finish_training(model, out_dir, report, checkpoint_dir, (x[0][:1].shape, x[1][:1].shape),
-                           half_precision=True)
+                           half_precision=True, chief=distribution.is_chief)
 
 
 __all__ = ["train_preset"]

@@ -56,10 +56,10 @@ class ImageClassification(Family):
                 f"accuracy float {metrics['keras_float']:.2f}% vs {quantization} "
                 f"{metrics[f'litert_{quantization}']:.2f}%, median {meta['latency_us']['median']:.1f} us")
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.image_recognition.recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation accuracy {100 * report['validation_accuracy']:.2f}% "
                 f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

@@ -53,10 +53,10 @@ class LanguageModelling(Family):
                 f"{metrics['keras_float']:.2f} vs {quantization} {metrics[f'litert_{quantization}']:.2f}, "
                 f"median {meta['latency_us']['median']:.1f} us a step")
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.language_modelling.recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation perplexity {report['validation_perplexity']:.2f} "
                 f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

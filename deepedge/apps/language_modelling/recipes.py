@@ -7,12 +7,12 @@ import numpy as np
 
 from deepedge.apps.language_modelling import language_model
 from deepedge.apps.language_modelling.presets import ARCHITECTURES, TRAINED
-from deepedge.backend import keras
 from deepedge.data.text import load_austen
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import CharTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
 from deepedge.training.compact import shipping_copy
+from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
@@ -39,7 +39,7 @@ def sequence_windows(ids, length, rng=None):
     return x, y
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the language-model preset `name` by its recipe; saves `out_dir/model.keras`.
 
     Args:
@@ -48,11 +48,15 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Train on the first `limit` training chapters only (quick trials).
+        distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device, in the
+            recipe's precision (mixed bfloat16).
 
     Returns:
         `(model, report)`: the float32 model and a report with history, perplexities and time.
     """
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    recipe = distribution.scale(recipe)
     train, validation = load_austen("train"), load_austen("validation")
     tokenizer = build_tokenizer(spec["tokenizer"], train)  # the vocabulary comes from all training chapters
     if limit:
@@ -61,8 +65,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     val_ids = np.asarray(tokenizer.encode_paragraphs(validation.paragraphs), np.int32)
 
     seed_everything(recipe["seed"], deterministic=False)
-    keras.config.set_dtype_policy(recipe.get("precision", "float32"))
-    try:
+    with distribution.scope(recipe):
         model = build_model(spec["architecture"], tokenizer)
         if isinstance(model, language_model.NPLM):
             x, y = model.contexts(train_ids)
@@ -79,12 +82,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         model.build(x.shape)
         steps = math.ceil(len(x) / recipe["batch_size"])
         model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], alpha=0.02,
-                                                clipnorm=recipe["clipnorm"]))
-        model, history = fit_resumable(model, x, y, recipe["epochs"], checkpoint_dir,
-                                       batch_size=recipe["batch_size"], seed=recipe["seed"],
-                                       validation_data=val, verbose=verbose, epoch_data=epoch_data)
-    finally:
-        keras.config.set_dtype_policy("float32")
+                                                clipnorm=recipe["clipnorm"]), **distribution.compile_options)
+    record = distribution.record(model, recipe)
+    model, history = fit_resumable(model, x, y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
+                                   seed=recipe["seed"], validation_data=val, verbose=verbose, epoch_data=epoch_data)
     model = shipping_copy(model, x[:1].shape)
     started = time.perf_counter()
     report = {
@@ -95,10 +96,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "history": {**history, "validation_perplexity_windows": [round(math.exp(v), 3)
                                                                  for v in history.get("val_loss", [])]},
         "training_seconds": round(sum(history["epoch_seconds"]), 1),
-        "command": train_command(name, out_dir, epochs, limit),
-        "note": "Trained in mixed bfloat16 with oneDNN kernels on; the saved model computes in float32. "
+        "command": train_command(name, out_dir, epochs, limit), "distribution": record,
+        "note": f"Trained in {record['precision']} with oneDNN kernels on; the saved model computes in float32. "
                 "Resuming after a kill continues from the last epoch's checkpoint (results agree to "
                 "float rounding, not bit for bit, since oneDNN's reductions depend on thread timing).",
     }
     report["evaluation_seconds"] = round(time.perf_counter() - started, 1)
-    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True)
+    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True, chief=distribution.is_chief)

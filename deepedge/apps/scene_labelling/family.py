@@ -94,10 +94,10 @@ class SceneLabelling(Family):
         lines.append("| pixel accuracy | " + " | ".join(f"{scores[k]['pixel_accuracy']:.3f}" for k in kinds) + " |")
         return lines
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.scene_labelling.recipes import train_preset
 
-        model, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        model, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation {model.metric_name.replace('_', ' ')} "
                 f"{report['validation_metric']:.2f} in {report['training_seconds'] / 60:.1f} min. "
                 f"Saved {out / 'model.keras'}")

@@ -1,17 +1,19 @@
 """The recipes that train the shipped scene labellers (`deepedge train scenes_labeller`)."""
 
 import math
+import os
 import time
 
 import numpy as np
 
 from deepedge.apps.scene_labelling.scene_labeller import SceneLabeller
 from deepedge.apps.scene_labelling.presets import TRAINED
-from deepedge.backend import keras
-from deepedge.data.scenes import load_nuclei, load_scenes
+from deepedge.backend import tf
+from deepedge.data.scenes import load_nuclei, load_scenes, scene_at
 from deepedge.ops.dense import metric_from_confusion, segmentation_scores
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.losses import WeightedSparseCategoricalCrossentropy, balanced_class_weights
 from deepedge.training.optimizers import build_optimizer
@@ -35,14 +37,42 @@ def random_tiles(strip, labels, count, tile, rng):
     return images, masks
 
 
+def scene_pipeline(count, size, seed, batch_size):
+    """`count` training scenes as a tf.data pipeline: composed in parallel (`scene_at`), kept in
+    order, so the batches are those of `load_scenes("train", count, size, seed)`, and made while
+    the model trains on the batches before them.
+
+    tf.data's autotuning stays off: a `fit` call would end waiting for its thread (see
+    `ordered_batches`); one composing call per core and two batches ahead are enough here.
+    """
+    def compose(index):
+        image, mask = scene_at("train", index, size, seed)
+        return image[..., None].astype(np.float32), mask
+
+    def scene(index):
+        image, mask = tf.numpy_function(compose, [index], (tf.float32, tf.uint8), stateful=False)
+        return tf.ensure_shape(image, (size, size, 1)), tf.ensure_shape(mask, (size, size))
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (tf.data.Dataset.range(count).map(scene, num_parallel_calls=os.cpu_count() or 2, deterministic=True)
+            .batch(batch_size).prefetch(2).with_options(options))
+
+
 def training_data(spec, recipe, limit=None):
-    """`(size_x, size_y, epoch_data, validation)` for a preset: fresh scenes (or crops) every epoch."""
+    """`(size_x, size_y, epoch_data, epoch_dataset, validation)` for a preset: fresh scenes (or
+    crops) every epoch, as arrays (`epoch_data(rng)`) and, for scenes, as a pipeline that composes
+    the same scenes while the model trains (`epoch_dataset(rng, batch_size)`, else None)."""
+    epoch_dataset = None
     if spec["data"] == "scenes":
         count = int(limit or recipe["scenes_per_epoch"])
 
         def epoch_data(rng):
             scenes = load_scenes("train", count, recipe["scene_size"], seed=int(rng.integers(1, 2 ** 31)))
             return scenes.images.astype(np.float32), scenes.masks
+
+        def epoch_dataset(rng, batch_size):
+            return scene_pipeline(count, recipe["scene_size"], int(rng.integers(1, 2 ** 31)), batch_size)
 
         validation = load_scenes("validation", size=recipe["scene_size"])
     else:
@@ -53,10 +83,10 @@ def training_data(spec, recipe, limit=None):
             return random_tiles(strip.images[0].astype(np.float32), strip.masks[0], count, recipe["tile"], rng)
 
         validation = load_nuclei("validation")
-    return np.zeros((count, 1), np.float32), np.zeros(count), epoch_data, validation
+    return np.zeros((count, 1), np.float32), np.zeros(count), epoch_data, epoch_dataset, validation
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the scene-labelling preset `name` by its recipe and saves `out_dir/model.keras`.
 
     Args:
@@ -66,17 +96,19 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Scenes (or tiles) per epoch instead of the recipe's (quick trials).
+        distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device.
 
     Returns:
         `(model, report)`: the float32 model and a report with history, IoU and time.
     """
     from deepedge.training.compact import shipping_copy
 
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
-    size_x, size_y, epoch_data, validation = training_data(spec, recipe, limit)
+    recipe = distribution.scale(recipe)
+    size_x, size_y, epoch_data, epoch_dataset, validation = training_data(spec, recipe, limit)
     seed_everything(recipe["seed"], deterministic=False)
-    keras.config.set_dtype_policy(recipe.get("precision", "float32"))
-    try:
+    with distribution.scope(recipe):
         model = SceneLabeller.from_preset(spec["architecture"], class_names=validation.class_names,
                                           palette=validation.palette, metric=spec["metric"])
         steps = math.ceil(len(size_y) / recipe["batch_size"])
@@ -86,13 +118,13 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
             class_weights = balanced_class_weights(sample, model.num_classes, recipe["class_weight_power"])
             recipe["class_weights"] = class_weights
         model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]),
-                      loss=WeightedSparseCategoricalCrossentropy(class_weights) if class_weights else "auto")
-        model, history = fit_resumable(
-            model, size_x, size_y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
-            seed=recipe["seed"], validation_data=(validation.images.astype(np.float32), validation.masks),
-            verbose=verbose, epoch_data=epoch_data)
-    finally:
-        keras.config.set_dtype_policy("float32")
+                      loss=WeightedSparseCategoricalCrossentropy(class_weights) if class_weights else "auto",
+                      **distribution.compile_options)
+    record = distribution.record(model, recipe)
+    model, history = fit_resumable(
+        model, size_x, size_y, recipe["epochs"], checkpoint_dir, batch_size=recipe["batch_size"],
+        seed=recipe["seed"], validation_data=(validation.images.astype(np.float32), validation.masks),
+        verbose=verbose, epoch_data=epoch_data, epoch_dataset=epoch_dataset)
     model = shipping_copy(model, (1, *model.edge_input_shape))
     # Batch-norm statistics as an exact average over fresh training data: the moving averages of a
     # short run still remember the first batches (the first layers' maps have tiny variances here).
@@ -110,9 +142,9 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "metric": model.metric, "history": history,
         "training_seconds": round(sum(history["epoch_seconds"]) + recalibration_seconds, 1),
         "evaluation_seconds": round(time.perf_counter() - started, 1),
-        "command": train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit), "distribution": record,
         "note": "Fresh training data every epoch (new scenes, or new random crops of the nuclei strip), drawn "
                 "from (seed, epoch), so a resumed run sees the same data. Trained with oneDNN kernels on (their "
                 "reductions depend on thread timing, so a resumed run agrees to float rounding, not bit for bit).",
     }
-    return finish_training(model, out_dir, report, checkpoint_dir)
+    return finish_training(model, out_dir, report, checkpoint_dir, chief=distribution.is_chief)

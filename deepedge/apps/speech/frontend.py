@@ -1,11 +1,17 @@
 """The speech front end as Keras layers: raw PCM in, normalised log-mel features out.
 
 Inside the model, so the exported `.tflite` takes audio, not features. `LogMelSpectrogram`
-frames the audio with slices and a concatenation (no `tf.signal`), windows it, takes an
-RFFT (LiteRT's builtin `RFFT2D`), a mel filterbank (a matmul) and a log, then subtracts a
-per-band mean and divides by a per-band deviation learnt from training audio (`adapt`).
-Every op is a LiteRT builtin; the export keeps this layer in float32 (an 8-bit power
-spectrum loses the quiet half of speech) and quantizes the network after it.
+frames the audio with slices and a concatenation (no `tf.signal`), windows it, takes a
+discrete Fourier transform, a mel filterbank (a matmul) and a log, then subtracts a per-band
+mean and divides by a per-band deviation learnt from training audio (`adapt`). Every op is a
+LiteRT builtin; the export keeps this layer in float32 (an 8-bit power spectrum loses the
+quiet half of speech) and quantizes the network after it.
+
+The Fourier transform is, by default, one step of Cooley-Tukey written as two small matrix
+products and a twiddle multiplication (`dft="factored"`): the same numbers as an FFT to float
+rounding, in ops every target takes (FULLY_CONNECTED, MUL, TRANSPOSE), where LiteRT's RFFT2D
+has no TFLite Micro kernel and no XNNPACK one. A 512-point frame costs 16x16 and 17x32 complex
+matrices (14 KB of float32 weights), not the 512x257 of a plain DFT matrix (1 MB).
 """
 
 import numpy as np
@@ -35,6 +41,9 @@ class LogMelSpectrogram(keras.layers.Layer):
         utterance_norm: bool. Also subtract each input's own mean over time from every band
             (cepstral mean normalisation: a microphone's or a line's fixed colouring cancels).
             Only for fixed-length inputs such as 1-second keyword clips. Defaults to `False`.
+        dft: `"factored"` (two small matrix products, builtins every target runs) or `"rfft"`
+            (LiteRT's RFFT2D, which TFLite Micro and XNNPACK do not take). Same features to
+            float rounding. Defaults to `"factored"`.
 
     Input shape:
         `(batch, samples)` float audio in [-1, 1], any length (a trailing part shorter than
@@ -50,8 +59,11 @@ class LogMelSpectrogram(keras.layers.Layer):
     """
 
     def __init__(self, frame_length=512, frame_step=320, num_mels=40, sample_rate=SAMPLE_RATE,
-                 fmin=20.0, fmax=7600.0, mel_groups=4, utterance_norm=False, **kwargs):
+                 fmin=20.0, fmax=7600.0, mel_groups=4, utterance_norm=False, dft="factored", **kwargs):
         super().__init__(**kwargs)
+        if dft not in ("factored", "rfft"):
+            raise ValueError(f"`dft` must be 'factored' or 'rfft'. Received: dft={dft!r}")
+        self.dft = dft
         if frame_length & (frame_length - 1) or not frame_step < frame_length <= 2 * frame_step:
             raise ValueError("`frame_length` must be a power of two with frame_step < frame_length <= "
                              f"2 * frame_step. Received: frame_length={frame_length}, frame_step={frame_step}")
@@ -70,6 +82,7 @@ class LogMelSpectrogram(keras.layers.Layer):
             bins = np.flatnonzero(self._filters[:, bands].any(axis=1))
             low, high = (int(bins[0]), int(bins[-1]) + 1) if len(bins) else (0, 1)
             self._groups.append((low, high, self._filters[low:high, bands[0]:bands[-1] + 1]))
+        self._dft_matrices = factored_dft_matrices(self.frame_length)
 
     def build(self, input_shape):
         self.mean = self.add_weight(shape=(self.num_mels,), initializer="zeros", trainable=False, name="mean")
@@ -85,8 +98,11 @@ class LogMelSpectrogram(keras.layers.Layer):
         steps = length // self.frame_step
         chunks = ops.reshape(audio[:, :steps * self.frame_step], (-1, steps, self.frame_step))
         frames = ops.concatenate([chunks[:, :-1], chunks[:, 1:, :self.frame_length - self.frame_step]], axis=-1)
-        real, imag = ops.rfft(frames * self._window)
-        power = real * real + imag * imag
+        if self.dft == "rfft":
+            real, imag = ops.rfft(frames * self._window)
+            power = real * real + imag * imag
+        else:
+            power = factored_power_spectrum(frames * self._window, *self._dft_matrices)
         mel = [ops.matmul(power[..., low:high], weights) for low, high, weights in self._groups]
         mel = mel[0] if len(mel) == 1 else ops.concatenate(mel, axis=-1)
         return ops.log(mel + 1e-6)
@@ -115,7 +131,45 @@ class LogMelSpectrogram(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "frame_length": self.frame_length, "frame_step": self.frame_step,
                 "num_mels": self.num_mels, "sample_rate": self.sample_rate, "fmin": self.fmin, "fmax": self.fmax,
-                "mel_groups": self.mel_groups, "utterance_norm": self.utterance_norm}
+                "mel_groups": self.mel_groups, "utterance_norm": self.utterance_norm, "dft": self.dft}
+
+
+def factored_dft_matrices(length):
+    """The constants of a `length`-point real DFT as one Cooley-Tukey step, `length = n1 * n2`:
+    `(inner, twiddle_real, twiddle_imag, outer)`. `inner` (n1, 2 n1) takes the n1-point DFTs
+    (real and imaginary parts side by side), the twiddles (n2, n1) turn them, and `outer`
+    (2 n2, 2 k2) takes the n2-point DFTs, only as far as bin `length / 2` needs (k2 = n2/2 + 1)."""
+    n1 = 2 ** (int(np.log2(length)) // 2)
+    n2 = length // n1
+    k2 = n2 // 2 + 1
+    angle = 2 * np.pi * np.outer(np.arange(n1), np.arange(n1)) / n1
+    inner = np.concatenate([np.cos(angle).T, -np.sin(angle).T], axis=1)
+    twiddle = 2 * np.pi * np.outer(np.arange(n2), np.arange(n1)) / length
+    angle = 2 * np.pi * np.outer(np.arange(n2), np.arange(k2)) / n2
+    cos, sin = np.cos(angle), np.sin(angle)
+    outer = np.block([[cos, -sin], [sin, cos]])
+    return tuple(m.astype(np.float32) for m in (inner, np.cos(twiddle), -np.sin(twiddle), outer))
+
+
+def factored_power_spectrum(frames, inner, twiddle_real, twiddle_imag, outer):
+    """`|rfft(frames)|^2`, `(..., length / 2 + 1)`, from `factored_dft_matrices(length)`.
+
+    With `x[a, b] = frames[n2 a + b]`, bin `k = c + n1 d` is the n2-point DFT over `b` of the
+    n1-point DFTs over `a`, each turned by `exp(-2 pi i b c / length)` (Cooley and Tukey 1965)."""
+    ops = keras.ops
+    n1, n2, k2 = inner.shape[0], twiddle_real.shape[0], outer.shape[1] // 2
+    length = n1 * n2
+    lead = tuple(ops.shape(frames)[i] if d is None else d for i, d in enumerate(frames.shape[:-1]))
+    x = ops.reshape(frames, (-1, n1, n2))
+    y = ops.matmul(ops.transpose(x, (0, 2, 1)), inner)  # (., n2, 2 n1): DFTs over a, for each b
+    y_real, y_imag = y[..., :n1], y[..., n1:]
+    z_real = y_real * twiddle_real - y_imag * twiddle_imag
+    z_imag = y_real * twiddle_imag + y_imag * twiddle_real
+    z = ops.concatenate([ops.transpose(z_real, (0, 2, 1)), ops.transpose(z_imag, (0, 2, 1))], axis=-1)
+    spectrum = ops.matmul(z, outer)  # (., n1, 2 k2): bin c + n1 d at [c, d]
+    power = spectrum[..., :k2] * spectrum[..., :k2] + spectrum[..., k2:] * spectrum[..., k2:]
+    power = ops.reshape(ops.transpose(power, (0, 2, 1)), (-1, n1 * k2))[:, :length // 2 + 1]
+    return ops.reshape(power, lead + (length // 2 + 1,))
 
 
 @keras.saving.register_keras_serializable(package="deepedge")

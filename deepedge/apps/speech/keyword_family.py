@@ -116,10 +116,10 @@ class KeywordSpotting(Family):
         return lines + ["", "Accuracy here applies the rejection threshold (a keyword below it counts as "
                             "`_unknown_`); the parity figure above is the plain argmax."]
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.speech.recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         validation = report["validation"]
         return (f"Trained {preset}: validation accuracy {validation['accuracy']:.2f}%, false accepts "
                 f"{validation['false_accepts_unknown']:.1f}% at threshold {validation['threshold']:.2f}, in "

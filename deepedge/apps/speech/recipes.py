@@ -15,11 +15,12 @@ from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
 from deepedge.training.compact import save_for_shipping, shipping_copy
+from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the keyword-spotting preset `name` by its recipe; saves `out_dir/model.keras`.
 
     Every epoch renders new 1-second clips from the synthesised utterances (placement,
@@ -33,11 +34,14 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Utterances per keyword instead of the recipe's (quick trials).
+        distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device.
 
     Returns:
         `(model, report)`.
     """
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(KWS_TRAINED, name, epochs, out_dir, checkpoint_dir)
+    recipe = distribution.scale(recipe)
     if limit:
         recipe["per_keyword"] = int(limit)
     per_keyword = recipe["per_keyword"]
@@ -57,12 +61,13 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         return clips[order], train.labels[order]
 
     seed_everything(recipe["seed"], deterministic=False)
-    model = KeywordSpotter.from_preset(spec["architecture"], class_names=KEYWORD_CLASSES)
     started = time.perf_counter()
-    adapt_clips = train.clips(np.random.default_rng([recipe["seed"], 10 ** 6]), augmentation)
-    model.log_mel.adapt(adapt_clips)
-    steps = math.ceil(len(train) / recipe["batch_size"])
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]))
+    with distribution.scope(recipe):
+        model = KeywordSpotter.from_preset(spec["architecture"], class_names=KEYWORD_CLASSES)
+        adapt_clips = train.clips(np.random.default_rng([recipe["seed"], 10 ** 6]), augmentation)
+        model.log_mel.adapt(adapt_clips)
+        steps = math.ceil(len(train) / recipe["batch_size"])
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"]), **distribution.compile_options)
     setup_seconds = time.perf_counter() - started
     val_audio = validation.audio.astype(np.float32) / 32768.0
     model, history = fit_resumable(
@@ -88,7 +93,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "validation_accuracy": keyword_report(scores, validation.labels, model.class_names)["accuracy"] / 100.0,
         "history": history,
         "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]) + time.perf_counter() - started, 1),
-        "command": train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit), "distribution": distribution.record(model, recipe),
         "note": "Clips rendered anew every epoch from (seed, epoch): placement, speed 0.85-1.15, a synthetic room "
                 "(30%), a telephone band (15%), gain, and white/pink/brown/babble noise at "
                 f"{augmentation.snr_db[0]:g}-{augmentation.snr_db[1]:g} dB SNR ({augmentation.noise_probability:.0%}). "
@@ -99,7 +104,8 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                    if model.log_mel.utterance_norm else "")
                 + "Validation and test voices never speak in training.",
     }
-    return finish_training(model, out_dir, report, checkpoint_dir, (1, train.audio.shape[1]))
+    return finish_training(model, out_dir, report, checkpoint_dir, (1, train.audio.shape[1]),
+                           chief=distribution.is_chief)
 
 
 def _neural_note(count, train, in_validation=True):
@@ -168,11 +174,12 @@ def trainable_sentences(data, model, max_seconds):
                      and 1.25 * len(data.texts[i]) <= lengths[i] / step], np.int64)
 
 
-def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the speech-recognition preset `name` (`asr_ctc`) by its recipe; saves `out_dir/model.keras`.
 
     Every epoch renders the training sentences anew (offset, speed, room, phone line, noise
     drawn from `(seed, epoch)`), padded to `max_seconds`. `limit` trains on that many sentences.
+    `distribution`: a `Distribution` (strategy, precision, XLA); defaults to one device.
     With a `fine_tune` stage in the recipe, the model first trains on the espeak-ng and flite
     sentences, is kept as `checkpoints/first_stage.keras` (a rerun starts from there), then
     trains on, at a lower learning rate, with Kokoro's neural voices reading a share of the
@@ -182,7 +189,9 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.data.speech import CHARACTERS, load_sentences
 
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(ASR_TRAINED, name, epochs, out_dir, checkpoint_dir)
+    recipe = distribution.scale(recipe)
     train = load_sentences("train", recipe["sentences"], seed=recipe["seed"])
     if limit:
         train = train.take(int(limit))
@@ -191,14 +200,17 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     fine_tune = recipe.get("fine_tune")
     first_path, first_record = checkpoint_dir / "first_stage.keras", checkpoint_dir / "first_stage.json"
     if fine_tune and first_path.exists() and first_record.exists():
-        model = SpeechRecognizer.load(first_path)
+        with distribution.scope(recipe):
+            model = SpeechRecognizer.load(first_path)
         first = json.loads(first_record.read_text())
         if verbose:
             print(f"Starting the fine-tuning stage from {first_path}.")
     else:
+        with distribution.scope(recipe):
+            model = SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"])
         model, history, length, usable, setup_seconds = _fit_recognizer(
-            SpeechRecognizer(CHARACTERS, **ASR_ARCHITECTURES[spec["architecture"]]["config"]), recipe, train,
-            validation, checkpoint_dir / ("first_stage_epochs" if fine_tune else ""), verbose)
+            model, recipe, train, validation, checkpoint_dir / ("first_stage_epochs" if fine_tune else ""), verbose,
+            distribution)
         first = {**_stage_record(history, usable, setup_seconds),
                  "train_speakers": len({train.speakers[i] for i in usable})}
         if fine_tune:
@@ -210,11 +222,13 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         # seed + 1: other sentences than the espeak-ng/flite ones, not the same texts in new voices
         train = train.concatenate(load_sentences("train", neural, seed=recipe["seed"] + 1, neural=True),
                                   name="sentences+neural_sentences")
-        stage = {**recipe, "epochs": fine_tune["epochs"], "learning_rate": fine_tune["learning_rate"]}
+        stage = {**recipe, "epochs": fine_tune["epochs"],
+                 "learning_rate": fine_tune["learning_rate"] * distribution.replicas}
         model, history, length, usable, setup_seconds = _fit_recognizer(
-            model, stage, train, validation, checkpoint_dir / "fine_tune_epochs", verbose, adapt=False)
+            model, stage, train, validation, checkpoint_dir / "fine_tune_epochs", verbose, distribution, adapt=False)
         report_stage = {"epochs": fine_tune["epochs"], "learning_rate": fine_tune["learning_rate"],
                         **_stage_record(history, usable, setup_seconds)}
+    record = distribution.record(model, recipe)
     model = shipping_copy(model, (1, length))  # without the optimizer state
     started = time.perf_counter()
     cer = model.evaluate_metric(validation)
@@ -226,7 +240,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
         "training_seconds": round(first["training_seconds"]
                                   + (report_stage["training_seconds"] if report_stage else 0.0), 1),
         "evaluation_seconds": round(time.perf_counter() - started, 1),
-        "command": train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit), "distribution": record,
         "note": f"Sentences up to {recipe['max_seconds']} s, rendered anew every epoch from (seed, epoch): offset, "
                 "speed 0.9-1.1, a synthetic room (20%), a telephone band (10%), noise at 5-30 dB SNR (50%). "
                 + (f"After {recipe['epochs']} epochs on the espeak-ng and flite sentences "
@@ -238,7 +252,7 @@ def train_recognizer(name, out_dir, epochs=None, checkpoint_dir=None, limit=None
     }
     if report_stage:
         report["fine_tune"] = report_stage
-    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True)
+    return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True, chief=distribution.is_chief)
 
 
 def _stage_record(history, usable, setup_seconds):
@@ -247,8 +261,9 @@ def _stage_record(history, usable, setup_seconds):
             "training_seconds": round(setup_seconds + sum(history["epoch_seconds"]), 1)}
 
 
-def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, adapt=True):
-    """Adapts the front end (with `adapt`) and fits `model` on `train` by `recipe` (resumable); returns
+def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, distribution, adapt=True):
+    """Adapts the front end (with `adapt`) and fits `model` (built in `distribution`'s scope) on
+    `train` by `recipe` (resumable); returns
     `(model, history, padded length, indices of the sentences used, setup seconds)`."""
     from deepedge.data.speech import SAMPLE_RATE
 
@@ -257,9 +272,13 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, a
     max_label = max(len(train.texts[i]) for i in usable)
     labels = model.labels([train.texts[i] for i in usable], max_label)
     started = time.perf_counter()
-    if adapt:
-        model.log_mel.adapt(sentence_batch(train, usable[:500], length, np.random.default_rng(1),
-                                           RECOGNIZER_AUGMENTATION))
+    with distribution.scope(recipe):
+        if adapt:
+            model.log_mel.adapt(sentence_batch(train, usable[:500], length, np.random.default_rng(1),
+                                               RECOGNIZER_AUGMENTATION))
+        steps = math.ceil(len(usable) / recipe["batch_size"])
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=5.0),
+                      **distribution.compile_options)
 
     def epoch_data(rng):
         order = rng.permutation(len(usable))
@@ -268,8 +287,6 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, a
     val_usable = trainable_sentences(validation, model, recipe["max_seconds"])
     val_x = sentence_batch(validation, val_usable, length)
     val_y = model.labels([validation.texts[i] for i in val_usable], max_label)
-    steps = math.ceil(len(usable) / recipe["batch_size"])
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=5.0))
     setup_seconds = time.perf_counter() - started
     model, history = fit_resumable(model, np.zeros((len(usable), 1), np.float32), labels[:, 0], recipe["epochs"],
                                    checkpoint_dir, batch_size=recipe["batch_size"], seed=recipe["seed"],

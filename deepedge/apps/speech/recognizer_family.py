@@ -181,10 +181,10 @@ class SpeechRecognition(Family):
                           for x in held_out.get("samples", [])]
         return lines
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.speech.recipes import train_recognizer
 
-        _, report = train_recognizer(preset, out, epochs=epochs, limit=limit)
+        _, report = train_recognizer(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation character error rate {report['validation_metric']:.2f}% "
                 f"in {report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

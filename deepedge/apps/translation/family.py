@@ -162,10 +162,10 @@ class Translation(Family):
             lines += [f"| {x['source']} | {x['reference']} | {x['int8_beam4']} |" for x in ood["samples"]]
         return lines
 
-    def train(self, preset, out, epochs=None, limit=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None):
         from deepedge.apps.translation.recipes import train_preset
 
-        _, report = train_preset(preset, out, epochs=epochs, limit=limit)
+        _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)
         return (f"Trained {preset}: validation BLEU {report['validation_metric']:.2f} (greedy, 300 pairs) in "
                 f"{report['training_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

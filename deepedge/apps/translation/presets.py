@@ -24,6 +24,8 @@ _TOKENIZERS = {"source_vocabulary": 10_000, "target_vocabulary": 8_000}
 # epoch, BPE pieces, dropout 0.3 and label smoothing (Sennrich & Zhang 2019). 15 epochs, 48 min:
 # test BLEU float greedy / beam 4 4.63 / 5.65, against 4.87 / 5.86 for the shipped word-level
 # recipe (`_RECIPE`). A recipe with `"lexicon": _DING_LEXICON` and `"tokenizers": _DING_TOKENIZERS` takes them.
+# Also tried (2026-12-05), sentences only: BPE 4,000/4,000, dropout 0.35, label smoothing 0.1,
+# maximum length 64, 20 epochs (7.8 min alone on 2 cores): test BLEU greedy / beam 4 4.39 / 5.77.
 _DING_TOKENIZERS = {"kind": "subword", "source_vocabulary": 8_000, "target_vocabulary": 6_000}
 _DING_LEXICON = {"data": "de_en_lexicon", "pairs_per_epoch": 32_000}
 

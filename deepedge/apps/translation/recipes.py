@@ -10,6 +10,7 @@ from deepedge.data.translation import load_parallel
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import SubwordTokenizer, WordTokenizer
 from deepedge.training import fit_resumable, seed_everything
+from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.losses import SmoothedSparseCategoricalCrossentropy
 from deepedge.training.optimizers import build_optimizer
@@ -38,7 +39,7 @@ def fitting_pairs(model, data):
     return [data.sources[i] for i in keep], [data.targets[i] for i in keep]
 
 
-def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True):
+def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the translator preset `name` by its recipe; saves `out_dir/model.keras`.
 
     Args:
@@ -47,11 +48,14 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         epochs: int. Overrides the recipe's epochs.
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Train on the first `limit` training pairs only (quick trials).
+        distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device.
 
     Returns:
         `(model, report)`.
     """
+    distribution = distribution or Distribution()
     spec, recipe, out_dir, checkpoint_dir = resolve_recipe(TRAINED, name, epochs, out_dir, checkpoint_dir)
+    recipe = distribution.scale(recipe)
     train, validation = load_parallel(spec["data"], "train"), load_parallel(spec["data"], "validation")
     lexicon_spec = spec.get("lexicon")
     lexicon = load_parallel(lexicon_spec["data"], "train") if lexicon_spec else None
@@ -61,9 +65,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     if limit:
         train = train.take(limit)
     seed_everything(recipe["seed"], deterministic=False)
-    model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
-                                   target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],
-                                   max_target_length=spec["max_target_length"], **spec.get("config", {}))
+    with distribution.scope(recipe):
+        model = Translator.from_preset(spec["architecture"], source_tokenizer=source_tokenizer,
+                                       target_tokenizer=target_tokenizer, max_source_length=spec["max_source_length"],
+                                       max_target_length=spec["max_target_length"], **spec.get("config", {}))
     x, y = model.teacher_forcing_data(*fitting_pairs(model, train))
     val_x, val_y = model.teacher_forcing_data(*fitting_pairs(model, validation))
     epoch_data = None
@@ -72,7 +77,10 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     steps = math.ceil(len(y) / recipe["batch_size"])
     loss = (SmoothedSparseCategoricalCrossentropy(recipe["label_smoothing"], from_logits=True)
             if recipe.get("label_smoothing") else "auto")
-    model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]), loss=loss)
+    with distribution.scope(recipe):
+        model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]),
+                      loss=loss, **distribution.compile_options)
+    record = distribution.record(model, recipe)
     model, history = fit_resumable(model, tuple(x), y, recipe["epochs"], checkpoint_dir,
                                    batch_size=recipe["batch_size"], seed=recipe["seed"],
                                    validation_data=(tuple(val_x), val_y), verbose=verbose,
@@ -84,14 +92,14 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         "metric": "bleu",
         "validation_metric": round(model.evaluate_metric(validation.take(recipe.get("validation_pairs", 300))), 2),
         "history": history, "training_seconds": round(sum(history["epoch_seconds"]), 1),
-        "command": train_command(name, out_dir, epochs, limit),
+        "command": train_command(name, out_dir, epochs, limit), "distribution": record,
         "note": "Teacher forcing on the training pairs that fit the model's maximum lengths"
                 + (f", with {lexicon_spec['pairs_per_epoch']:,} pairs of the {lexicon_spec['data']} lexicon "
                    f"({len(lexicon):,} in all) drawn anew each epoch" if lexicon is not None else "")
                 + "; validation BLEU greedy on the first 300 validation pairs.",
     }
     return finish_training(model, out_dir, report, checkpoint_dir, (x[0][:1].shape, x[1][:1].shape),
-                           half_precision=True)
+                           half_precision=True, chief=distribution.is_chief)
 
 
 def lexicon_epochs(model, x, y, lexicon, pairs_per_epoch, seed):

@@ -34,6 +34,35 @@ def test_log_mel_layer_matches_numpy_and_litert(utterance_norm):
     np.testing.assert_allclose(litert_features, keras_features, atol=1e-3)
 
 
+@pytest.mark.parametrize("length", [256, 512, 1024])
+def test_factored_fourier_transform_gives_the_fft_power_spectrum(length):
+    from deepedge.apps.speech.frontend import factored_dft_matrices, factored_power_spectrum
+    from deepedge.backend import keras
+
+    frames = np.random.default_rng(length).standard_normal((2, 3, length)).astype(np.float32)
+    power = keras.ops.convert_to_numpy(factored_power_spectrum(frames, *factored_dft_matrices(length)))
+    expected = np.abs(np.fft.rfft(frames.astype(np.float64))) ** 2
+    assert power.shape == (2, 3, length // 2 + 1)
+    np.testing.assert_allclose(power, expected, rtol=1e-3, atol=1e-3 * expected.max())
+
+
+def test_both_fourier_transforms_give_the_same_features_and_only_rfft_needs_rfft2d():
+    from deepedge.apps.speech import LogMelSpectrogram
+    from deepedge.backend import keras
+    from deepedge.export.convert import analyze_ops, convert
+
+    audio = (np.random.default_rng(1).standard_normal((1, 8000)) * 0.1).astype(np.float32)
+    factored, rfft = LogMelSpectrogram(), LogMelSpectrogram(dft="rfft")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(factored(audio)), keras.ops.convert_to_numpy(rfft(audio)),
+                               atol=1e-4)
+    assert factored.get_config()["dft"] == "factored"
+    inputs = keras.Input((8000,), batch_size=1)
+    ops, _ = analyze_ops(convert(keras.Model(inputs, factored(inputs)), "float32"))
+    assert "RFFT2D" not in ops and {"FULLY_CONNECTED", "TRANSPOSE"} <= set(ops) | {"BATCH_MATMUL"}
+    with pytest.raises(ValueError, match="dft"):
+        LogMelSpectrogram(dft="fft")
+
+
 def test_log_mel_adapt_normalises_each_band():
     from deepedge.apps.speech import LogMelSpectrogram
     from deepedge.backend import keras
