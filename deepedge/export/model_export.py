@@ -69,7 +69,8 @@ def export_model(model, path, quantization="int8", calibration_data=None, evalua
         card: dict with the card's `data` (name, source, licence) and `export_command`.
         max_ram, max_flash: budgets, as in `deepedge.export.exporter.export`.
         repair: bool. When int8 misses `max_drop`, keep the groups of ops that lose most in
-            float32 until it holds (`deepedge.export.repair`), as `deepedge.export.exporter.export`.
+            float32 until it holds (`deepedge.export.repair`), as `deepedge.export.exporter.export`;
+            the candidates are measured on `calibration_data`, which then needs targets (`y`).
 
     Returns:
         The `model.json` contents as a dict.
@@ -98,7 +99,8 @@ def export_model(model, path, quantization="int8", calibration_data=None, evalua
     with stderr_console() as console:
         task = KerasModelTask(model, metric, max_drop, higher_is_better, preprocessing, float_layers, labels,
                               calibration_data, console)
-        calibration = None if calibration_data is None else task.data(calibration_data, "calibration_data")
+        # The repair search measures candidates on the calibration data: it then needs targets too.
+        calibration = None if calibration_data is None else task.data(calibration_data, "calibration_data", repair)
         evaluation = None if evaluation_data is None else task.data(evaluation_data, "evaluation_data", True)
         card = {"data": (card or {}).get("data"), "export_command": (card or {}).get("export_command")}
         return export(task, path, quantization, calibration_data=calibration, evaluation_data=evaluation, force=force,
