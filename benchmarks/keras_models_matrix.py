@@ -55,7 +55,8 @@ def measure(name, folder):
     float_layers = sorted({re.sub(r"_\d+$", "", op["tensor"].split("/")[-2]) for op in meta.get("float_ops", [])
                            if "/" in op["tensor"]})
     verdict = ("int8, float layers " + ", ".join(options["float_layers"]) if options.get("float_layers")
-               else "int8 with float ops" if floats else "builtin-only int8")
+               else "int8, repair kept " + (", ".join(meta["repair"]["kept"]) or "nothing") + " in float"
+               if meta.get("repair") else "int8 with float ops" if floats else "builtin-only int8")
     xnnpack = meta["accelerators"]["xnnpack"]
     return {**row, "verdict": verdict, "float_ops": floats, "float_op_layers": float_layers, "ops": meta["ops"],
             "size_bytes": meta["size_bytes"], "arena_bytes": meta["footprint"]["litert_arena_bytes"],

@@ -30,6 +30,15 @@ class ModelData:
         """The inputs of the examples at `index` (a slice or an index array)."""
         return {name: array[index] for name, array in self.inputs.items()}
 
+    def take(self, n):
+        """The first `n` examples, inputs and targets (the repair search measures on them)."""
+        targets = self.targets
+        if isinstance(targets, dict):
+            targets = {name: array[:n] for name, array in targets.items()}
+        elif targets is not None:
+            targets = targets[:n]
+        return dataclasses.replace(self, inputs=self.rows(slice(0, n)), targets=targets)
+
 
 def _shape_text(shape):
     return "(N, " + ", ".join("any" if d is None else str(d) for d in shape) + ")"
