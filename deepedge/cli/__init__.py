@@ -23,10 +23,10 @@ def cli():
 
 
 def _add_commands():
-    from deepedge.cli import bench, demo, doctor, evaluate, export, info, predict, report, train
+    from deepedge.cli import bench, demo, doctor, evaluate, export, info, predict, report, serve, train
     from deepedge.registry import families
 
-    for module in (train, export, doctor, evaluate, bench, info, report, demo, predict):
+    for module in (train, export, doctor, evaluate, bench, info, report, demo, predict, serve):
         cli.add_command(module.command)
     for family in families():  # the commands a family adds of its own (`Family.commands`)
         for command in family.commands():

@@ -64,7 +64,8 @@ def _scale(context, parameter, value):
 
 @click.command("export")
 @click.argument("model")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for model.tflite and model.json.")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for model.tflite and model.json (required "
+              "unless --io adds a browser variant to an exported model).")
 @click.option("--quantization", type=click.Choice(["int8", "float16", "dynamic", "float32"]), default="int8",
               show_default=True)
 @click.option("--force", is_flag=True, help="Write the model even if it fails the parity check.")
@@ -95,8 +96,13 @@ def _scale(context, parameter, value):
               help="Your own model: the raw inputs' layout (channels_first is transposed in the graph).")
 @click.option("--float-layer", "float_layers", multiple=True,
               help="Your own model: a layer to keep in float32 inside the int8 model (repeatable).")
+@click.option("--io", "browser_io", type=click.Choice(["uint8", "float32"]),
+              help="Also write model_browser.tflite: the same int8 network with uint8 or float32 inputs and outputs, "
+                   "for LiteRT.js (`deepedge serve`). Without --out, adds it to the exported model MODEL.")
+@click.option("--feature-maps", is_flag=True, help="With --io: the browser variant also outputs the first "
+              "convolution's activations (the demo page draws them).")
 def command(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
-            metric, max_drop, repair, scale, offset, layout, float_layers):
+            metric, max_drop, repair, scale, offset, layout, float_layers, browser_io, feature_maps):
     """Export a .keras model to LiteRT (builtin ops only) with model.json and a model card.
 
     MODEL is a .keras file (a deepedge model, or any Keras model of yours) or a shipped model's
@@ -107,8 +113,40 @@ def command(model, out, quantization, force, data, calibration_samples, max_ram,
     Every export reports flash and RAM (tensor arenas) and which ops XNNPACK, TFLite Micro and
     the Edge TPU take, in model.json and the card (`deepedge report MODEL` shows them in full).
     Run `deepedge doctor MODEL.keras` first to list every problem of a model at once.
+
+    --io uint8 adds a browser variant (model_browser.tflite, recorded in model.json) for
+    LiteRT.js, which refuses int8 inputs and outputs: `deepedge export fashion_edgenet --io uint8`
+    adds one to a shipped model without converting it again.
     """
+    if feature_maps and browser_io is None:
+        raise click.UsageError("--feature-maps belongs to a browser variant: pass --io uint8 (or float32) as well.")
+    if out is None:
+        if browser_io is None:
+            raise click.UsageError("Missing option '--out' (only --io without --out works on an exported model).")
+        _add_browser_variant(model, browser_io, feature_maps)
+        return
     check_output_path(out)
+    _export(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
+            metric, max_drop, repair, scale, offset, layout, float_layers)
+    if browser_io is not None:
+        _add_browser_variant(out, browser_io, feature_maps)
+
+
+def _add_browser_variant(model, browser_io, feature_maps=False):
+    from deepedge.apps.family import is_exported
+    from deepedge.export.browser import add_browser_variant
+
+    folder = resolve_model(model)
+    if not is_exported(folder):
+        raise InvalidInputError(f"--io without --out adds a browser variant to an exported model (model.tflite + "
+                                f"model.json). Received: {model!r}, which is not one. Pass --out to export it first.")
+    entry = add_browser_variant(folder, browser_io, feature_maps)
+    console.print(f"Wrote {Path(folder) / entry['file']} ({entry['size_bytes']:,} bytes, {browser_io} inputs and "
+                  "outputs) and recorded it in model.json.")
+
+
+def _export(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
+            metric, max_drop, repair, scale, offset, layout, float_layers):
     from deepedge.export.memory import parse_size
 
     for value in (max_ram, max_flash):

@@ -115,7 +115,7 @@ def beam_search(step, prompt_tokens, state, max_tokens, beam_width=4, stop_token
             logp = log_softmax(logits).reshape(-1)
             if banned:
                 logp[list(banned)] = -np.inf
-            for token in np.argsort(-logp)[:beam_width]:
+            for token in np.argsort(-logp, kind="stable")[:beam_width]:  # ties: the lower id, as the page does
                 candidates.append((tokens + (int(token),), score + float(logp[token]), beam_state))
         candidates.sort(key=lambda c: -c[1])
         beams = []

@@ -45,6 +45,9 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         dropout: float. Dropout on the word vectors and the decoder's output in training.
         max_caption_length: int. Tokens per caption, the end token included.
         attention_regularization: float. Weight of the doubly stochastic penalty.
+        attention_style: `"luong"`: the new state queries the grid and the context is mixed
+            into the output (as in our translator); `"xu"`: the previous state queries the grid
+            and the context enters the LSTM with the word and is mixed into the output (Xu et al.).
         train_encoder: bool. Whether `fit` trains the encoder too. The trained presets first
             teach the encoder to read the scene's object maps, then keep it fixed while the
             decoder learns (as Xu et al. kept their ImageNet-trained VGG fixed).
@@ -63,7 +66,7 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
 
     def __init__(self, tokenizer, image_size=64, encoder=None, embedding_dim=64, units=256, attention=True,
                  attention_units=128, dropout=0.2, max_caption_length=20, attention_regularization=0.0,
-                 train_encoder=True, **kwargs):
+                 train_encoder=True, attention_style="luong", **kwargs):
         super().__init__(**kwargs)
         from deepedge.apps.image_recognition.backbones import EdgeNetBackbone
 
@@ -73,6 +76,10 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         self.dropout_rate, self.max_caption_length = float(dropout), int(max_caption_length)
         self.attention_regularization = float(attention_regularization)
         self.train_encoder = bool(train_encoder)
+        if attention_style not in ("luong", "xu"):
+            raise InvalidInputError(f"`attention_style` must be 'luong' or 'xu'. Received: {attention_style!r}.")
+        self.attention_style = attention_style
+        self.feeds_context = self.attention and attention_style == "xu"
         # lists, as a saved config reads them back
         self.encoder_config = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in (encoder or {}).items()}
         # === Layers ===
@@ -124,6 +131,40 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
             hidden = self.combine(ops.concatenate([hidden, context], axis=-1))
         return self.logits(self.dropout(hidden, training=training)), weights
 
+    def _attend(self, h, memory, keys):
+        """`(context (rows, depth), weights (rows, places))` of the grid queried by states `h`."""
+        context, weights = self.attention_layer(ops.expand_dims(h, 1), keys, memory, ops.ones(ops.shape(keys)[:2]))
+        return context[:, 0], weights[:, 0]
+
+    def _fed_step(self, x, h, c, memory, keys, cell_step=None, training=False):
+        """Xu et al.'s step: the previous state `h` queries the grid, the context enters the LSTM
+        beside the word vector `x`, and the new state and the context make the output."""
+        context, weights = self._attend(h, memory, keys)
+        x = ops.concatenate([x, context], axis=-1)
+        if cell_step is None:
+            _, (h, c) = self.decoder.cell(x, [h, c], training=training)
+        else:
+            h, c = cell_step(x, h, c)
+        hidden = self.combine(ops.concatenate([h, context], axis=-1))
+        return self.logits(self.dropout(hidden, training=training)), h, c, weights
+
+    def _decode_fed(self, y, h, c, memory, keys, training):
+        """Teacher-forced logits and attention `(batch, steps, ...)` of the Xu-style decoder,
+        one step at a time (each step's query is the state the previous step made)."""
+        if not self.decoder.built:
+            self.decoder.build((None, None, self.embedding_dim + memory.shape[-1]))
+        logits, weights = [], []
+        for t in range(y.shape[1]):
+            step_logits, h, c, step_weights = self._fed_step(y[:, t], h, c, memory, keys, training=training)
+            logits.append(step_logits)
+            weights.append(step_weights)
+        return ops.stack(logits, axis=1), ops.stack(weights, axis=1)
+
+    def _decode_step(self, token, h, c, *memory, cell_step=None):
+        if not self.feeds_context:
+            return super()._decode_step(token, h, c, *memory, cell_step=cell_step)
+        return self._fed_step(self._token_embedding(token), h, c, *memory, cell_step=cell_step)
+
     def build(self, input_shape):
         """Creates every weight by running `call` once on black images and end tokens."""
         (batch, *_), (_, steps) = (tuple(shape) for shape in input_shape)
@@ -135,8 +176,11 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         images, tokens_in = inputs
         memory, keys, h, c = self._encode(images, training)
         y = self.dropout(self.word_embedding(tokens_in), training=training)
-        hidden, _, _ = self.decoder(y, initial_state=[h, c], training=training)
-        logits, weights = self._output(hidden, memory, keys, training)
+        if self.feeds_context:
+            logits, weights = self._decode_fed(y, h, c, memory, keys, training)
+        else:
+            hidden, _, _ = self.decoder(y, initial_state=[h, c], training=training)
+            logits, weights = self._output(hidden, memory, keys, training)
         if training and self.attention and self.attention_regularization:
             # Xu et al.'s doubly stochastic penalty over the steps that write the caption (its
             # words and its end token: the first step, and every step that reads a word)
@@ -249,7 +293,8 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
     def edge_metadata(self):
         return {"tokenizer": self.tokenizer.get_config(), "image_size": self.image_size,
                 "grid": list(self.grid_shape), "max_caption_length": self.max_caption_length,
-                "attention": self.attention, "architecture": "show_attend_tell" if self.attention else "show_and_tell",
+                "attention": self.attention, "attention_style": self.attention_style,
+                "architecture": "show_attend_tell" if self.attention else "show_and_tell",
                 "memory": ["memory", "keys"] if self.attention else [], "params": int(self.count_params())}
 
     # === Presets ===
@@ -266,4 +311,5 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
                 "encoder": self.encoder_config, "embedding_dim": self.embedding_dim, "units": self.units,
                 "attention": self.attention, "attention_units": self.attention_units, "dropout": self.dropout_rate,
                 "max_caption_length": self.max_caption_length,
-                "attention_regularization": self.attention_regularization, "train_encoder": self.train_encoder}
+                "attention_regularization": self.attention_regularization, "train_encoder": self.train_encoder,
+                "attention_style": self.attention_style}

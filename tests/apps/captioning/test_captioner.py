@@ -191,3 +191,28 @@ def test_encoder_pretraining_teaches_the_grid_to_name_objects_and_resumes(captio
         np.testing.assert_array_equal(a, b)
     assert pretrain_encoder(model, train, train, {**recipe, "encoder_epochs": 0}) is None
     assert object_maps(test, model.grid_shape).shape == (len(test), *model.grid_shape, 2)
+
+
+def test_xu_style_attention_steps_as_it_trains_and_round_trips(caption_data, tmp_path):
+    """Xu et al.'s decoder (the previous state queries the grid, the context enters the LSTM):
+    the step the device runs gives the teacher-forced logits, and the file loads the same."""
+    from deepedge.apps.captioning.captioner import Captioner
+    from deepedge.errors import InvalidInputError
+
+    train, test = caption_data
+    model = tiny_captioner(train)
+    xu = Captioner(model.tokenizer, image_size=48, encoder=TINY_ENCODER, embedding_dim=16, units=32, attention_units=16,
+                   dropout=0.0, attention_style="xu")
+    (images, tokens_in), _ = xu.teacher_forcing_data(test.images[:2], ["a red shoe", "two dogs on grass"])
+    logits = np.asarray(xu([images, tokens_in]))
+    step, state = xu.start(images.astype(np.float32), 2)
+    for t in range(4):
+        step_logits, state = step(tokens_in[:, t], state)
+        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-4)
+    assert len(xu.last_attention) == 4 and xu.last_attention[0].shape == (2, 36)
+    xu.save(tmp_path / "xu.keras")
+    loaded = Captioner.load(tmp_path / "xu.keras")
+    assert loaded.attention_style == "xu"
+    np.testing.assert_allclose(np.asarray(loaded([images, tokens_in])), logits, atol=1e-5)
+    with pytest.raises(InvalidInputError, match="attention_style"):
+        Captioner(model.tokenizer, image_size=48, encoder=TINY_ENCODER, attention_style="bahdanau")
