@@ -40,6 +40,12 @@ def command(port, host, public, models, install, verbose):
                   f"http://{bound_host}:{bound_port}/ (Ctrl-C stops)")
     for model in unavailable:
         console.print(f"  {model['name']}: {model['unavailable']}")
+    # Ctrl-C and a plain `kill` stop it cleanly, even when a shell started it in the background
+    # (which leaves SIGINT ignored in the child)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -169,8 +169,10 @@ def test_serve_command_serves_the_page_until_stopped():
     from conftest import litert_js_or_skip
 
     litert_js_or_skip()
+    # started with SIGINT ignored, as a shell's background job is: Ctrl-C must still stop it
     process = subprocess.Popen([sys.executable, "-m", "deepedge.cli", "serve", "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
