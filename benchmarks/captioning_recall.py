@@ -26,11 +26,12 @@ SPLITS = ("validation", "test", "test_combinations")
 
 def recall_by_source(captions, objects):
     """`{source: percent of that source's shown kinds the caption names}`."""
-    from deepedge.data.captions import KINDS, OBJECT_WORDS
+    from deepedge.apps.captioning.metrics import named_kinds
+    from deepedge.data.captions import KINDS
 
     counts = collections.defaultdict(lambda: [0, 0])
     for caption, scene in zip(captions, objects):
-        said = {OBJECT_WORDS[w] for w in caption.split() if w in OBJECT_WORDS}
+        said = named_kinds(caption)
         for kind in {o["kind"] for o in scene}:
             counts[KINDS[kind].source][0] += 1
             counts[KINDS[kind].source][1] += kind in said

@@ -1,5 +1,7 @@
 """`deepedge serve`: the browser demo, the shipped models running in the visitor's browser."""
 
+import signal
+
 import click
 
 from deepedge.cli.common import console
@@ -42,8 +44,6 @@ def command(port, host, public, models, install, verbose):
         console.print(f"  {model['name']}: {model['unavailable']}")
     # Ctrl-C and a plain `kill` stop it cleanly, even when a shell started it in the background
     # (which leaves SIGINT ignored in the child)
-    import signal
-
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

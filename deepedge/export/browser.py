@@ -24,11 +24,8 @@ from deepedge.errors import InvalidInputError, ModelFileError
 BROWSER_TFLITE_NAME = "model_browser.tflite"
 BROWSER_IO = ("uint8", "float32")
 
-# schema.fbs: TensorType and BuiltinOperator codes.
-_FLOAT32, _INT8, _UINT8 = 0, 9, 3
-_DEQUANTIZE, _QUANTIZE = 6, 114
-_CONVOLUTIONS = {3, 4}  # CONV_2D, DEPTHWISE_CONV_2D
-_ACTIVATIONS = {14, 19, 21, 28, 117}  # LOGISTIC, RELU, RELU6, TANH, HARD_SWISH
+_CONVOLUTIONS = ("CONV_2D", "DEPTHWISE_CONV_2D")
+_ACTIVATIONS = ("LOGISTIC", "RELU", "RELU6", "TANH", "HARD_SWISH")
 FEATURE_MAPS = "feature_maps"
 
 
@@ -56,10 +53,10 @@ def _boundary_tensor(subgraph, index, io, schema):
     outer = copy.deepcopy(inner)
     outer.buffer = 0  # the empty buffer: an activation, not a constant
     if io == "uint8":
-        outer.type = _UINT8
+        outer.type = schema.TensorType.UINT8
         outer.quantization.zeroPoint = [z + 128 for z in inner.quantization.zeroPoint]
     else:
-        outer.type = _FLOAT32
+        outer.type = schema.TensorType.FLOAT32
         outer.quantization = None
     name = inner.name.decode() if isinstance(inner.name, bytes) else inner.name
     inner.name = f"{name}_int8"
@@ -76,18 +73,20 @@ def _operator(opcode, inputs, outputs, schema, quantize):
     return op
 
 
-def _first_feature_maps(model, subgraph):
+def _first_feature_maps(model, subgraph, schema):
     """The index of the first convolution's output (after its activation when that is a separate
     op, as LeNet-5's tanh is), or None for a model without a convolution."""
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+    convolutions = {getattr(schema.BuiltinOperator, name) for name in _CONVOLUTIONS}
+    activations = {getattr(schema.BuiltinOperator, name) for name in _ACTIVATIONS}
     for position, op in enumerate(subgraph.operators):
-        if codes[op.opcodeIndex] in _CONVOLUTIONS:
+        if codes[op.opcodeIndex] in convolutions:
             index = op.outputs[0]
             following = subgraph.operators[position + 1] if position + 1 < len(subgraph.operators) else None
-            separate_activation = following is not None and codes[following.opcodeIndex] in _ACTIVATIONS
+            separate_activation = following is not None and codes[following.opcodeIndex] in activations
             if separate_activation and list(following.inputs) == [index]:
                 index = following.outputs[0]
-            return index if subgraph.tensors[index].type == _INT8 else None
+            return index if subgraph.tensors[index].type == schema.TensorType.INT8 else None
     return None
 
 
@@ -95,7 +94,7 @@ def _add_feature_maps(model, io, quantize, dequantize, schema):
     """Adds the first convolution's feature maps as an output `feature_maps` of the first
     signature (requantized like the other outputs): what the page draws; the network is unchanged."""
     subgraph = model.subgraphs[0]
-    index = _first_feature_maps(model, subgraph)
+    index = _first_feature_maps(model, subgraph, schema)
     if index is None:
         raise ModelFileError("The model has no int8 convolution whose feature maps could be shown. Leave out "
                              "--feature-maps for it.")
@@ -121,6 +120,7 @@ def browser_flatbuffer(flatbuffer, io="uint8", feature_maps=False):
         InvalidInputError: `io` is not one of `BROWSER_IO`.
         ModelFileError: the model has no int8 boundary tensor (it runs in the browser as it is).
     """
+    # TensorFlow's flatbuffer tools: they write the buffers back as the converter laid them out
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
@@ -128,18 +128,19 @@ def browser_flatbuffer(flatbuffer, io="uint8", feature_maps=False):
         raise InvalidInputError(f"A browser variant takes {' or '.join(BROWSER_IO)} tensors at its boundary. "
                                 f"Received: io={io!r}. Pass --io uint8 (raw pixels) or --io float32.")
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
-    quantize = _opcode_index(model, _QUANTIZE, schema)
-    dequantize = _opcode_index(model, _DEQUANTIZE, schema) if io == "float32" else quantize
+    int8 = schema.TensorType.INT8
+    quantize = _opcode_index(model, schema.BuiltinOperator.QUANTIZE, schema)
+    dequantize = _opcode_index(model, schema.BuiltinOperator.DEQUANTIZE, schema) if io == "float32" else quantize
     changed = 0
     for number, subgraph in enumerate(model.subgraphs):
         moved = {}
         for position, index in enumerate(subgraph.inputs):
-            if subgraph.tensors[index].type == _INT8:
+            if subgraph.tensors[index].type == int8:
                 outer = moved[index] = _boundary_tensor(subgraph, index, io, schema)
                 subgraph.inputs[position] = outer
                 subgraph.operators.insert(0, _operator(quantize, outer, index, schema, True))
         for position, index in enumerate(subgraph.outputs):
-            if subgraph.tensors[index].type == _INT8:
+            if subgraph.tensors[index].type == int8:
                 outer = moved[index] = _boundary_tensor(subgraph, index, io, schema)
                 subgraph.outputs[position] = outer
                 subgraph.operators.append(_operator(dequantize, index, outer, schema, io == "uint8"))

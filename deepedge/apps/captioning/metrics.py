@@ -26,15 +26,20 @@ def cider(hypotheses, references):
     return float(score) * 100
 
 
+def named_kinds(caption):
+    """The kinds of object a caption's words name (`OBJECT_WORDS`)."""
+    from deepedge.data.captions import OBJECT_WORDS
+
+    return {OBJECT_WORDS[w] for w in caption.split() if w in OBJECT_WORDS}
+
+
 def object_recall_precision(hypotheses, objects):
     """`(recall, precision)` in percent: of the kinds each scene shows, how many its caption
     names; of the kinds each caption names, how many the scene shows."""
-    from deepedge.data.captions import OBJECT_WORDS
-
     shown = named = hits = 0
     for caption, scene in zip(hypotheses, objects):
         kinds = {o["kind"] for o in scene}
-        said = {OBJECT_WORDS[w] for w in caption.split() if w in OBJECT_WORDS}
+        said = named_kinds(caption)
         shown, named, hits = shown + len(kinds), named + len(said), hits + len(kinds & said)
     return 100.0 * hits / max(shown, 1), 100.0 * hits / max(named, 1)
 
@@ -71,4 +76,4 @@ def caption_report(hypotheses, data):
             "object_precision": round(precision, 2)}
 
 
-__all__ = ["bleu", "caption_report", "cider", "grounding", "object_recall_precision"]
+__all__ = ["bleu", "caption_report", "cider", "grounding", "named_kinds", "object_recall_precision"]

@@ -1,5 +1,6 @@
 // CTC decoding in the page (deepedge.ops.ctc): greedy, and the prefix beam search joined by the
 // character language model ("shallow fusion"), decoded as the logits stream in.
+import {logSoftmax} from "./decoding.js";
 import {argmax} from "./ui.js";
 
 const MODULUS = (1n << 61n) - 1n, BASE = 1000003n;
@@ -10,15 +11,6 @@ function logaddexp(x, y) {
   if (x === y) return x + Math.LN2;
   const d = x - y;
   return d > 0 ? x + Math.log1p(Math.exp(-d)) : y + Math.log1p(Math.exp(d));
-}
-
-function logSoftmax(row) {
-  let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  let sum = 0;
-  for (const v of row) sum += Math.exp(v - max);
-  const log = Math.log(sum);
-  return Float64Array.from(row, v => v - max - log);
 }
 
 function ancestor(node, depth) {
