@@ -48,6 +48,11 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         attention_style: `"luong"`: the new state queries the grid and the context is mixed
             into the output (as in our translator); `"xu"`: the previous state queries the grid
             and the context enters the LSTM with the word and is mixed into the output (Xu et al.).
+        word_dropout: float. In training, the probability that a word the decoder reads (every
+            input token after the first) is replaced by the unknown token (Bowman et al. 2016's
+            word dropout), so the next word must come from the image rather than from the words
+            before it: a model that always reads "red" before "shirt" otherwise never says "red
+            dress" even when it sees one. Decoding never writes the unknown token.
         train_encoder: bool. Whether `fit` trains the encoder too. The trained presets first
             teach the encoder to read the scene's object maps, then keep it fixed while the
             decoder learns (as Xu et al. kept their ImageNet-trained VGG fixed).
@@ -66,7 +71,7 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
 
     def __init__(self, tokenizer, image_size=64, encoder=None, embedding_dim=64, units=256, attention=True,
                  attention_units=128, dropout=0.2, max_caption_length=20, attention_regularization=0.0,
-                 train_encoder=True, attention_style="luong", **kwargs):
+                 train_encoder=True, attention_style="luong", word_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         from deepedge.apps.image_recognition.backbones import EdgeNetBackbone
 
@@ -76,6 +81,9 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         self.dropout_rate, self.max_caption_length = float(dropout), int(max_caption_length)
         self.attention_regularization = float(attention_regularization)
         self.train_encoder = bool(train_encoder)
+        self.word_dropout = float(word_dropout)
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise InvalidInputError(f"`word_dropout` must be in [0, 1). Received: {word_dropout!r}.")
         if attention_style not in ("luong", "xu"):
             raise InvalidInputError(f"`attention_style` must be 'luong' or 'xu'. Received: {attention_style!r}.")
         self.attention_style = attention_style
@@ -100,6 +108,8 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         self.decoder.cell.name = "decoder_cell"
         self.dropout = keras.layers.Dropout(self.dropout_rate, name="dropout")
         self.logits = keras.layers.Dense(tokenizer.vocabulary_size, name="logits")
+        if self.word_dropout:
+            self.word_dropout_seed = keras.random.SeedGenerator(2016, name="word_dropout_seed")
         self._compiled_functions = {}
 
     @property
@@ -175,7 +185,12 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
     def call(self, inputs, training=False):
         images, tokens_in = inputs
         memory, keys, h, c = self._encode(images, training)
-        y = self.dropout(self.word_embedding(tokens_in), training=training)
+        words_in = tokens_in
+        if training and self.word_dropout:
+            dropped = keras.random.uniform(ops.shape(tokens_in), seed=self.word_dropout_seed) < self.word_dropout
+            dropped = ops.logical_and(dropped, (ops.arange(ops.shape(tokens_in)[1]) > 0)[None])
+            words_in = ops.where(dropped, self.tokenizer.unknown_id, tokens_in)
+        y = self.dropout(self.word_embedding(words_in), training=training)
         if self.feeds_context:
             logits, weights = self._decode_fed(y, h, c, memory, keys, training)
         else:
@@ -312,4 +327,4 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
                 "attention": self.attention, "attention_units": self.attention_units, "dropout": self.dropout_rate,
                 "max_caption_length": self.max_caption_length,
                 "attention_regularization": self.attention_regularization, "train_encoder": self.train_encoder,
-                "attention_style": self.attention_style}
+                "attention_style": self.attention_style, "word_dropout": self.word_dropout}

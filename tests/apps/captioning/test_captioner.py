@@ -216,3 +216,30 @@ def test_xu_style_attention_steps_as_it_trains_and_round_trips(caption_data, tmp
     np.testing.assert_allclose(np.asarray(loaded([images, tokens_in])), logits, atol=1e-5)
     with pytest.raises(InvalidInputError, match="attention_style"):
         Captioner(model.tokenizer, image_size=48, encoder=TINY_ENCODER, attention_style="bahdanau")
+
+
+def test_word_dropout_hides_the_words_read_in_training_only(caption_data, tmp_path):
+    """Word dropout replaces the words the decoder reads (never its first token) by the
+    unknown token in training; prediction reads every word; the setting is saved."""
+    from deepedge.apps.captioning.captioner import Captioner
+
+    train, test = caption_data
+    tokenizer = tiny_captioner(train).tokenizer
+    kwargs = dict(image_size=48, encoder=TINY_ENCODER, embedding_dim=16, units=32, attention_units=16, dropout=0.0,
+                  train_encoder=False)  # (a fixed encoder: its batch norm reads the same in training)
+    model = Captioner(tokenizer, word_dropout=0.9, **kwargs)
+    (images, tokens_in), _ = model.teacher_forcing_data(test.images[:4], ["a red shoe on grass"] * 4)
+    hidden = tokens_in.copy()
+    hidden[:, 1:] = tokenizer.unknown_id
+    inference = np.asarray(model([images, tokens_in]))
+    trained = np.stack([np.asarray(model([images, tokens_in], training=True)) for _ in range(20)])
+    blind = np.asarray(model([images, hidden]))
+    np.testing.assert_allclose(trained[:, :, 0], np.broadcast_to(inference[:, 0], trained[:, :, 0].shape), atol=1e-5)
+    # a step whose word was dropped reads as the unknown token; about 90% of them are
+    as_unknown = np.all(np.isclose(trained[:, :, 1], blind[None, :, 1], atol=1e-5), axis=-1)
+    assert 0.75 < as_unknown.mean() < 1.0
+    assert not np.allclose(inference[:, 1], blind[:, 1], atol=1e-5)
+    model.save(tmp_path / "wd.keras")
+    assert Captioner.load(tmp_path / "wd.keras").word_dropout == 0.9
+    with pytest.raises(InvalidInputError, match="word_dropout"):
+        Captioner(tokenizer, word_dropout=1.0, **kwargs)
