@@ -31,7 +31,8 @@ ARCHITECTURES = {
 # grounding 38.8; test_combinations 37.54 BLEU-4, recall 19.7, grounding 13.1 (shipped: 36.68,
 # 22.9, 17.6). On held-out combinations the decoder still never writes the held-out pair: a
 # large cat is named in 9% of images, a yellow shirt and a white digit in none. The size and
-# colour come first and the noun is then chosen among those seen after them.
+# colour come first and the noun is then chosen among those seen after them. With 0.6:
+# test_combinations 35.66 BLEU-4, recall 18.6, grounding 14.7 (validation 62.10).
 _RECIPE = {"epochs": 15, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 1e-4, "clipnorm": 1.0, "seed": 2015,
            "train_images": 20_000, "encoder_epochs": 12}
 
