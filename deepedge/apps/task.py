@@ -2,8 +2,9 @@
 
 A family's task class mixes `Task` in before `keras.Model`
 (`class ImageClassifier(ClassifierCompileMixin, Task, keras.Model)`) and binds its presets
-and its metric. `Task` owns presets (`presets`, `from_preset`), files (`save` atomically,
-`load` in safe mode) and `export`, with explicit defaults for everything the exporter asks
+and its metric. `Task` owns presets (`presets`, `from_preset`), quantization-aware `fit`
+(`fit(..., quantization_aware=True)`), files (`save` atomically, `load` in safe mode) and
+`export`, with explicit defaults for everything the exporter asks
 (`edge_signatures`, `edge_calibration_inputs`, `edge_float_layers`, ...), so no code probes a
 task with `hasattr`. It is a mixin, not a `keras.Model` subclass: Keras rewrites the bases of
 functional subclasses, which must not reach the subclassed tasks sharing this class.
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from deepedge.backend import keras
-from deepedge.errors import ModelFileError, PresetNotFoundError
+from deepedge.errors import InvalidInputError, ModelFileError, PresetNotFoundError
 
 
 class Task:
@@ -75,6 +76,62 @@ class Task:
     def from_architecture(cls, name, **kwargs):
         """An untrained model of the architecture preset `name`; each task defines its arguments."""
         raise NotImplementedError(f"{cls.__name__} has no architecture presets.")
+
+    # === Training ===
+    def fit(self, x=None, y=None, *args, quantization_aware=False, qat_calibration=None, qat_float_layers=(),
+            **kwargs):
+        """Keras's `fit`; with `quantization_aware=True`, fine-tunes as the int8 export will compute.
+
+        With `quantization_aware=True`, a task that is not quantization-aware yet first becomes so,
+        in place (`deepedge.training.qat.quantize_aware`): its `Dense`, convolution and LSTM
+        cells fake-quantize over ranges calibrated on real inputs, and `export` then converts it
+        with those ranges. Later calls (with the flag or without) train it as it is, ranges
+        included, and leave `qat_calibration` and `qat_float_layers` unused. The compiled
+        optimizer, loss and metrics are kept: QAT adds only non-trainable ranges, so the
+        optimizer's variables still match the trainable ones.
+
+        Args:
+            x, y, *args, **kwargs: as Keras's `fit`, passed on unchanged.
+            quantization_aware: bool. Fine-tune with quantization-aware training. Defaults to
+                `False` (Keras's `fit`, nothing else).
+            qat_calibration: real training inputs, raw as the model takes them (an array, or a
+                list, tuple or dict of arrays); the first 500 set the starting ranges. Defaults
+                to the first 500 inputs of `x` (arrays, a `tf.data.Dataset`, or a generator,
+                whose batches read for this are still trained on).
+            qat_float_layers: names of layers to fine-tune without fake quantization, besides
+                the task's `edge_float_layers`: layers with weights of a type QAT does not
+                cover, like a language model's `("embedding",)`.
+
+        Example:
+
+        >>> task.compile(optimizer=keras.optimizers.Adam(3e-4))
+        >>> task.fit(train.images, train.labels, epochs=2, quantization_aware=True)
+        >>> task.export("fashion_qat", calibration_data=train, evaluation_data=test)
+        """
+        if not quantization_aware:
+            if qat_calibration is not None or qat_float_layers:
+                raise InvalidInputError("`qat_calibration` and `qat_float_layers` apply only to quantization-aware "
+                                        "training. Pass `quantization_aware=True` with them, or leave them out. "
+                                        f"Received: quantization_aware={quantization_aware!r}.")
+            return super().fit(x, y, *args, **kwargs)
+        from deepedge.training.qat import first_training_inputs, is_quantization_aware, quantize_aware
+
+        if not is_quantization_aware(self):
+            if qat_calibration is None:
+                qat_calibration, x = first_training_inputs(x)
+            if not self.built:  # a subclassed task builds its layers on its first call
+                self(keras.tree.map_structure(lambda inputs: inputs[:1], qat_calibration), training=False)
+            quantize_aware(self, qat_calibration, float_layers=self._qat_float_layers(qat_float_layers))
+        return super().fit(x, y, *args, **kwargs)
+
+    def _qat_float_layers(self, extra):
+        """`edge_float_layers` that are layers of this model (some name layers only the step-wise
+        export builds), and `extra`."""
+        if isinstance(extra, str):
+            raise InvalidInputError("`qat_float_layers` takes a list of layer names. "
+                                    f"Received: qat_float_layers={extra!r}. Pass [{extra!r}] for that one layer.")
+        names = {layer.name for layer in self._flatten_layers()}
+        return tuple(name for name in self.edge_float_layers if name in names) + tuple(extra)
 
     # === Files ===
     def compile_from_config(self, config):

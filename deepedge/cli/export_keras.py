@@ -4,6 +4,8 @@ of a Keras model deepedge did not build, its data read from files (`deepedge.exp
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from deepedge.cli.common import console
 from deepedge.errors import InvalidInputError, ModelFileError
 
@@ -56,6 +58,31 @@ def _command(path, out, **options):
     return " ".join(shlex.quote(part) for part in [*parts, "--out", str(out)])
 
 
+def _labels_by_name(y, classes, known, model, folder):
+    """Evaluation targets from class subfolders, as indices into the model's classes.
+
+    Subfolder indices follow the sorted subfolders, so an evaluation folder that lacks a class
+    would shift every later label; with the calibration folder's class names (`known`) the
+    targets are mapped by name, and without them the subfolders must name every class."""
+    if classes is None:
+        return y
+    if known is not None:
+        missing = sorted(set(classes) - set(known))
+        if missing:
+            raise InvalidInputError(f"--evaluate {folder} has class subfolders the calibration data does not: "
+                                    f"{missing}. Expected a subset of {known}.")
+        index = np.asarray([known.index(name) for name in classes], np.int64)
+        return index[y]
+    outputs = getattr(model, "outputs", None)
+    count = outputs[0].shape[-1] if outputs else None
+    if count is not None and len(classes) != count:
+        raise InvalidInputError(f"--evaluate {folder} has {len(classes)} class subfolder(s) but the model's output "
+                                f"has {count} classes, so the labels cannot be read from the folder order. Add an "
+                                "empty subfolder for each class without examples, or pass --calibration as a folder "
+                                f"naming every class. Received the subfolders {classes}.")
+    return y
+
+
 def export_keras_file(path, out, calibration, evaluate, metric="accuracy", max_drop=None, quantization="int8",
                       force=False, scale=None, offset=None, layout=None, float_layers=(), num_calibration=None,
                       budgets=None):
@@ -80,7 +107,8 @@ def export_keras_file(path, out, calibration, evaluate, metric="accuracy", max_d
         if y is None:
             raise InvalidInputError(f"--evaluate {evaluate} holds no targets: add an array `y` to the .npz file, or "
                                     "put the files in class subfolders.")
-        evaluation_data, labels = (inputs, y), classes or labels
+        y = _labels_by_name(y, classes, labels, model, evaluate)
+        evaluation_data, labels = (inputs, y), labels or classes
     outputs = getattr(model, "outputs", None)
     if labels and (not outputs or outputs[0].shape[-1] != len(labels)):
         labels = None  # class subfolders that do not name every class of the output: indices only

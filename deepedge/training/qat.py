@@ -14,6 +14,11 @@ int8 export computes. `compile` and `fit` then fine-tune it (a few epochs of a t
 model is the usual use). `deepedge.export.export` converts it as it is, whole or step-wise: the
 converter takes the range of each FakeQuant op and calibrates only the tensors QAT does not
 simulate (a classifier's logits, say), and quantizes the kernels exactly as training rounded them.
+A deepedge task does all of this from its own `fit`: `task.fit(x, y, epochs=2,
+quantization_aware=True)` calls `quantize_aware` once (calibrating on the first inputs of `x`,
+or on `qat_calibration=`, and leaving the task's `edge_float_layers` in float), keeps the
+task's compiled optimizer, loss and metrics, and fine-tunes; `task.export(...)` then writes the
+int8 model it trained for.
 
 Batch norm needs no folding first. The converter folds it by scaling each output channel of
 the kernel by `s = gamma / sqrt(variance + epsilon)`, and symmetric per-channel rounding
@@ -33,14 +38,16 @@ ranges, which `quantize_aware(model, ranges=...)` puts back to export exactly th
 """
 
 import inspect
+import types
 
 import numpy as np
 
-from deepedge.backend import keras
+from deepedge.backend import keras, tf
 from deepedge.errors import InvalidInputError, QuantizationAwareError
 from deepedge.training.fake_quant import QUANTIZE_AWARE_LAYERS, QuantizeAwareMixin
 
 CALIBRATION_BATCH = 64
+NUM_CALIBRATION = 500
 FLOAT_LAYERS = {twin: base for base, twin in QUANTIZE_AWARE_LAYERS.items()}
 
 
@@ -94,8 +101,9 @@ def _layers_to_quantize(model, float_layers):
         raise QuantizationAwareError(
             "Quantization-aware training covers Dense, Conv1D, Conv2D, DepthwiseConv2D and LSTMCell layers (and batch "
             f"norm, which the converter folds into them); {model.name!r} has weights in layers of other types: "
-            f"{', '.join(refused)}. Nothing was changed. Name those layers in `float_layers=` to fine-tune them "
-            "without fake quantization, or export this model with post-training quantization only.")
+            f"{', '.join(refused)}. Nothing was changed. Name those layers in `float_layers=` (`qat_float_layers=` "
+            "in a task's `fit`) to fine-tune them without fake quantization, or export this model with "
+            "post-training quantization only.")
     if not covered:
         raise QuantizationAwareError(f"{model.name!r} has no Dense, Conv1D, Conv2D, DepthwiseConv2D or LSTMCell "
                                      "layer to fake-quantize. Nothing was changed; export it with post-training "
@@ -141,7 +149,7 @@ def _forget_compiled_functions(model):
     model.train_function = model.test_function = model.predict_function = None
 
 
-def quantize_aware(model, calibration_inputs=None, ranges=None, float_layers=(), num_calibration=500):
+def quantize_aware(model, calibration_inputs=None, ranges=None, float_layers=(), num_calibration=NUM_CALIBRATION):
     """Makes `model` train and compute as its int8 LiteRT export will, in place; returns it.
 
     Every `Dense`, `Conv1D`, `Conv2D`, `DepthwiseConv2D` and `LSTMCell` layer, nested ones
@@ -153,8 +161,9 @@ def quantize_aware(model, calibration_inputs=None, ranges=None, float_layers=(),
     Args:
         model: a built float Keras model, for example a deepedge task.
         calibration_inputs: array of real training inputs, raw as the model takes them
-            (images, token windows); the first `num_calibration` set the starting ranges, which
-            are then the converter's post-training ranges. Pass this or `ranges`.
+            (images, token windows), or a list, tuple or dict of arrays for a model with several
+            inputs; the first `num_calibration` set the starting ranges, which are then the
+            converter's post-training ranges. Pass this or `ranges`.
         ranges: dict `{"layer path/quantizer": [min, max]}` from `strip_quantize_aware` or
             `quantization_ranges`: the ranges of an earlier QAT run, frozen until trained on.
         float_layers: names of layers (and their sublayers) to leave as they are, like a
@@ -207,10 +216,15 @@ def _calibration_samples(calibration_inputs, num_calibration):
     from deepedge.validation import positive_int
 
     num_calibration = positive_int("num_calibration", num_calibration, hint="Pass a few hundred.")
-    samples = np.asarray(calibration_inputs[:num_calibration])
-    if len(samples) == 0:
+    samples = keras.tree.map_structure(lambda inputs: np.asarray(inputs[:num_calibration]), calibration_inputs)
+    if _count(samples) == 0:
         raise InvalidInputError("`calibration_inputs` is empty. Pass real training inputs (a few hundred).")
     return samples
+
+
+def _count(inputs):
+    """How many examples a batch of model inputs (an array, or a structure of arrays) holds."""
+    return len(keras.tree.flatten(inputs)[0])
 
 
 def _calibrate(model, quantizers, samples):
@@ -218,11 +232,61 @@ def _calibrate(model, quantizers, samples):
     for quantizer in quantizers:
         quantizer.calibrating = True
     try:
-        for start in range(0, len(samples), CALIBRATION_BATCH):
-            model(samples[start:start + CALIBRATION_BATCH], training=False)
+        for start in range(0, _count(samples), CALIBRATION_BATCH):
+            model(keras.tree.map_structure(lambda inputs: inputs[start:start + CALIBRATION_BATCH], samples),
+                  training=False)
     finally:
         for quantizer in quantizers:
             quantizer.calibrating = False
+
+
+def first_training_inputs(x, count=NUM_CALIBRATION):
+    """`(inputs, x)`: the first `count` model inputs in `fit`'s `x`, and the `x` to train on.
+
+    `x` is what Keras's `fit` takes: an array, or a list, tuple or dict of arrays; a
+    `tf.data.Dataset` of `(inputs, targets)` batches, read afresh here and returned as it is; or
+    a Python generator of such batches, returned as a generator that yields the batches read
+    here first, so training still sees every batch.
+    """
+    if isinstance(x, tf.data.Dataset):
+        return _inputs_of(_first_batches(iter(x), count), count), x
+    if isinstance(x, types.GeneratorType):
+        batches = _first_batches(x, count)
+        return _inputs_of(batches, count), _replayed(batches, x)
+    leaves = [] if x is None else keras.tree.flatten(x)
+    if leaves and all(len(getattr(leaf, "shape", ())) > 0 for leaf in leaves):
+        return keras.tree.map_structure(lambda inputs: np.asarray(inputs[:count]), x), x
+    raise InvalidInputError(
+        "`fit(quantization_aware=True)` calibrates the starting ranges on the first inputs of `x`, which must be "
+        "an array, a list, tuple or dict of arrays, a `tf.data.Dataset` or a generator of `(inputs, targets)` "
+        f"batches. Received: x of type {type(x).__name__}. Pass real training inputs, raw as the model takes "
+        "them (a few hundred), as `qat_calibration=`.")
+
+
+def _first_batches(batches, count):
+    """Batches read from the iterator `batches` until they hold `count` examples (or it ends)."""
+    first, examples = [], 0
+    for batch in batches:
+        first.append(batch)
+        examples += _count(keras.utils.unpack_x_y_sample_weight(batch)[0])
+        if examples >= count:
+            break
+    return first
+
+
+def _inputs_of(batches, count):
+    if not batches:
+        raise InvalidInputError("`fit(quantization_aware=True)` found no batch in `x` to calibrate on. Pass a data "
+                                "set that yields `(inputs, targets)` batches, or real training inputs as "
+                                "`qat_calibration=`.")
+    inputs = [keras.tree.map_structure(np.asarray, keras.utils.unpack_x_y_sample_weight(batch)[0])
+              for batch in batches]
+    return keras.tree.map_structure(lambda *parts: np.concatenate(parts)[:count], *inputs)
+
+
+def _replayed(batches, generator):
+    yield from batches
+    yield from generator
 
 
 def quantization_ranges(model):
@@ -259,4 +323,5 @@ def strip_quantize_aware(model):
     return ranges
 
 
-__all__ = ["is_quantization_aware", "quantization_ranges", "quantize_aware", "strip_quantize_aware"]
+__all__ = ["first_training_inputs", "is_quantization_aware", "quantization_ranges", "quantize_aware",
+           "strip_quantize_aware"]

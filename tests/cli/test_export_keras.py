@@ -120,3 +120,36 @@ def test_missing_arrays_give_one_error_line(tiny_cnn):
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "InvalidInputError" in result.stderr and "lacks the array(s) ['image']" in result.stderr
     assert "Received the arrays ['pixels']" in result.stderr and not (folder / "never").exists()
+
+
+def _pictures(folder, images, labels, classes):
+    from PIL import Image
+
+    for i, (image, label) in enumerate(zip(images, labels)):
+        if classes[label] is None:
+            continue
+        target = folder / classes[label]
+        target.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[..., 0]).save(target / f"{i}.png")
+    return folder
+
+
+def test_an_evaluation_folder_without_a_class_keeps_its_labels(tiny_cnn):
+    """Subfolder order gives the labels: a test folder with no "bee" pictures must not turn
+    every "cat" into a "bee"; the calibration folder's class names map them."""
+    folder, path, images, labels = tiny_cnn
+    everything = _pictures(folder / "all_classes", images[:60], labels[:60], ["ant", "bee", "cat"])
+    assert sorted(p.name for p in everything.iterdir()) == ["ant", "bee", "cat"]
+    no_bees = _pictures(folder / "no_bees", images[60:], labels[60:], ["ant", None, "cat"])
+    out = folder / "no_bees_out"
+    result = invoke("export", path, "--calibration", everything, "--evaluate", no_bees, "--max-drop", 5, "--out", out)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["labels"] == ["ant", "bee", "cat"] and meta["metrics"]["keras_float"] == 100.0
+    assert meta["metrics"]["examples"] == int(np.sum(labels[60:] != 1))
+
+    np.savez(folder / "calib_arrays.npz", image=images)  # no class names: the folder must name every class
+    result = run_cli("export", path, "--calibration", folder / "calib_arrays.npz", "--evaluate", no_bees,
+                     "--out", folder / "never_out")
+    assert result.returncode == 2 and "2 class subfolder(s) but the model's output has 3 classes" in result.stderr
+    assert not (folder / "never_out").exists()
