@@ -62,19 +62,20 @@ def _labels_by_name(y, classes, known, model, folder):
     """Evaluation targets from class subfolders, as indices into the model's classes.
 
     Subfolder indices follow the sorted subfolders, so an evaluation folder that lacks a class
-    would shift every later label; with the calibration folder's class names (`known`) the
-    targets are mapped by name, and without them the subfolders must name every class."""
+    would shift every later label; with the calibration folder's class names (`known`, when
+    they name every output class) the targets are mapped by name, and without them the
+    subfolders must name every class."""
     if classes is None:
         return y
-    if known is not None:
+    outputs = getattr(model, "outputs", None)
+    count = outputs[0].shape[-1] if outputs else None
+    if known is not None and (count is None or len(known) == count):
         missing = sorted(set(classes) - set(known))
         if missing:
             raise InvalidInputError(f"--evaluate {folder} has class subfolders the calibration data does not: "
                                     f"{missing}. Expected a subset of {known}.")
         index = np.asarray([known.index(name) for name in classes], np.int64)
         return index[y]
-    outputs = getattr(model, "outputs", None)
-    count = outputs[0].shape[-1] if outputs else None
     if count is not None and len(classes) != count:
         raise InvalidInputError(f"--evaluate {folder} has {len(classes)} class subfolder(s) but the model's output "
                                 f"has {count} classes, so the labels cannot be read from the folder order. Add an "
