@@ -83,8 +83,21 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
             "seconds": training.get("training_seconds"),
             "validation_accuracy": training.get("validation_accuracy"),
             "note": training.get("note"),
+            "distribution": training.get("distribution"),
         }
     return card
+
+
+def distribution_text(record):
+    """One sentence of where and how a model trained (`Distribution.record` in training.json):
+    replicas and devices, strategy, workers, precision, XLA and the global batch."""
+    replicas, workers = record["replicas"], record["workers"]
+    batch = f"global batch {record['global_batch_size']:,}"
+    if replicas > 1:
+        batch += f" ({record['per_replica_batch_size']:,} per replica)"
+    return (f"Trained on {replicas} {record['device']} replica{'s' * (replicas != 1)} "
+            f"({record['strategy']} strategy, {workers} worker{'s' * (workers != 1)}) in {record['precision']}, "
+            f"XLA {'on' if record['jit_compile'] else 'off'}; {batch}.")
 
 
 def device_rows(card):
@@ -235,6 +248,7 @@ def render_markdown(card, sections=None):
                        f"{training.get('train_unit', 'examples')}")
         lines += ["", "## Training", "",
                   amount + (f", {seconds / 60:.1f} minutes on the machine above" if seconds else "") + ".",
+                  *([distribution_text(training["distribution"])] if training.get("distribution") else []),
                   f"Validation accuracy {100 * training['validation_accuracy']:.2f}%."
                   if training.get("validation_accuracy") is not None else
                   f"Validation perplexity {training['validation_perplexity']:.2f}."

@@ -1,4 +1,5 @@
-"""Fit glue: strategies (tf.distribute), resumable training, augmentation, batch-norm re-estimation.
+"""Fit glue: strategies (tf.distribute), resumable training, input pipelines made in worker processes,
+augmentation, batch-norm re-estimation.
 
 Attributes are imported on first use, so the command line can read the strategy names
 (`deepedge.training.distribute`) without importing TensorFlow.
@@ -11,6 +12,7 @@ _LAZY = {
     "ImageAugmentation": "deepedge.training.augment",
     "fit_resumable": "deepedge.training.resumable",
     "ordered_batches": "deepedge.training.resumable",
+    "parallel_batches": "deepedge.training.pipelines",
     "recalibrate_batch_norm": "deepedge.training.batchnorm",
     "seed_everything": "deepedge.training.resumable",
     "strategy_for": "deepedge.training.distribute",

@@ -246,10 +246,10 @@ class Distribution:
         return {"jit_compile": "auto" if self.jit_compile is None else bool(self.jit_compile)}
 
     def record(self, model, recipe):
-        """What `training.json` records of how the model trained; `recipe` is
-        the scaled one."""
+        """What `training.json` records of how the model trained; `recipe` is the scaled one. The
+        precision and XLA are read from `model` itself: what it was built and compiled with."""
         return {"strategy": self.kind, "requested": self.requested, "device": self.device,
-                "replicas": self.replicas, "workers": self.workers, "precision": self.policy(recipe),
+                "replicas": self.replicas, "workers": self.workers, "precision": model.dtype_policy.name,
                 # (the multi-worker loop runs without XLA: its loss takes a collective sum)
                 "jit_compile": bool(getattr(model, "jit_compile", False)) and self.kind != "multi-worker",
                 "per_replica_batch_size": int(recipe["batch_size"]) // self.replicas,

@@ -117,9 +117,10 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
             training arrays, and the validation arrays with `rng=None`; for batches that are
             not plain slices (a translator's length-trimmed, weighted batches). Default: in order.
         epoch_dataset: callable `(rng, batch_size) -> dataset`: each epoch's batches as a tf.data
-            pipeline that makes its examples while the model trains (scenes composed in
-            parallel), instead of `epoch_data`'s arrays drawn before the epoch. When given,
-            `train_images` and `train_labels` only size the run.
+            pipeline that makes its examples while the model trains (scenes and keyword clips
+            made in worker processes, `deepedge.training.parallel_batches`), instead of
+            `epoch_data`'s arrays drawn before the epoch. When given, `train_images` and
+            `train_labels` only size the run.
 
     Call it outside the strategy's scope: after multi-worker training the model returned is
     a copy outside the strategy, for the recipe's evaluation and export.

@@ -56,3 +56,25 @@ def test_refresh_card_renders_an_old_export_again_without_measuring_it_again(exp
 
     with pytest.raises(ModelFileError, match="another"):
         refresh_card(folder)
+
+
+def test_the_card_says_where_and_in_what_precision_the_model_trained(exported_int8, tmp_path):
+    folder = shutil.copytree(exported_int8, tmp_path / "m")
+    record = {"strategy": "mirrored", "requested": "auto", "device": "GPU", "replicas": 4, "workers": 1,
+              "precision": "mixed_float16", "jit_compile": True, "per_replica_batch_size": 128,
+              "global_batch_size": 512, "learning_rate": 0.008, "scaling_rule": "linear"}
+    training = {"command": "deepedge train x", "recipe": {"epochs": 3}, "train_examples": 1000,
+                "validation_accuracy": 0.9, "training_seconds": 60.0, "distribution": record}
+    (folder / "training.json").write_text(json.dumps(training))
+    card = write_model_card(folder)
+    assert card["training"]["distribution"] == record
+    assert ("Trained on 4 GPU replicas (mirrored strategy, 1 worker) in mixed_float16, XLA on; global batch 512 "
+            "(128 per replica).") in (folder / "card.md").read_text()
+    one = {**record, "strategy": "default", "device": "CPU", "replicas": 1, "precision": "float32",
+           "jit_compile": False, "per_replica_batch_size": 64, "global_batch_size": 64}
+    (folder / "training.json").write_text(json.dumps({**training, "distribution": one}))
+    write_model_card(folder)
+    assert ("Trained on 1 CPU replica (default strategy, 1 worker) in float32, XLA off; global batch 64."
+            in (folder / "card.md").read_text())
+    (folder / "training.json").write_text(json.dumps({**training, "distribution": None}))  # trained before the record
+    assert "Trained on" not in render_markdown(write_model_card(folder))

@@ -83,6 +83,22 @@ def test_the_training_record_and_the_precision_scope():
         Distribution(precision="half")
 
 
+def test_the_record_says_what_the_model_was_built_and_compiled_with():
+    recipe = {"batch_size": 8, "learning_rate": 1e-3}
+    for jit_compile, expected in ((True, True), (None, False)):  # None: Keras's "auto", no XLA on a CPU
+        distribution = Distribution("default", precision="float32", jit_compile=jit_compile)
+        with distribution.scope(recipe):
+            model = _classifier()
+            model.compile(loss="sparse_categorical_crossentropy", **distribution.compile_options)
+        assert distribution.record(model, recipe)["jit_compile"] is expected
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = _classifier()  # built under another policy than the distribution's
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert Distribution().record(model, recipe)["precision"] == "mixed_bfloat16"
+
+
 def _fit_and_loop(build, batches):
     """Weights after one epoch of `fit` and of `StrategyLoop` (default strategy) from the same start."""
     results = []

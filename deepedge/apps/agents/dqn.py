@@ -129,7 +129,8 @@ class DQNAgent:
         self.optimizer.build(self.online.trainable_variables)
         # XLA makes a convolutional step about a fifth faster on CPU (MinAtar: 4.5 ms against 5.7
         # ms a batch of 32); it slows the small MLP's.
-        self._train_step = tf.function(self._train_step_eager, jit_compile=network != "mlp")
+        self.jit_compile = network != "mlp"
+        self._train_step = tf.function(self._train_step_eager, jit_compile=self.jit_compile)
         self._greedy_actions = tf.function(self._greedy_actions_eager)
 
     def _build_optimizer(self):

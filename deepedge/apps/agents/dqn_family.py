@@ -131,9 +131,10 @@ class QLearning(Family):
         from deepedge.data.cache import cache_dir
         from deepedge.fileio import atomic_path, atomic_write_json
         from deepedge.presets import saved_models_dir, train_command
+        from deepedge.training.distribute import Distribution
 
-        if distribution is not None:
-            distribution.check_supported("The deep Q-network's replay loop", ("default",))
+        distribution = distribution or Distribution()
+        distribution.check_supported("The deep Q-network's replay loop", ("default",))
         if epochs is not None:
             raise InvalidInputError("A deep Q-network trains for a number of steps of play, not epochs; "
                                     f"pass --limit STEPS for a shorter run. Received: --epochs {epochs}.")
@@ -152,7 +153,10 @@ class QLearning(Family):
             "command": train_command(preset, out, limit=limit), "recipe": recipe, "agent": TRAINED[preset]["agent"],
             "environment": TRAINED[preset]["environment"], "steps": recipe["steps"], "episodes": len(returns),
             "training_seconds": history["train_seconds"], "metric": "mean_return_last_100_training_episodes",
-            "validation_metric": round(recent, 4), "checkpoints": history["checkpoints"]})
+            "validation_metric": round(recent, 4), "checkpoints": history["checkpoints"],
+            # (the agent's own update step, compiled with XLA or not by its network, in the networks' precision)
+            "distribution": {**distribution.record(agent.online, {**recipe, "learning_rate": agent.learning_rate}),
+                             "jit_compile": agent.jit_compile}})
         return (f"Trained {preset}: {recipe['steps']:,} steps, {len(returns):,} episodes, mean return of the last 100 "
                 f"{recent:.2f} in {history['train_seconds'] / 60:.1f} min. Saved {out / 'model.keras'}")
 

@@ -14,6 +14,17 @@ from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
+def canvas_epochs(objects, size, distractors):
+    """`epoch_data(rng)` for `fit_resumable`: the training `objects` shuffled and placed anew on
+    `size`-square canvases with `distractors` pieces of clutter, all drawn from `rng`."""
+    def epoch_data(rng):
+        order = rng.permutation(len(objects))
+        canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
+        return canvases, objects.labels[order]
+
+    return epoch_data
+
+
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
     """Trains the glimpse preset `name` by its recipe; saves `out_dir/model.keras`.
 
@@ -48,11 +59,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                              **config)
         model.build((None, size, size, 1))
 
-    def epoch_data(rng):
-        order = rng.permutation(len(objects))
-        canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
-        return canvases, objects.labels[order]
-
+    epoch_data = canvas_epochs(objects, size, distractors)
     steps = math.ceil(len(objects) / recipe["batch_size"])
     with distribution.scope(recipe):
         model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]),
@@ -75,4 +82,4 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     return finish_training(model, out_dir, report, checkpoint_dir, (1, size, size, 1), chief=distribution.is_chief)
 
 
-__all__ = ["train_preset"]
+__all__ = ["canvas_epochs", "train_preset"]

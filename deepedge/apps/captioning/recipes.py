@@ -9,7 +9,7 @@ from deepedge.apps.captioning.presets import TRAINED
 from deepedge.data.captions import load_captions
 from deepedge.presets import resolve_recipe, train_command
 from deepedge.tokenizers import WordTokenizer
-from deepedge.training import fit_resumable, seed_everything
+from deepedge.training import fit_resumable, parallel_batches, seed_everything
 from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
@@ -35,9 +35,8 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True, distributio
     import hashlib
     import json
 
-    from deepedge.backend import keras, tf
     from deepedge.data.cache import cache_dir
-    from deepedge.data.captions import COLOURS, KINDS, object_maps, recoloured_and_zoomed
+    from deepedge.data.captions import object_maps
 
     epochs = int(recipe.get("encoder_epochs", 0))
     if not epochs:
@@ -49,32 +48,15 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True, distributio
     model.encoder.trainable = True  # (the captioner may keep it fixed afterwards)
     distribution = distribution or Distribution()
     with distribution.scope(recipe):
-        image = keras.Input((model.image_size, model.image_size, 3), name="image")
-        grid = model.encoder(keras.layers.Rescaling(1 / 255, name="scale")(image))
-        outputs = [keras.layers.Conv2D(len(KINDS) + 1, 1, name="kinds")(grid),
-                   keras.layers.Conv2D(len(COLOURS) + 1, 1, name="colours")(grid)]
-        reader = keras.Model(image, outputs, name="scene_reader")
+        reader = scene_reader(model)
         steps = math.ceil(len(train) / recipe["batch_size"])
         reader.compile(optimizer=build_optimizer(recipe, steps, epochs, clipnorm=recipe["clipnorm"]),
-                       loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                             keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)],
-                       metrics=[["accuracy"], []], **distribution.compile_options)
-
-    def batches(x, y, batch_size, rng=None):
-        options = tf.data.Options()
-        options.autotune.enabled = False
-        return tf.data.Dataset.from_tensor_slices((x[0], (y[..., 0], y[..., 1]))).batch(batch_size).with_options(
-            options)
-
-    def epoch_data(rng):  # recoloured and zoomed anew every epoch: kinds apart from colour and size
-        images, maps = recoloured_and_zoomed(train, model.grid_shape, rng)
-        order = rng.permutation(len(images))
-        return (images[order],), maps[order]
-
+                       **reader_compile_options(), **distribution.compile_options)
+    epoch_dataset, batches = reader_epochs(model, train)
     validation_data = ((validation.images,), object_maps(validation, model.grid_shape))
     reader, history = fit_resumable(reader, (train.images,), np.zeros(len(train)), epochs, run_dir,
                                     batch_size=recipe["batch_size"], seed=recipe["seed"],
-                                    validation_data=validation_data, verbose=verbose, epoch_data=epoch_data,
+                                    validation_data=validation_data, verbose=verbose, epoch_dataset=epoch_dataset,
                                     batches=batches)
     model.encoder.set_weights(reader.get_layer("encoder").get_weights())
     model.encoder.trainable = trainable
@@ -82,6 +64,74 @@ def pretrain_encoder(model, train, validation, recipe, verbose=True, distributio
     return {"epochs": epochs, "seconds": round(sum(history["epoch_seconds"]), 1), "validation": accuracy,
             "targets": "per grid cell: the kind under its centre or the background, and that object's colour; "
                        "training images recoloured (hues turned, or grey) and zoomed (0.5-2.0)"}
+
+
+def scene_reader(model):
+    """The encoder of the captioner `model` with two 1x1 convolutions on its grid: each cell's kind
+    of object (or the background) and its colour, as logits (`pretrain_encoder`)."""
+    from deepedge.backend import keras
+    from deepedge.data.captions import COLOURS, KINDS
+
+    image = keras.Input((model.image_size, model.image_size, 3), name="image")
+    grid = model.encoder(keras.layers.Rescaling(1 / 255, name="scale")(image))
+    outputs = [keras.layers.Conv2D(len(KINDS) + 1, 1, name="kinds")(grid),
+               keras.layers.Conv2D(len(COLOURS) + 1, 1, name="colours")(grid)]
+    return keras.Model(image, outputs, name="scene_reader")
+
+
+def reader_compile_options():
+    """`compile` arguments of the `scene_reader`: cross-entropy on the kinds (with their accuracy)
+    and on the colours, unknown colours (-1) ignored."""
+    from deepedge.backend import keras
+
+    return {"loss": [keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                     keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)],
+            "metrics": [["accuracy"], []]}
+
+
+def reader_epochs(model, train):
+    """`(epoch_dataset, batches)` for the `scene_reader` of `model` in `fit_resumable`: each epoch,
+    the training images recoloured and zoomed anew (kinds apart from colour and size) with their
+    object maps, shuffled, all drawn from `rng` as `recoloured_and_zoomed` then a permutation draw
+    them, made in worker processes while the reader trains (`parallel_batches`); `batches` puts
+    the validation arrays as `(image, (kinds, colours))`."""
+    from deepedge.backend import tf
+    from deepedge.data.captions import recolour_zoom_draws, recoloured_and_zoomed_at
+
+    def batches(x, y, batch_size, rng=None):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return tf.data.Dataset.from_tensor_slices((x[0], (y[..., 0], y[..., 1]))).batch(batch_size).with_options(
+            options)
+
+    grid = tuple(model.grid_shape)
+
+    def epoch_dataset(rng, batch_size):
+        draws = recolour_zoom_draws(len(train), train.images.shape[1], rng)
+        order = rng.permutation(len(train))
+
+        def make(k):
+            image, cells = recoloured_and_zoomed_at(train, int(order[k]), grid, draws[order[k]])
+            return image, cells[..., 0], cells[..., 1]
+
+        cells = tf.TensorSpec(grid, tf.int32)
+        signature = (tf.TensorSpec(train.images.shape[1:], tf.uint8), cells, cells)
+        return parallel_batches(len(train), make, signature, batch_size).map(
+            lambda images, kinds, colours: (images, (kinds, colours)))
+
+    return epoch_dataset, batches
+
+
+def caption_epochs(model, train):
+    """`epoch_data(rng)` for the captioner `model` in `fit_resumable`: the training images shuffled,
+    each with one of its references drawn anew, as teacher-forcing data."""
+    def epoch_data(rng):
+        order = rng.permutation(len(train))
+        captions = [train.captions[i][rng.integers(len(train.captions[i]))] for i in order]
+        x, y = model.teacher_forcing_data(train.images[order], captions)
+        return tuple(x), y
+
+    return epoch_data
 
 
 def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, verbose=True, distribution=None):
@@ -112,12 +162,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         model = Captioner.from_preset(spec["architecture"], tokenizer=tokenizer, **spec.get("config", {}))
     encoder_report = pretrain_encoder(model, train, validation, recipe, verbose=verbose, distribution=distribution)
 
-    def epoch_data(rng):
-        order = rng.permutation(len(train))
-        captions = [train.captions[i][rng.integers(len(train.captions[i]))] for i in order]
-        x, y = model.teacher_forcing_data(train.images[order], captions)
-        return tuple(x), y
-
+    epoch_data = caption_epochs(model, train)
     x, y = epoch_data(np.random.default_rng(recipe["seed"]))
     val_x, val_y = model.teacher_forcing_data(validation.images, [refs[0] for refs in validation.captions])
     steps = math.ceil(len(y) / recipe["batch_size"])
@@ -142,4 +187,5 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                            half_precision=True, chief=distribution.is_chief)
 
 
-__all__ = ["train_preset"]
+__all__ = ["caption_epochs", "pretrain_encoder", "reader_compile_options", "reader_epochs", "scene_reader",
+           "train_preset"]

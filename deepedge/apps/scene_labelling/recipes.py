@@ -1,7 +1,6 @@
 """The recipes that train the shipped scene labellers (`deepedge train scenes_labeller`)."""
 
 import math
-import os
 import time
 
 import numpy as np
@@ -12,7 +11,7 @@ from deepedge.backend import tf
 from deepedge.data.scenes import load_nuclei, load_scenes, scene_at
 from deepedge.ops.dense import metric_from_confusion, segmentation_scores
 from deepedge.presets import resolve_recipe, train_command
-from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training import fit_resumable, parallel_batches, recalibrate_batch_norm, seed_everything
 from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
 from deepedge.training.losses import WeightedSparseCategoricalCrossentropy, balanced_class_weights
@@ -38,25 +37,15 @@ def random_tiles(strip, labels, count, tile, rng):
 
 
 def scene_pipeline(count, size, seed, batch_size):
-    """`count` training scenes as a tf.data pipeline: composed in parallel (`scene_at`), kept in
-    order, so the batches are those of `load_scenes("train", count, size, seed)`, and made while
-    the model trains on the batches before them.
-
-    tf.data's autotuning stays off: a `fit` call would end waiting for its thread (see
-    `ordered_batches`); one composing call per core and two batches ahead are enough here.
-    """
+    """`count` training scenes as a tf.data pipeline (`parallel_batches`): composed in parallel
+    (`scene_at`), kept in order, so the batches are those of `load_scenes("train", count, size,
+    seed)`, and made while the model trains on the batches before them."""
     def compose(index):
         image, mask = scene_at("train", index, size, seed)
         return image[..., None].astype(np.float32), mask
 
-    def scene(index):
-        image, mask = tf.numpy_function(compose, [index], (tf.float32, tf.uint8), stateful=False)
-        return tf.ensure_shape(image, (size, size, 1)), tf.ensure_shape(mask, (size, size))
-
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return (tf.data.Dataset.range(count).map(scene, num_parallel_calls=os.cpu_count() or 2, deterministic=True)
-            .batch(batch_size).prefetch(2).with_options(options))
+    signature = (tf.TensorSpec((size, size, 1), tf.float32), tf.TensorSpec((size, size), tf.uint8))
+    return parallel_batches(count, compose, signature, batch_size)
 
 
 def training_data(spec, recipe, limit=None):

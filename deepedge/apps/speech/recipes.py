@@ -8,12 +8,14 @@ import numpy as np
 
 from deepedge.apps.speech.keyword_spotter import KeywordSpotter
 from deepedge.apps.speech.presets import KWS_TRAINED
-from deepedge.data.speech import (KEYWORD_CLASSES, SpeechAugmentation, join_keywords, load_keywords,
+from deepedge.backend import tf
+from deepedge.data.speech import (KEYWORD_CLASSES, SAMPLE_RATE, SpeechAugmentation, join_keywords, load_keywords,
                                   load_neural_keywords)
+from deepedge.data.speech.keywords import render_clip
 from deepedge.ops.keywords import calibrate_threshold, keyword_report
 from deepedge.fileio import atomic_write_json
 from deepedge.presets import resolve_recipe, train_command
-from deepedge.training import fit_resumable, recalibrate_batch_norm, seed_everything
+from deepedge.training import fit_resumable, parallel_batches, recalibrate_batch_norm, seed_everything
 from deepedge.training.compact import save_for_shipping, shipping_copy
 from deepedge.training.distribute import Distribution
 from deepedge.training.finish import finish_training
@@ -55,11 +57,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     augmentation = SpeechAugmentation(noise_probability=recipe.get("noise_probability", 0.8),
                                       snr_db=tuple(recipe.get("snr_db", (0.0, 30.0))))
 
-    def epoch_data(rng):
-        clips = train.clips(rng, augmentation)
-        order = rng.permutation(len(clips))
-        return clips[order], train.labels[order]
-
+    epoch_dataset = keyword_epochs(train, augmentation)
     seed_everything(recipe["seed"], deterministic=False)
     started = time.perf_counter()
     with distribution.scope(recipe):
@@ -73,7 +71,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     model, history = fit_resumable(
         model, np.zeros((len(train), 1), np.float32), train.labels, recipe["epochs"], checkpoint_dir,
         batch_size=recipe["batch_size"], seed=recipe["seed"], validation_data=(val_audio, validation.labels),
-        verbose=verbose, epoch_data=epoch_data)
+        verbose=verbose, epoch_dataset=epoch_dataset)
     started = time.perf_counter()
     model.spec_augment.active = False
     try:
@@ -106,6 +104,28 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     }
     return finish_training(model, out_dir, report, checkpoint_dir, (1, train.audio.shape[1]),
                            chief=distribution.is_chief)
+
+
+def keyword_epochs(train, augmentation):
+    """`epoch_dataset(rng, batch_size)` for `fit_resumable`: every utterance of `train`, in an order
+    drawn from `rng` (made from `(seed, epoch)`), rendered into a fresh augmented clip while the
+    model trains, in worker processes (`parallel_batches`). Clip `k` of the epoch draws its
+    placement, speed, room, line and noise from its own generator, seeded by `rng` and `k`, so the
+    batches are the same however many processes make them, and a resumed run sees the same clips."""
+
+    def epoch_dataset(rng, batch_size):
+        order = rng.permutation(len(train))
+        seed = int(rng.integers(1, 2 ** 31))
+
+        def render(k):
+            i = int(order[k])
+            clip = render_clip(train.utterances, i, np.random.default_rng([seed, int(k)]), augmentation)
+            return clip, train.labels[i]
+
+        signature = (tf.TensorSpec((SAMPLE_RATE,), tf.float32), tf.TensorSpec((), tf.int64))
+        return parallel_batches(len(train), render, signature, batch_size)
+
+    return epoch_dataset
 
 
 def _neural_note(count, train, in_validation=True):
@@ -145,7 +165,6 @@ RECOGNIZER_AUGMENTATION = SpeechAugmentation(speed=(0.9, 1.1), noise_probability
 def sentence_batch(data, indices, length, rng=None, augmentation=None):
     """`(N, length)` float32 audio of the utterances `indices`, each placed at a small random
     offset (with `rng`) and augmented; longer audio is cut."""
-    from deepedge.data.speech import SAMPLE_RATE
     from deepedge.ops.audio import resample
 
     out = np.zeros((len(indices), length), np.float32)
@@ -164,10 +183,18 @@ def sentence_batch(data, indices, length, rng=None, augmentation=None):
     return out
 
 
+def recognizer_epochs(train, usable, labels, length):
+    """`epoch_data(rng)` for `fit_resumable`: the sentences `usable` of `train` (with their `labels`)
+    shuffled and rendered anew into `length` samples of augmented audio, all drawn from `rng`."""
+    def epoch_data(rng):
+        order = rng.permutation(len(usable))
+        return sentence_batch(train, usable[order], length, rng, RECOGNIZER_AUGMENTATION), labels[order]
+
+    return epoch_data
+
+
 def trainable_sentences(data, model, max_seconds):
     """Indices of the sentences that fit `max_seconds` with room for CTC (steps >= 1.25 x characters)."""
-    from deepedge.data.speech import SAMPLE_RATE
-
     step = model.time_stride * model.hop
     lengths = np.diff(data.utterances.offsets)
     return np.array([i for i in range(len(data)) if lengths[i] <= 0.95 * max_seconds * SAMPLE_RATE
@@ -265,8 +292,6 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, d
     """Adapts the front end (with `adapt`) and fits `model` (built in `distribution`'s scope) on
     `train` by `recipe` (resumable); returns
     `(model, history, padded length, indices of the sentences used, setup seconds)`."""
-    from deepedge.data.speech import SAMPLE_RATE
-
     length = int(round(recipe["max_seconds"] * SAMPLE_RATE / model.chunk_samples)) * model.chunk_samples
     usable = trainable_sentences(train, model, recipe["max_seconds"])
     max_label = max(len(train.texts[i]) for i in usable)
@@ -280,10 +305,7 @@ def _fit_recognizer(model, recipe, train, validation, checkpoint_dir, verbose, d
         model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=5.0),
                       **distribution.compile_options)
 
-    def epoch_data(rng):
-        order = rng.permutation(len(usable))
-        return sentence_batch(train, usable[order], length, rng, RECOGNIZER_AUGMENTATION), labels[order]
-
+    epoch_data = recognizer_epochs(train, usable, labels, length)
     val_usable = trainable_sentences(validation, model, recipe["max_seconds"])
     val_x = sentence_batch(validation, val_usable, length)
     val_y = model.labels([validation.texts[i] for i in val_usable], max_label)

@@ -142,17 +142,25 @@ def object_maps(data, grid, boxes=None):
             the objects' own boxes (after the image was zoomed, say).
     """
     rows, cols = (int(v) for v in grid)
-    height, width = data.images.shape[1:3]
-    ys, xs = (np.arange(rows) + 0.5) * height / rows, (np.arange(cols) + 0.5) * width / cols
-    kinds, colours = list(KINDS), list(COLOURS)
     maps = np.zeros((len(data), rows, cols, 2), np.int32)
     for i, scene in enumerate(data.objects):
-        for j, o in enumerate(scene):
-            top, left, bottom, right = o["box"] if boxes is None else boxes[i][j]
-            inside = ((ys >= top) & (ys < bottom))[:, None] & ((xs >= left) & (xs < right))[None, :]
-            maps[i, inside, 0] = 1 + kinds.index(o["kind"])
-            maps[i, inside, 1] = 0 if o["colour"] is None else 1 + colours.index(o["colour"])
+        maps[i] = _object_map(scene, [o["box"] for o in scene] if boxes is None else boxes[i], grid,
+                              data.images.shape[1:3])
     return maps
+
+
+def _object_map(scene, boxes, grid, image_shape):
+    """`object_maps` of one scene, its objects at `boxes`: int32 `(rows, cols, 2)`."""
+    rows, cols = (int(v) for v in grid)
+    height, width = image_shape
+    ys, xs = (np.arange(rows) + 0.5) * height / rows, (np.arange(cols) + 0.5) * width / cols
+    kinds, colours = list(KINDS), list(COLOURS)
+    cells = np.zeros((rows, cols, 2), np.int32)
+    for o, (top, left, bottom, right) in zip(scene, boxes):
+        inside = ((ys >= top) & (ys < bottom))[:, None] & ((xs >= left) & (xs < right))[None, :]
+        cells[inside, 0] = 1 + kinds.index(o["kind"])
+        cells[inside, 1] = 0 if o["colour"] is None else 1 + colours.index(o["colour"])
+    return cells
 
 
 def _hue_rotation(degrees):
@@ -173,46 +181,66 @@ def recoloured_and_zoomed(data, grid, rng, zoom=(0.5, 2.0)):
     by its mean colour), their boxes moved with them. A ConvNet trained on the plain images
     learns that dresses are never red and cats never large, because the held-out
     combinations never occur; this breaks those shortcuts. `maps` as `object_maps` gives them.
+    Everything is drawn from `rng` first (`recolour_zoom_draws`), then each image is changed by
+    its draws (`recoloured_and_zoomed_at`), which worker processes can do side by side.
     """
+    draws = recolour_zoom_draws(len(data), data.images.shape[1], rng, zoom)
+    images, maps = zip(*(recoloured_and_zoomed_at(data, i, grid, draw) for i, draw in enumerate(draws)))
+    return np.stack(images), np.stack(maps)
+
+
+def recolour_zoom_draws(count, size, rng, zoom=(0.5, 2.0)):
+    """What `recoloured_and_zoomed` draws from `rng` for each of `count` images of `size` pixels,
+    in turn: `(colour, placement)`, the colour None, `("hue", degrees)` or `("grey", gain)`, the
+    placement None or `(side, top, left)`: the image scaled to `side` pixels, cut or framed there."""
+    draws = []
+    for _ in range(count):
+        draw, colour, placement = rng.random(), None, None
+        if draw < 0.45:
+            colour = ("hue", rng.uniform(30, 330))
+        elif draw < 0.7:
+            colour = ("grey", rng.uniform(0.8, 2.2))
+        if rng.random() < 0.7:
+            side = max(8, round(size * rng.uniform(*zoom)))
+            top, left = rng.integers(0, abs(side - size) + 1, 2)
+            placement = (side, int(top), int(left))
+        draws.append((colour, placement))
+    return draws
+
+
+def recoloured_and_zoomed_at(data, i, grid, draw):
+    """Image `i` of `data` changed by its `draw` (`recolour_zoom_draws`) and its object map, as
+    `recoloured_and_zoomed` makes them: `(uint8 image, int32 (rows, cols, 2) map)`."""
     from PIL import Image
 
-    images = data.images.copy()
-    size = images.shape[1]
-    boxes = [[o["box"] for o in scene] for scene in data.objects]
-    recoloured, greyed = np.zeros(len(images), bool), np.zeros(len(images), bool)
-    for i in range(len(images)):
-        draw = rng.random()
-        if draw < 0.45:
-            images[i] = np.clip(np.rint(images[i] @ _hue_rotation(rng.uniform(30, 330)).T), 0, 255)
-            recoloured[i] = True
-        elif draw < 0.7:
-            grey = images[i].astype(np.float32).mean(axis=-1, keepdims=True) * rng.uniform(0.8, 2.2)
-            images[i] = np.clip(np.rint(grey), 0, 255)  # (broadcast over the three channels)
-            greyed[i] = True
-        if rng.random() < 0.7:
-            factor = rng.uniform(*zoom)
-            side = max(8, round(size * factor))
-            scaled = np.asarray(Image.fromarray(images[i]).resize((side, side), Image.BILINEAR))
-            if side >= size:
-                top, left = rng.integers(0, side - size + 1, 2)
-                images[i] = scaled[top:top + size, left:left + size]
-                shift = (-int(top), -int(left))
-            else:
-                top, left = rng.integers(0, size - side + 1, 2)
-                pad = ((int(top), size - side - int(top)), (int(left), size - side - int(left)), (0, 0))
-                fill = scaled.reshape(-1, 3).mean(axis=0)  # (reflecting would copy objects unlabelled)
-                images[i] = np.stack([np.pad(scaled[..., k], pad[:2], constant_values=round(fill[k]))
-                                      for k in range(3)], axis=-1)
-                shift = (int(top), int(left))
-            scale = side / size
-            boxes[i] = [(b[0] * scale + shift[0], b[1] * scale + shift[1], b[2] * scale + shift[0],
-                         b[3] * scale + shift[1]) for b in boxes[i]]
-    maps = object_maps(data, grid, boxes)
-    white = 1 + list(COLOURS).index("white")
-    colours = maps[..., 1]
-    colours[recoloured[:, None, None] & (colours > 0) & (colours != white)] = -1
-    colours[greyed[:, None, None] & (colours > 0)] = -1
-    return images, maps
+    colour, placement = draw
+    image, size = data.images[i], data.images.shape[1]
+    boxes = [o["box"] for o in data.objects[i]]
+    if colour is not None and colour[0] == "hue":
+        image = np.clip(np.rint(image @ _hue_rotation(colour[1]).T), 0, 255).astype(np.uint8)
+    elif colour is not None:
+        grey = image.astype(np.float32).mean(axis=-1, keepdims=True) * colour[1]
+        image = np.broadcast_to(np.clip(np.rint(grey), 0, 255), image.shape).astype(np.uint8)
+    if placement is not None:
+        side, top, left = placement
+        scaled = np.asarray(Image.fromarray(image).resize((side, side), Image.BILINEAR))
+        if side >= size:
+            image = scaled[top:top + size, left:left + size]
+            shift = (-top, -left)
+        else:
+            pad = ((top, size - side - top), (left, size - side - left))
+            fill = scaled.reshape(-1, 3).mean(axis=0)  # (reflecting would copy objects unlabelled)
+            image = np.stack([np.pad(scaled[..., k], pad, constant_values=round(fill[k])) for k in range(3)],
+                             axis=-1)
+            shift = (top, left)
+        scale = side / size
+        boxes = [(b[0] * scale + shift[0], b[1] * scale + shift[1], b[2] * scale + shift[0],
+                  b[3] * scale + shift[1]) for b in boxes]
+    cells = _object_map(data.objects[i], boxes, grid, data.images.shape[1:3])
+    colours, white = cells[..., 1], 1 + list(COLOURS).index("white")
+    if colour is not None:  # the colour is unknown now (but a turned white stays white)
+        colours[(colours > 0) & (colours != white) if colour[0] == "hue" else colours > 0] = -1
+    return np.ascontiguousarray(image), cells
 
 
 def _write(path, data):
@@ -238,4 +266,4 @@ def _read(path, split):
 
 __all__ = ["CAPTION_SPLITS", "COLOURS", "CaptionDataset", "EMOJI_FONT", "HELD_OUT", "KINDS", "Kind", "OBJECT_WORDS",
            "RELATIONS", "SIZES", "compose_captioned_scene", "emoji_glyph", "load_captions", "object_maps",
-           "recoloured_and_zoomed"]
+           "recolour_zoom_draws", "recoloured_and_zoomed", "recoloured_and_zoomed_at"]

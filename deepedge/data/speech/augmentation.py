@@ -1,6 +1,7 @@
 """What real microphones do to speech: noise, rooms and telephone lines, for 1-second training clips."""
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -13,10 +14,18 @@ def coloured_noise(rng, n, colour):
     if colour == "white":
         return white
     spectrum = np.fft.rfft(white)
-    f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 20.0)
-    spectrum /= f ** (0.5 if colour == "pink" else 1.0)
+    spectrum /= _noise_slope(n, colour)
     noise = np.fft.irfft(spectrum, n).astype(np.float32)
     return noise / (np.sqrt(np.mean(noise ** 2)) + 1e-9)
+
+
+@functools.lru_cache(maxsize=8)
+def _noise_slope(n, colour):
+    """What pink or brown noise's spectrum is divided by: f^0.5 or f, from 20 Hz (kept: every
+    training clip's noise needs the same one)."""
+    slope = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 20.0) ** (0.5 if colour == "pink" else 1.0)
+    slope.setflags(write=False)  # (shared by every call)
+    return slope
 
 
 def _room_impulse(rng):
@@ -40,9 +49,9 @@ def _convolve(audio, kernel):
 def _telephone(audio, rng):
     """Band-limited to 300-3400 Hz, as a phone line; sometimes mu-law companded to 8 bits."""
     spectrum = np.fft.rfft(audio)
-    f = np.fft.rfftfreq(len(audio), 1 / SAMPLE_RATE)
+    f, floored = _frequencies(len(audio))
     low, high = rng.uniform(200, 400), rng.uniform(3000, 3600)
-    gain = 1.0 / (1.0 + (low / np.maximum(f, 1.0)) ** 8) / (1.0 + (f / high) ** 8)
+    gain = 1.0 / (1.0 + (low / floored) ** 8) / (1.0 + (f / high) ** 8)
     out = np.fft.irfft(spectrum * gain, len(audio)).astype(np.float32)
     if rng.random() < 0.5:
         mu = 255.0
@@ -51,6 +60,16 @@ def _telephone(audio, rng):
         y = np.round(y * 127) / 127
         out = (np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu * peak).astype(np.float32)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _frequencies(n):
+    """The bins' frequencies of an `n`-sample rfft, and the same floored at 1 Hz."""
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    floored = np.maximum(f, 1.0)
+    f.setflags(write=False)  # (shared by every call)
+    floored.setflags(write=False)
+    return f, floored
 
 
 @dataclasses.dataclass

@@ -291,20 +291,24 @@ def render_clips(utterances, rng, augmentation=None, random_place=True):
         random_place: bool. Place each word at a random offset (else centred).
     """
     clips = np.zeros((len(utterances), SAMPLE_RATE), np.float32)
-    silence = KEYWORD_CLASSES.index(SILENCE)
     for i in range(len(utterances)):
-        word = utterances.waveform(i)
-        if utterances.labels[i] == silence or len(word) == 0:
-            clips[i] = silence_clip(rng, augmentation, utterances)
-            continue
-        if augmentation is not None:
-            factor = rng.uniform(*augmentation.speed)
-            word = resample(word, SAMPLE_RATE, int(SAMPLE_RATE / factor))
-        word = word[:int(0.98 * SAMPLE_RATE)]
-        offset = rng.integers(0, SAMPLE_RATE - len(word) + 1) if random_place else None
-        clip = fit_clip(word, SAMPLE_RATE, offset)
-        clips[i] = augmentation(clip, rng, utterances) if augmentation is not None else clip
+        clips[i] = render_clip(utterances, i, rng, augmentation, random_place)
     return clips
+
+
+def render_clip(utterances, i, rng, augmentation=None, random_place=True):
+    """Utterance `i` of `utterances` as one 1-second float32 clip (see `render_clips`); the
+    silence class gets background noise alone, other utterances of the set make the babble."""
+    word = utterances.waveform(i)
+    if utterances.labels[i] == KEYWORD_CLASSES.index(SILENCE) or len(word) == 0:
+        return silence_clip(rng, augmentation, utterances)
+    if augmentation is not None:
+        factor = rng.uniform(*augmentation.speed)
+        word = resample(word, SAMPLE_RATE, int(SAMPLE_RATE / factor))
+    word = word[:int(0.98 * SAMPLE_RATE)]
+    offset = rng.integers(0, SAMPLE_RATE - len(word) + 1) if random_place else None
+    clip = fit_clip(word, SAMPLE_RATE, offset)
+    return augmentation(clip, rng, utterances) if augmentation is not None else clip
 
 
 def compose_stream(utterances, indices, rng, gap_seconds=(0.5, 1.0), noise_db=-50.0):
@@ -328,4 +332,4 @@ def compose_stream(utterances, indices, rng, gap_seconds=(0.5, 1.0), noise_db=-5
 
 __all__ = ["CACHE_FORMAT", "DEFAULT_COUNTS", "KEYWORD_CLASSES", "KEYWORDS", "KeywordDataset", "SILENCE", "UNKNOWN",
            "Utterances", "compose_stream", "join_keywords", "load_keywords", "load_neural_keywords",
-           "load_utterances", "neural_keywords", "render_clips", "unknown_words"]
+           "load_utterances", "neural_keywords", "render_clip", "render_clips", "unknown_words"]

@@ -266,3 +266,17 @@ def test_presets_are_plain_data_for_train():
     minatar = TRAINED["dqn_minatar_breakout"]
     assert minatar["recipe"]["replay_capacity"] == 100_000 and minatar["recipe"]["batch_size"] == 32
     assert minatar["agent"]["target_update_every"] == 1_000 and minatar["agent"]["epsilon_end"] == 0.1
+
+
+def test_the_family_records_how_the_agent_trained(tmp_path, monkeypatch):
+    """`deepedge train dqn_...` writes into training.json the strategy, precision and XLA its
+    update step ran with: XLA for the convolutional networks, not the MLP."""
+    from deepedge.registry import family_of_preset
+
+    monkeypatch.setenv("DEEPEDGE_CACHE", str(tmp_path / "cache"))
+    family_of_preset("dqn_cartpole").train("dqn_cartpole", tmp_path / "out", limit=64)
+    record = json.loads((tmp_path / "out" / "training.json").read_text())["distribution"]
+    assert {k: record[k] for k in ("strategy", "replicas", "workers", "precision", "jit_compile")} == {
+        "strategy": "default", "replicas": 1, "workers": 1, "precision": "float32", "jit_compile": False}
+    assert record["global_batch_size"] == TRAINED["dqn_cartpole"]["recipe"]["batch_size"]
+    assert DQNAgent((10, 10, 4), 3, "uint8", network="minatar").jit_compile
