@@ -58,7 +58,13 @@ def _command(path, out, **options):
     return " ".join(shlex.quote(part) for part in [*parts, "--out", str(out)])
 
 
-def _labels_by_name(y, classes, known, model, folder):
+def _output_classes(model):
+    """How many classes the model's first output scores, or None when it does not say."""
+    outputs = getattr(model, "outputs", None)
+    return outputs[0].shape[-1] if outputs else None
+
+
+def _labels_by_name(y, classes, known, count, folder):
     """Evaluation targets from class subfolders, as indices into the model's classes.
 
     Subfolder indices follow the sorted subfolders, so an evaluation folder that lacks a class
@@ -67,8 +73,6 @@ def _labels_by_name(y, classes, known, model, folder):
     subfolders must name every class."""
     if classes is None:
         return y
-    outputs = getattr(model, "outputs", None)
-    count = outputs[0].shape[-1] if outputs else None
     if known is not None and (count is None or len(known) == count):
         missing = sorted(set(classes) - set(known))
         if missing:
@@ -108,10 +112,9 @@ def export_keras_file(path, out, calibration, evaluate, metric="accuracy", max_d
         if y is None:
             raise InvalidInputError(f"--evaluate {evaluate} holds no targets: add an array `y` to the .npz file, or "
                                     "put the files in class subfolders.")
-        y = _labels_by_name(y, classes, labels, model, evaluate)
+        y = _labels_by_name(y, classes, labels, _output_classes(model), evaluate)
         evaluation_data, labels = (inputs, y), labels or classes
-    outputs = getattr(model, "outputs", None)
-    if labels and (not outputs or outputs[0].shape[-1] != len(labels)):
+    if labels and _output_classes(model) != len(labels):
         labels = None  # class subfolders that do not name every class of the output: indices only
     sources = "; ".join(f"{what} {Path(p).name}" for what, p in (("calibration", calibration), ("evaluation", evaluate))
                         if p is not None)
