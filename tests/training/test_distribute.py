@@ -83,9 +83,27 @@ def test_the_training_record_and_the_precision_scope():
         Distribution(precision="half")
 
 
-def test_the_record_says_what_the_model_was_built_and_compiled_with():
+@pytest.fixture
+def op_determinism():
+    """Yields a setter for TensorFlow's process-wide op determinism (seed_everything turns it on,
+    so earlier tests leave it on) and restores the state it found."""
+    from tensorflow.python.framework import config  # disable_op_determinism has no public name
+
+    before = config.is_op_determinism_enabled()
+
+    def set_to(enabled):
+        (config.enable_op_determinism if enabled else config.disable_op_determinism)()
+
+    yield set_to
+    set_to(before)
+
+
+def test_the_record_says_what_the_model_was_built_and_compiled_with(op_determinism):
     recipe = {"batch_size": 8, "learning_rate": 1e-3}
-    for jit_compile, expected in ((True, True), (None, False)):  # None: Keras's "auto", no XLA on a CPU
+    # None is Keras's "auto": no XLA on a CPU. Keras also turns XLA off when ops are deterministic
+    # (seed_everything), and the record says what the model does, not what was asked.
+    for deterministic, jit_compile, expected in ((False, True, True), (False, None, False), (True, True, False)):
+        op_determinism(deterministic)
         distribution = Distribution("default", precision="float32", jit_compile=jit_compile)
         with distribution.scope(recipe):
             model = _classifier()
