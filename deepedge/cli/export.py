@@ -15,11 +15,11 @@ from deepedge.fileio import check_output_path
 
 
 def export_model(model_path, out, quantization="int8", force=False, data=None, calibration_samples=None,
-                 max_ram=None, max_flash=None, max_drop=None, repair=False):
+                 max_ram=None, max_flash=None, max_drop=None, repair=False, keep_ops=False):
     """Exports a deepedge `.keras` model through its family; returns model.json as a dict."""
     model_path, out = Path(model_path), Path(out)
     family = family_of_model(model_path)
-    budgets = _options(max_ram, max_flash, max_drop, repair)
+    budgets = _options(max_ram, max_flash, max_drop, repair, keep_ops)
     with err_console.status(f"Converting to {quantization}, checking parity and measuring on held-out data..."):
         meta = family.export(model_path, out, quantization=quantization, force=force, data_name=data,
                              calibration_samples=calibration_samples, **({"budgets": budgets} if budgets else {}))
@@ -27,9 +27,10 @@ def export_model(model_path, out, quantization="int8", force=False, data=None, c
     return meta
 
 
-def _options(max_ram=None, max_flash=None, max_drop=None, repair=False):
+def _options(max_ram=None, max_flash=None, max_drop=None, repair=False, keep_ops=False):
     """The export options given, for `deepedge.export.exporter.export` (the families' `budgets`)."""
-    options = {"max_ram": max_ram, "max_flash": max_flash, "max_drop": max_drop, "repair": repair or None}
+    options = {"max_ram": max_ram, "max_flash": max_flash, "max_drop": max_drop, "repair": repair or None,
+               "rewrite_for_xnnpack": False if keep_ops else None}
     return {key: value for key, value in options.items() if value is not None}
 
 
@@ -89,6 +90,9 @@ def _scale(context, parameter, value):
 @click.option("--repair", is_flag=True,
               help="When int8 loses more than allowed, keep the groups of ops that lose most in float32, chosen by "
                    "the task metric on training data, until it holds (at most 10 percent larger).")
+@click.option("--keep-ops", is_flag=True,
+              help="Keep the converter's ops as they are instead of rewriting the ones XNNPACK leaves on reference "
+                   "kernels (int8 SOFTMAX, AVERAGE_POOL_2D, TILE, ...): for an NPU that runs them itself (Edge TPU).")
 @click.option("--scale", callback=_scale, help="Your own model: raw float inputs are multiplied by this in the "
                                                "exported graph (e.g. 1/255).")
 @click.option("--offset", callback=_scale, help="Your own model: then this is added (e.g. -1).")
@@ -102,7 +106,7 @@ def _scale(context, parameter, value):
 @click.option("--feature-maps", is_flag=True, help="With --io: the browser variant also outputs the first "
               "convolution's activations (the demo page draws them).")
 def command(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
-            metric, max_drop, repair, scale, offset, layout, float_layers, browser_io, feature_maps):
+            metric, max_drop, repair, keep_ops, scale, offset, layout, float_layers, browser_io, feature_maps):
     """Export a .keras model to LiteRT (builtin ops only) with model.json and a model card.
 
     MODEL is a .keras file (a deepedge model, or any Keras model of yours) or a shipped model's
@@ -112,6 +116,8 @@ def command(model, out, quantization, force, data, calibration_samples, max_ram,
 
     Every export reports flash and RAM (tensor arenas) and which ops XNNPACK, TFLite Micro and
     the Edge TPU take, in model.json and the card (`deepedge report MODEL` shows them in full).
+    Ops XNNPACK would leave on reference kernels are rewritten into ones it takes (--keep-ops
+    keeps them, for the Edge TPU).
     Run `deepedge doctor MODEL.keras` first to list every problem of a model at once.
 
     --io uint8 adds a browser variant (model_browser.tflite, recorded in model.json) for
@@ -127,7 +133,7 @@ def command(model, out, quantization, force, data, calibration_samples, max_ram,
         return
     check_output_path(out)
     _export(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
-            metric, max_drop, repair, scale, offset, layout, float_layers)
+            metric, max_drop, repair, scale, offset, layout, float_layers, keep_ops)
     if browser_io is not None:
         _add_browser_variant(out, browser_io, feature_maps)
 
@@ -146,7 +152,7 @@ def _add_browser_variant(model, browser_io, feature_maps=False):
 
 
 def _export(model, out, quantization, force, data, calibration_samples, max_ram, max_flash, calibration, evaluate,
-            metric, max_drop, repair, scale, offset, layout, float_layers):
+            metric, max_drop, repair, scale, offset, layout, float_layers, keep_ops=False):
     from deepedge.export.memory import parse_size
 
     for value in (max_ram, max_flash):
@@ -161,13 +167,14 @@ def _export(model, out, quantization, force, data, calibration_samples, max_ram,
             raise InvalidInputError(f"{path} is a deepedge model: it is calibrated and measured on its own data "
                                     f"(choose it with --data). Received: {given or ['--metric']}, which apply to "
                                     "models deepedge did not build.")
-        export_model(path, out, quantization, force, data, calibration_samples, max_ram, max_flash, max_drop, repair)
+        export_model(path, out, quantization, force, data, calibration_samples, max_ram, max_flash, max_drop, repair,
+                     keep_ops)
         return
     if data is not None:
         raise InvalidInputError(f"--data names a deepedge data set; {path} is your own model. Pass --calibration and "
                                 f"--evaluate instead. Received: --data {data!r}.")
     from deepedge.cli.export_keras import export_keras_file
 
-    budgets = _options(max_ram, max_flash, repair=repair)
+    budgets = _options(max_ram, max_flash, repair=repair, keep_ops=keep_ops)
     export_keras_file(path, out, calibration, evaluate, metric, max_drop, quantization, force, scale, offset, layout,
                       float_layers, calibration_samples, budgets)

@@ -55,6 +55,7 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
         "language_model": meta.get("language_model"),
         "footprint": meta.get("footprint"),
         "accelerators": meta.get("accelerators"),
+        "xnnpack_rewrites": meta.get("xnnpack_rewrites"),
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
@@ -114,7 +115,9 @@ def device_rows(card):
     rows = [("flash / RAM", f"{format_bytes(memory['flash_bytes'])} file; tensor arena LiteRT "
                             f"{format_bytes(memory['litert_arena_bytes'])}{micro_ram}"),
             ("XNNPACK (CPU)", f"{xnnpack['delegated']}/{xnnpack['ops']} ops"
-                              + (f"; reference kernels: {format_op_counts(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")),
+                              + (f"; reference kernels: {format_op_counts(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")
+                              + (f"; rewritten for it (deepedge.export.rewrite): "
+                                 f"{format_op_counts(card['xnnpack_rewrites'])}" if card.get("xnnpack_rewrites") else "")),
             ("TFLite Micro", f"runs, arena {micro['arena_bytes']:,} bytes" if micro.get("loads")
              else f"does not load: {', '.join(micro.get('unsupported_ops') or []) or micro.get('reason')}"),
             ("Edge TPU (documented ops)", f"{edgetpu['edgetpu']}/{edgetpu['ops']} ops"

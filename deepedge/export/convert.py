@@ -91,13 +91,14 @@ def _converter_error(error, model):
         f"(no Flex, no custom ops), so nothing was written. What to do: {' '.join(advice_for(ops))}", ops=ops)
 
 
-def representative_inputs(calibration_inputs, num_calibration=500):
+def representative_inputs(calibration_inputs, num_calibration=500, dtype="float32"):
     """The converter's representative dataset for a one-input model: the first `num_calibration`
-    real inputs, one at a time with a batch of one."""
+    real inputs, one at a time with a batch of one, as the model's input `dtype` (int32 token
+    ids stay integers)."""
     if calibration_inputs is None or len(calibration_inputs) == 0:
         raise InvalidInputError("int8 export needs calibration inputs: real training samples "
                                 "(pass `calibration_data=`). Received none.")
-    samples = np.asarray(calibration_inputs[:num_calibration], np.float32)
+    samples = np.asarray(calibration_inputs[:num_calibration], dtype)
 
     def one_by_one():
         for sample in samples:
@@ -122,7 +123,8 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
     quantization = normalise_quantization(quantization)
     representative_dataset = None
     if quantization == "int8":
-        representative_dataset = representative_inputs(calibration_inputs, num_calibration)
+        representative_dataset = representative_inputs(calibration_inputs, num_calibration,
+                                                       dtype=keras.backend.standardize_dtype(model.inputs[0].dtype))
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantization == "int8" and float_layers:
         return _convert_keeping_float(lambda: tf.lite.TFLiteConverter.from_keras_model(model), model, float_layers,

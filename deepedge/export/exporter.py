@@ -29,6 +29,7 @@ from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert,
                                      normalise_quantization, representative_inputs, saved_signatures,
                                      single_batch_model)
 from deepedge.export.graph import float_ops
+from deepedge.export.rewrite import for_xnnpack
 from deepedge.fileio import (atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder,
                              swappable_folder)
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
@@ -94,7 +95,8 @@ def _selective_quantizer(task, calibration_data, num_calibration):
                                      task.edge_float_layers, int8_io=task.edge_int8_io)
         return
     model = single_batch_model(task)
-    inputs = representative_inputs(task.edge_calibration_inputs(calibration_data), num_calibration or 500)
+    inputs = representative_inputs(task.edge_calibration_inputs(calibration_data), num_calibration or 500,
+                                   dtype=keras.backend.standardize_dtype(model.inputs[0].dtype))
     yield SelectiveQuantizer(lambda: tf.lite.TFLiteConverter.from_keras_model(model), inputs, model,
                              task.edge_float_layers, int8_io=not task.edge_float_layers)
 
@@ -122,7 +124,8 @@ def _describe(task, path, quantization, flatbuffer, convert_seconds):
 
 def export(task, path, quantization="int8", calibration_data=None, evaluation_data=None,
            force=False, max_drop=None, num_calibration=None, latency_runs=1000, extra_metadata=None,
-           report=None, card=None, max_ram=None, max_flash=None, repair=False, repair_data=None, max_growth=0.10):
+           report=None, card=None, max_ram=None, max_flash=None, repair=False, repair_data=None, max_growth=0.10,
+           rewrite_for_xnnpack=True):
     """Exports `task` into the folder `path` as `model.tflite` + `model.json` (+ the card).
 
     Args:
@@ -154,6 +157,10 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
         repair_data: data the repair search measures candidates on; by default the first
             examples of `calibration_data`.
         max_growth: a repaired model may be at most this fraction larger than plain int8.
+        rewrite_for_xnnpack: bool. Rewrite the ops XNNPACK leaves on reference kernels (int8
+            SOFTMAX, AVERAGE_POOL_2D, TILE, shrinking slices, PACK, saturating clips) into ops
+            it takes (`deepedge.export.rewrite`); model.json records what was rewritten. False
+            keeps the converter's ops, as an NPU that runs int8 SOFTMAX itself (the Edge TPU) prefers.
 
     Returns:
         The `model.json` contents as a dict.
@@ -163,9 +170,9 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     path = check_output_path(path, folder=True, option="path")
     started = time.perf_counter()
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
-    flatbuffer = compact_tensor_names(flatbuffer)
+    flatbuffer, rewrites = _rewritten(compact_tensor_names(flatbuffer), rewrite_for_xnnpack)
     convert_seconds = time.perf_counter() - started
-    meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash)
+    meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites)
     # Built in a folder beside `path` and swapped in whole when the export succeeds: a kill at
     # any point leaves the previous export (or none) or the new one, never a mix.
     folder = folder_workspace(path)
@@ -177,8 +184,8 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
             if repairing and not meta["metrics"]["passed"]:
                 result = _repair(task, meta, signatures, calibration_data, repair_data, num_calibration,
                                  meta["metrics"], max_growth)
-                flatbuffer = result.pop("flatbuffer")
-                meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash)
+                flatbuffer, rewrites = _rewritten(result.pop("flatbuffer"), rewrite_for_xnnpack)
+                meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites)
                 meta["repair"] = result
                 runtime = _install(folder, flatbuffer, meta, signatures, latency_runs)
                 meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
@@ -194,6 +201,8 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
             if meta.get("repair") and card.get("export_command"):  # the command that repeats this export
                 card = {**card, "export_command": card["export_command"] + " --repair"
                         + (f" --max-drop {max_drop:g}" if max_drop is not None else "")}
+            if not rewrite_for_xnnpack and card.get("export_command"):
+                card = {**card, "export_command": card["export_command"] + " --keep-ops"}
             write_model_card(folder, training_dir=path, **card)
         if swappable_folder(path):
             replace_folder(folder, path)
@@ -204,10 +213,17 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     return meta
 
 
-def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash):
-    """model.json's description of a converted model; raises `BudgetExceededError` before
-    anything is written when it needs more RAM or flash than allowed."""
+def _rewritten(flatbuffer, rewrite_for_xnnpack):
+    return for_xnnpack(flatbuffer) if rewrite_for_xnnpack else (flatbuffer, {})
+
+
+def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites):
+    """model.json's description of a converted model (with the ops `for_xnnpack` rewrote);
+    raises `BudgetExceededError` before anything is written when it needs more RAM or flash
+    than allowed."""
     meta = _describe(task, path, quantization, flatbuffer, convert_seconds)
+    if rewrites:
+        meta["xnnpack_rewrites"] = rewrites
     meta.update(device_summary(flatbuffer, max_ram, max_flash))
     return meta
 

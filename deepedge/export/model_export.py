@@ -35,7 +35,8 @@ def _preflight(model, quantization):
 
 def export_model(model, path, quantization="int8", calibration_data=None, evaluation_data=None, metric="accuracy",
                  max_drop=None, preprocessing=None, float_layers=(), labels=None, higher_is_better=None, force=False,
-                 num_calibration=500, latency_runs=1000, card=None, max_ram=None, max_flash=None, repair=False):
+                 num_calibration=500, latency_runs=1000, card=None, max_ram=None, max_flash=None, repair=False,
+                 rewrite_for_xnnpack=True):
     """Exports a Keras model that deepedge did not build into the folder `path`.
 
     Args:
@@ -105,7 +106,8 @@ def export_model(model, path, quantization="int8", calibration_data=None, evalua
         card = {"data": (card or {}).get("data"), "export_command": (card or {}).get("export_command")}
         return export(task, path, quantization, calibration_data=calibration, evaluation_data=evaluation, force=force,
                       max_drop=task.parity_threshold, num_calibration=num_calibration, latency_runs=latency_runs,
-                      card=card, max_ram=max_ram, max_flash=max_flash, repair=repair)
+                      card=card, max_ram=max_ram, max_flash=max_flash, repair=repair,
+                      rewrite_for_xnnpack=rewrite_for_xnnpack)
 
 
 __all__ = ["export_model"]

@@ -52,6 +52,21 @@ def test_one_command_from_npz_files_to_a_working_on_device_folder(tiny_cnn):
     assert f"deepedge export {path} --calibration {folder / 'calib.npz'}" in card
     predicted = load(out).predict(images[:30]).argmax(-1)
     assert np.mean(predicted == labels[:30]) >= 0.9
+    # the int8 SOFTMAX was rewritten so that XNNPACK takes every op, and the card says so
+    assert meta["xnnpack_rewrites"] == {"SOFTMAX": 1} and meta["accelerators"]["xnnpack"]["cpu_ops"] == {}
+    assert "rewritten for it (deepedge.export.rewrite): SOFTMAX" in card
+
+
+def test_keep_ops_exports_the_converters_ops_for_an_npu(tiny_cnn):
+    folder, path, images, labels = tiny_cnn
+    np.savez(folder / "calib_keep.npz", image=images)
+    out = folder / "keep_out"
+    result = invoke("export", path, "--calibration", folder / "calib_keep.npz", "--keep-ops", "--out", out)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "model.json").read_text())
+    assert "xnnpack_rewrites" not in meta and meta["accelerators"]["xnnpack"]["cpu_ops"] == {"SOFTMAX": 1}
+    assert meta["accelerators"]["edgetpu"]["edgetpu"] == meta["accelerators"]["edgetpu"]["ops"]
+    assert "--keep-ops" in (out / "card.md").read_text()
 
 
 @pytest.mark.slow

@@ -18,7 +18,9 @@ def test_int8_export_is_full_integer_builtin_only_and_keeps_accuracy(exported_in
     assert meta["signatures"] == {"serving_default": {"inputs": ["images"], "outputs": ["output_0"]}}
     assert all(not op.startswith("Flex") and op != "CUSTOM" for op in meta["ops"])
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"} <= set(meta["ops"])
-    assert "QUANTIZE" not in meta["ops"] and "DEQUANTIZE" not in meta["ops"]  # no float islands
+    # no float islands but the softmax, rewritten so that XNNPACK takes it (deepedge.export.rewrite)
+    assert [op["op"] for op in meta["float_ops"]] == ["SOFTMAX"] and meta["xnnpack_rewrites"] == {"SOFTMAX": 1}
+    assert meta["accelerators"]["xnnpack"]["cpu_ops"] == {}
     metrics = meta["metrics"]
     assert metrics["split"] == "test" and metrics["examples"] == 360
     assert metrics["keras_float"] > 80.0 and metrics["drop"] <= 3.0 and metrics["passed"]

@@ -42,7 +42,7 @@ def test_shipped_lenet_report_measures_flash_litert_and_micro_arenas():
     litert = report["litert"]
     largest = report["largest_activations"][0]["bytes"]
     assert largest <= litert["peak_live_bytes"] <= litert["arena_bytes"] < 64 * 1024
-    assert abs(report["micro"]["arena_bytes"] - 16_352) <= 64  # measured: 16,352 B
+    assert abs(report["micro"]["arena_bytes"] - 16_960) <= 64  # measured: 16,960 B (16,352 before the rewrite)
     check_budget(report, max_ram="64KB", max_flash="100KB")  # within budget: no error
 
 
@@ -75,7 +75,7 @@ def test_budget_check_fails_on_a_planted_large_tensor_naming_it(tmp_path):
 
 def test_flash_budget_names_the_largest_constants():
     report = memory_report(LENET, micro=False)
-    with pytest.raises(BudgetExceededError, match=r"Flash budget 10 KB exceeded: model file 77.4 KB .*largest "
+    with pytest.raises(BudgetExceededError, match=r"Flash budget 10 KB exceeded: model file 79.1 KB .*largest "
                                                   r"constants: .*int8\[") as error:
         check_budget(report, max_flash="10KB")
     assert report["largest_constants"][0]["name"] in str(error.value)

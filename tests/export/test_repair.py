@@ -103,7 +103,9 @@ def test_repair_through_the_exporter_records_its_table_and_ships_a_builtin_model
     assert {"op", "tensors", "layers", "max_rmse_steps", "size_bytes", "drop"} <= set(result["table"][0])
     assert all(row["drop"] is None or row["drop"] >= result["drop_after"] - 1e-6 for row in result["table"])
     recorded = json.loads((tmp_path / "model.json").read_text())
-    assert recorded["repair"]["kept"] == result["kept"] and recorded["size_bytes"] == result["size_after"]
+    assert recorded["repair"]["kept"] == result["kept"]
+    # the shipped file is the repaired one plus the XNNPACK rewrite's few ops (deepedge.export.rewrite)
+    assert 0 <= recorded["size_bytes"] - result["size_after"] <= 2048 and recorded["xnnpack_rewrites"]
     assert all(not op.startswith("Flex") and op != "CUSTOM" for op in recorded["ops"])
     if result["kept"]:
         assert "DEQUANTIZE" in recorded["ops"]  # a float island inside the int8 model
