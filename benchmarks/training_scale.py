@@ -47,6 +47,7 @@ from deepedge.backend import keras, tf  # noqa: E402 (first: silences TensorFlow
 import numpy as np  # noqa: E402
 
 from deepedge.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+from deepedge.training.distribute import cpu_has_bfloat16  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from training_scale_recipes import RECIPES, dqn_rates, image_recipe  # noqa: E402
@@ -247,16 +248,6 @@ def compare_workers(folder, steps):
 
 
 # === Report ===
-def bfloat16_instructions():
-    """Whether this CPU computes in bfloat16 itself (AVX-512 BF16 or AMX): without, mixed bfloat16
-    only converts, and its steps come slower than float32's."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    return any(flag in text.split() for flag in ("avx512_bf16", "amx_bf16"))
-
-
 def markdown(result):
     lines = ["# Training at scale: input pipelines, precision, XLA, workers", "",
              f"{result['machine']} ({'with' if result.get('bfloat16_instructions') else 'without'} bfloat16 "
@@ -341,7 +332,7 @@ def main(argv=None):
     counts = QUICK if args.quick else FULL
     result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": machine_description(), "load_average": round(os.getloadavg()[0], 2),
-              "bfloat16_instructions": bfloat16_instructions(),
+              "bfloat16_instructions": cpu_has_bfloat16(),
               "tensorflow": tf.__version__, "keras": keras.__version__, "quick": args.quick,
               "command": shlex.join([".venv/bin/python", "benchmarks/training_scale.py", *(argv or sys.argv[1:])])}
     result["recipes"] = [measured_apart(name, count) for name, count in counts.items() if name in chosen]

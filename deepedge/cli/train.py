@@ -21,14 +21,15 @@ from deepedge.training.distribute import PRECISIONS, STRATEGIES
               help="Where to train: auto (a TPU, else all local GPUs, else one device), default (one device), "
                    "mirrored (all local GPUs), multi-worker (the cluster in TF_CONFIG), tpu.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
-              help="Dtype policy: auto is mixed_float16 on GPUs, mixed_bfloat16 on TPUs, the recipe's own on CPUs.")
+              help="Dtype policy: auto is mixed_float16 on GPUs, mixed_bfloat16 on TPUs, the recipe's own on CPUs "
+                   "(its mixed_bfloat16 only on CPUs with bfloat16 instructions, AMX or AVX-512 BF16; float32 elsewhere).")
 @click.option("--jit-compile/--no-jit-compile", default=None,
               help="Compile the training step with XLA. Default: Keras's choice (on GPUs and TPUs, not on CPUs).")
 def command(preset, out, epochs, limit, export, strategy, precision, jit_compile):
     """Train a preset by its recipe; run it again after an interruption to resume.
 
     `deepedge info` lists the presets. Each family's recipe says what --limit counts and how it
-    trains (language models in mixed bfloat16, scenes and keyword clips drawn afresh every epoch).
+    trains (language models in mixed bfloat16 where the CPU computes in it, scenes and keyword clips drawn afresh every epoch).
     The recipe's batch is per replica: with R replicas the global batch and the learning rate are
     R times the recipe's (training.json records both). With --strategy multi-worker, run the
     same command on every machine, each with its own TF_CONFIG; the chief writes the model.

@@ -28,6 +28,7 @@ import copy
 import numpy as np
 
 _AREA_WEIGHT = 127  # the int8 weight of every tap of an averaging depthwise filter
+_CONCATENATION_INPUTS = 5  # the most inputs XNNPACK's CONCATENATION takes (measured: 6 stay on the CPU)
 _NAME_LENGTH = 64  # as `convert.compact_tensor_names` leaves internal names: their last 64 characters
 
 
@@ -169,10 +170,7 @@ def _tile(edit, subgraph, op):
         shape[axis] *= int(multiples[axis])
         last = position == len(tiled) - 1
         output = target if last else edit.activation_like(subgraph, source, f"_tiled{axis}", shape=shape)
-        options = s.ConcatenationOptionsT()
-        options.axis, options.fusedActivationFunction = axis, s.ActivationFunctionType.NONE
-        ops.append(edit.operator(B.CONCATENATION, 1, [current] * int(multiples[axis]), [output],
-                                 s.BuiltinOptions.ConcatenationOptions, options))
+        ops += _concatenation(edit, subgraph, [current] * int(multiples[axis]), output, axis)
         current = output
     return ops or None
 
@@ -232,10 +230,47 @@ def _pack(edit, subgraph, op):
         piece = edit.activation_like(subgraph, source, "_stacked", shape=single)
         ops.append(_reshape(edit, subgraph, source, piece, single))
         pieces.append(piece)
+    return ops + _concatenation(edit, subgraph, pieces, target, axis)
+
+
+def _concatenation(edit, subgraph, pieces, target, axis, activation=None):
+    """CONCATENATION ops joining `pieces` into `target` along `axis`, at most five inputs each (a
+    tree: groups of five first, into tensors quantized as `target`)."""
+    s = edit.schema
+    ops = []
+    while len(pieces) > _CONCATENATION_INPUTS:
+        joined = []
+        for start in range(0, len(pieces), _CONCATENATION_INPUTS):
+            group = pieces[start:start + _CONCATENATION_INPUTS]
+            if len(group) == 1:
+                joined.append(group[0])
+                continue
+            shape = list(subgraph.tensors[target].shape)
+            shape[axis] = sum(int(subgraph.tensors[i].shape[axis]) for i in group)
+            part = edit.activation_like(subgraph, target, f"_part{len(subgraph.tensors)}", shape=shape)
+            ops.append(_concatenate(edit, group, part, axis, s.ActivationFunctionType.NONE))
+            joined.append(part)
+        pieces = joined
+    return ops + [_concatenate(edit, pieces, target, axis,
+                               s.ActivationFunctionType.NONE if activation is None else activation)]
+
+
+def _concatenate(edit, pieces, target, axis, activation):
+    s = edit.schema
     options = s.ConcatenationOptionsT()
-    options.axis, options.fusedActivationFunction = axis, s.ActivationFunctionType.NONE
-    return ops + [edit.operator(s.BuiltinOperator.CONCATENATION, 1, pieces, [target],
-                                s.BuiltinOptions.ConcatenationOptions, options)]
+    options.axis, options.fusedActivationFunction = axis, activation
+    return edit.operator(s.BuiltinOperator.CONCATENATION, 1, pieces, [target], s.BuiltinOptions.ConcatenationOptions,
+                         options)
+
+
+def _long_concatenation(edit, subgraph, op):
+    """A tree of CONCATENATIONs of at most five inputs for one of more, or None."""
+    if len(op.inputs) <= _CONCATENATION_INPUTS:
+        return None
+    (target,) = op.outputs
+    axis = op.builtinOptions.axis
+    axis = axis + len(subgraph.tensors[target].shape) if axis < 0 else axis
+    return _concatenation(edit, subgraph, list(op.inputs), target, axis, op.builtinOptions.fusedActivationFunction)
 
 
 def _saturating_bound(edit, subgraph, op):
@@ -319,7 +354,8 @@ def _rewrites(schema):
     return {B.SOFTMAX: ("SOFTMAX", _softmax), B.AVERAGE_POOL_2D: ("AVERAGE_POOL_2D", _average_pool),
             B.TILE: ("TILE", _tile), B.STRIDED_SLICE: ("STRIDED_SLICE", _strided_slice), B.PACK: ("PACK", _pack),
             B.MINIMUM: ("MINIMUM", _saturating_bound), B.MAXIMUM: ("MAXIMUM", _saturating_bound),
-            B.SELECT: ("SELECT", _index_wrap), B.SELECT_V2: ("SELECT", _index_wrap)}
+            B.SELECT: ("SELECT", _index_wrap), B.SELECT_V2: ("SELECT", _index_wrap),
+            B.CONCATENATION: ("CONCATENATION", _long_concatenation)}
 
 
 def for_xnnpack(flatbuffer):

@@ -146,6 +146,19 @@ def scale_recipe(recipe, replicas):
     return scaled
 
 
+def cpu_has_bfloat16():
+    """Whether this CPU computes in bfloat16 itself (AVX-512 BF16 or AMX, from /proc/cpuinfo):
+    without them mixed bfloat16 only converts, and a step comes slower than in float32 (measured
+    here: the LSTM language model's step twice as slow). False where /proc/cpuinfo is missing."""
+    from pathlib import Path
+
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 class Distribution:
     """How a recipe trains: the strategy, the precision policy and XLA, chosen once.
 
@@ -154,7 +167,9 @@ class Distribution:
             one device, the recipes as shipped.
         precision: str. One of `PRECISIONS`. `"auto"` is `mixed_bfloat16` on TPUs,
             `mixed_float16` on GPUs, and on CPUs the recipe's own `precision` entry (float32
-            unless mixed bfloat16 measured faster, as for the language models). Defaults to `"auto"`.
+            unless mixed bfloat16 measured faster, as for the language models), but float32 on
+            a CPU without bfloat16 instructions (`cpu_has_bfloat16`), where mixed bfloat16 only
+            converts and measured slower (`benchmarks/results/training_scale.md`). Defaults to `"auto"`.
         jit_compile: bool or None. XLA for the training step; None is Keras's `"auto"` (XLA on
             GPUs and TPUs where the model supports it, not on CPUs). Defaults to `None`.
 
@@ -224,7 +239,10 @@ class Distribution:
         """The Keras dtype policy the recipe trains in."""
         if self.precision != "auto":
             return self.precision
-        return {"TPU": "mixed_bfloat16", "GPU": "mixed_float16"}.get(self.device, recipe.get("precision", "float32"))
+        device = self.device
+        if device == "CPU" and recipe.get("precision") == "mixed_bfloat16" and not cpu_has_bfloat16():
+            return "float32"
+        return {"TPU": "mixed_bfloat16", "GPU": "mixed_float16"}.get(device, recipe.get("precision", "float32"))
 
     @contextlib.contextmanager
     def scope(self, recipe):

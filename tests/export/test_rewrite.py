@@ -145,3 +145,16 @@ def test_the_embeddings_negative_index_wrap_is_dropped():
     names = [op.name for op in read_graph(rewritten).subgraphs[0].ops]
     assert not {"LESS", "ADD", "SELECT", "SELECT_V2"} & set(names) and "GATHER" in names
     assert np.array_equal(_run(plain, samples)[0], _run(rewritten, samples)[0])
+
+
+def test_a_concatenation_of_more_than_five_becomes_a_tree_xnnpack_takes(tmp_path):
+    inputs = keras.Input((4,), batch_size=1)
+    outputs = keras.layers.Concatenate()([keras.layers.Dense(3)(inputs) for _ in range(12)])
+    samples = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    plain = convert(keras.Model(inputs, outputs), "int8", samples)
+    rewritten, counts = for_xnnpack(plain)
+    assert counts == {"CONCATENATION": 1}
+    path = tmp_path / "rewritten.tflite"
+    path.write_bytes(rewritten)
+    assert xnnpack_report(path)["cpu_ops"] == {}  # XNNPACK takes five inputs at most
+    assert np.array_equal(_run(plain, samples)[0], _run(rewritten, samples)[0])

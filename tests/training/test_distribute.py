@@ -77,7 +77,6 @@ def test_the_training_record_and_the_precision_scope():
         "strategy": "default", "requested": "default", "device": "CPU", "replicas": 1, "workers": 1,
         "precision": "mixed_bfloat16", "jit_compile": False, "per_replica_batch_size": 32, "global_batch_size": 32,
         "learning_rate": 1e-3, "scaling_rule": SCALING_RULE}
-    assert Distribution().policy({"precision": "mixed_bfloat16"}) == "mixed_bfloat16"  # the recipe's, on a CPU
     assert Distribution().policy({}) == "float32" and Distribution().is_chief
     with pytest.raises(DistributionError, match="precision='half'"):
         Distribution(precision="half")
@@ -96,6 +95,17 @@ def op_determinism():
 
     yield set_to
     set_to(before)
+
+
+def test_auto_precision_takes_the_recipes_mixed_bfloat16_only_where_the_cpu_computes_in_it(monkeypatch):
+    import deepedge.training.distribute as distribute
+
+    recipe = {"precision": "mixed_bfloat16"}  # the language models' recipes
+    monkeypatch.setattr(distribute, "cpu_has_bfloat16", lambda: True)  # AMX or AVX-512 BF16
+    assert Distribution().policy(recipe) == "mixed_bfloat16"
+    monkeypatch.setattr(distribute, "cpu_has_bfloat16", lambda: False)  # where it measured slower
+    assert Distribution().policy(recipe) == "float32"
+    assert Distribution(precision="mixed_bfloat16").policy(recipe) == "mixed_bfloat16"  # asked for: given
 
 
 def test_the_record_says_what_the_model_was_built_and_compiled_with(op_determinism):

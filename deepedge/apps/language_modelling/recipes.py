@@ -49,7 +49,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
         checkpoint_dir: per-epoch checkpoints; rerunning the command resumes from there.
         limit: int. Train on the first `limit` training chapters only (quick trials).
         distribution: a `Distribution` (strategy, precision, XLA). Defaults to one device, in the
-            recipe's precision (mixed bfloat16).
+            recipe's precision (mixed bfloat16, on a CPU only where it has bfloat16 instructions).
 
     Returns:
         `(model, report)`: the float32 model and a report with history, perplexities and time.
