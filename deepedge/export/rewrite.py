@@ -1,26 +1,35 @@
-"""Rewrites of an int8 flatbuffer that let LiteRT's XNNPACK delegate take every op.
+"""Rewrites of a converted flatbuffer that let LiteRT's XNNPACK delegate take every op.
 
 The delegate runs int8 convolutions, fully connected layers, pooling by maximum, concatenation,
-reshapes and most element-wise ops, but leaves three ops that the converter emits for ordinary
-Keras layers on TFLite's reference kernels (XNNPACK's subgraph API has no int8 form of them):
+reshapes and most element-wise ops, but leaves ops that the converter emits for ordinary Keras
+layers on TFLite's reference kernels. Each is rewritten into ops it takes:
 
-- `SOFTMAX` on int8 tensors (every classifier's and labeller's last layer): rewritten as
-  DEQUANTIZE, float32 SOFTMAX, QUANTIZE back to the op's own output scale and zero point. The
-  model's inputs and outputs keep their types and quantization; the probabilities are those of
-  a float softmax of the int8 logits, rounded once (the int8 kernel approximates exp in fixed
-  point first).
-- `AVERAGE_POOL_2D` on int8 tensors (LeNet-5's subsampling, the nuclei labeller's input
-  pyramid), VALID padding: rewritten as DEPTHWISE_CONV_2D with the pool's window, strides and
-  activation, every weight 1/(window area) (int8 127 at the per-channel scale
-  1/(127 x area), exactly representable) and zero bias. The same average; ties at exactly .5
-  may round the other way.
-- `TILE` with constant multiples (Keras `UpSampling2D` and `ops.repeat` become RESHAPE, TILE,
-  RESHAPE): rewritten as CONCATENATION of copies along each tiled axis, bit for bit the same.
+- `SOFTMAX` on int8 tensors (every classifier's and labeller's last layer): DEQUANTIZE, float32
+  SOFTMAX, QUANTIZE back to the op's own output scale and zero point. The model's inputs and
+  outputs keep their types and quantization; the probabilities are a float softmax of the int8
+  logits, rounded once. (The one op of the rewritten set the Edge TPU lacks: `--keep-ops`.)
+- `AVERAGE_POOL_2D` on int8 tensors, VALID padding (LeNet-5's subsampling, the nuclei
+  labeller's input pyramid): DEPTHWISE_CONV_2D with the pool's window, strides and activation,
+  every weight 1/(window area) (int8 127 at the per-channel scale 1/(127 x area), exactly
+  representable) and zero bias. The same average; ties at exactly .5 may round the other way.
+- `TILE` with constant multiples (Keras `UpSampling2D`: RESHAPE, TILE, RESHAPE): CONCATENATION
+  of copies along each tiled axis. Bit for bit.
+- `STRIDED_SLICE` that shrinks axes (a time step sliced out of a sequence): the slice keeping
+  them, then RESHAPE. `PACK` (`ops.stack`): RESHAPE per input, then CONCATENATION. Bit for bit.
+- `CONCATENATION` of more than five inputs (XNNPACK's limit): a tree of at most five. Bit for bit.
+- int8 `MINIMUM`/`MAXIMUM` against a constant at the int8 limit of tensors that share one scale
+  (`ops.clip` to the range calibration gave the tensor: the recogniser's cell clip): dropped.
+  Exact at the limit; one step inside it, values at the limit stay one step above.
+- Keras `Embedding`'s negative-index wrap (`SELECT(ids < 0, ids + rows, ids)` on int32 before
+  GATHER): dropped, the lookup reading the ids as given. deepedge's runtimes refuse ids outside
+  the vocabulary before they reach the model.
 
-`for_xnnpack(flatbuffer)` applies them all and says what it changed; the exporter runs it on
-every int8 export (`deepedge.export.convert`), so the parity measured at export is that of the
-rewritten file. Ops it does not recognise (SAME-padded pools, tiles with computed multiples)
-are left as they were, and the accelerator report still names them.
+`for_xnnpack(flatbuffer)` applies them all and says what it changed; `deepedge.export.exporter`
+runs it on every export unless asked not to (`rewrite_for_xnnpack=False`, `--keep-ops`), so the
+parity measured at export is that of the rewritten file. Ops it does not recognise (SAME-padded
+pools, tiles with computed multiples, clips inside a tensor's range) are left as they were, and
+the accelerator report still names what XNNPACK does not take: GATHER itself, int32 and boolean
+arithmetic (XNNPACK has no integer-index or integer ops).
 """
 
 import copy
@@ -32,17 +41,23 @@ _CONCATENATION_INPUTS = 5  # the most inputs XNNPACK's CONCATENATION takes (meas
 _NAME_LENGTH = 64  # as `convert.compact_tensor_names` leaves internal names: their last 64 characters
 
 
-def _schema():
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    return schema
-
-
 class _Editor:
     """Adds opcodes, buffers and tensors to a `ModelT` as the rewrites need them."""
 
     def __init__(self, model, schema):
         self.model, self.schema = model, schema
+        self.start_subgraph(None)
+
+    def start_subgraph(self, subgraph):
+        """Per subgraph: who makes and who reads each tensor (as converted), the outputs of dropped
+        ops read from another tensor instead (`aliases`), and the ops to drop."""
+        operators = subgraph.operators if subgraph is not None else []
+        self.producer = {output: op for op in operators for output in op.outputs}
+        self.consumers = {}
+        for op in operators:
+            for index in op.inputs:
+                self.consumers.setdefault(index, []).append(op)
+        self.aliases, self.dropped = {}, []
 
     def builtin(self, op):
         code = self.model.operatorCodes[op.opcodeIndex]
@@ -313,11 +328,8 @@ def _same_quantization(a, b):
 
 
 def _index_wrap(edit, subgraph, op):
-    """[] for the SELECT of Keras's negative-index wrap before an embedding lookup, `SELECT(ids < 0,
-    ids + rows, ids)` feeding GATHER's indices only: the lookup reads `ids` itself, and the LESS
-    and ADD go with the SELECT. Negative ids then fail in GATHER ("index out of bounds") instead of
-    counting from the end of the table; deepedge's runtimes refuse ids outside [0, vocabulary)
-    before they reach the model (`validation.token_ids`)."""
+    """[] for the SELECT of Keras's negative-index wrap feeding GATHER's indices only (with the
+    LESS and ADD that only it reads); None for any other SELECT."""
     B = edit.schema.BuiltinOperator
     if len(op.inputs) != 3:
         return None
@@ -361,18 +373,14 @@ def _rewrites(schema):
 def for_xnnpack(flatbuffer):
     """`(flatbuffer, {op name: count rewritten})`: the rewrites of the module doc applied to
     every subgraph. Returns the input bytes unchanged (and `{}`) when nothing applies."""
+    from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
-    schema = _schema()
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
     edit, rewrites, counts = _Editor(model, schema), _rewrites(schema), {}
     for subgraph in model.subgraphs:
-        operators, edit.aliases, edit.dropped = [], {}, []
-        edit.producer = {output: op for op in subgraph.operators for output in op.outputs}
-        edit.consumers = {}
-        for op in subgraph.operators:
-            for index in op.inputs:
-                edit.consumers.setdefault(index, []).append(op)
+        operators = []
+        edit.start_subgraph(subgraph)
         for op in subgraph.operators:
             op.inputs = [edit.aliases.get(i, i) for i in op.inputs]
             name, rewrite = rewrites.get(edit.builtin(op), (None, None))
