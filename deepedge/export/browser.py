@@ -20,6 +20,7 @@ import copy
 from pathlib import Path
 
 from deepedge.errors import InvalidInputError, ModelFileError
+from deepedge.export.rewrite import opcode_index
 
 BROWSER_TFLITE_NAME = "model_browser.tflite"
 BROWSER_IO = ("uint8", "float32")
@@ -34,17 +35,6 @@ def needs_browser_variant(meta):
     from deepedge.web.server import unsupported_tensors
 
     return bool(unsupported_tensors(meta))
-
-
-def _opcode_index(model, builtin, schema):
-    for index, code in enumerate(model.operatorCodes):
-        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin and code.version >= 2:
-            return index
-    code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = builtin
-    code.version = 2  # QUANTIZE v2 requantizes int8 <-> uint8; DEQUANTIZE v2 reads int8
-    model.operatorCodes.append(code)
-    return len(model.operatorCodes) - 1
 
 
 def _boundary_tensor(subgraph, index, io, schema):
@@ -129,8 +119,10 @@ def browser_flatbuffer(flatbuffer, io="uint8", feature_maps=False):
                                 f"Received: io={io!r}. Pass --io uint8 (raw pixels) or --io float32.")
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
     int8 = schema.TensorType.INT8
-    quantize = _opcode_index(model, schema.BuiltinOperator.QUANTIZE, schema)
-    dequantize = _opcode_index(model, schema.BuiltinOperator.DEQUANTIZE, schema) if io == "float32" else quantize
+    # version 2: QUANTIZE requantizes int8 <-> uint8; DEQUANTIZE reads int8
+    quantize = opcode_index(model, schema.BuiltinOperator.QUANTIZE, schema, version=2)
+    dequantize = quantize if io == "uint8" else opcode_index(model, schema.BuiltinOperator.DEQUANTIZE, schema,
+                                                             version=2)
     changed = 0
     for number, subgraph in enumerate(model.subgraphs):
         moved = {}

@@ -25,19 +25,12 @@ def machine_description():
     """CPU model, core count and widest vector instructions, e.g. 'AMD EPYC 9B14 (2 cores,
     AVX-512), Linux x86_64': machines sold under one name differ several times over in XNNPACK's
     int8 speed (AVX-512 against AVX2 alone)."""
-    cpu, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu in (platform.processor(), platform.machine()):
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
+    from deepedge.machine import cpu_flags, cpu_name
+
     vector = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("asimd", "NEON"))
-                   if flag in flags), None)
+                   if flag in cpu_flags()), None)
     cores = f"{os.cpu_count()} cores" + (f", {vector}" if vector else "")
-    return f"{cpu} ({cores}), {platform.system()} {platform.machine()}"
+    return f"{cpu_name()} ({cores}), {platform.system()} {platform.machine()}"
 
 
 def build_card(model_dir, data=None, export_command=None, unit=None, training_dir=None):

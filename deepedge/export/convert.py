@@ -91,13 +91,14 @@ def _converter_error(error, model):
         f"(no Flex, no custom ops), so nothing was written. What to do: {' '.join(advice_for(ops))}", ops=ops)
 
 
-def representative_inputs(calibration_inputs, num_calibration=500, dtype="float32"):
+def representative_inputs(calibration_inputs, num_calibration=500, model=None):
     """The converter's representative dataset for a one-input model: the first `num_calibration`
-    real inputs, one at a time with a batch of one, as the model's input `dtype` (int32 token
-    ids stay integers)."""
+    real inputs, one at a time with a batch of one, in `model`'s input dtype (int32 token ids
+    stay integers; float32 without a model)."""
     if calibration_inputs is None or len(calibration_inputs) == 0:
         raise InvalidInputError("int8 export needs calibration inputs: real training samples "
                                 "(pass `calibration_data=`). Received none.")
+    dtype = "float32" if model is None else keras.backend.standardize_dtype(model.inputs[0].dtype)
     samples = np.asarray(calibration_inputs[:num_calibration], dtype)
 
     def one_by_one():
@@ -123,8 +124,7 @@ def convert(model, quantization="int8", calibration_inputs=None, num_calibration
     quantization = normalise_quantization(quantization)
     representative_dataset = None
     if quantization == "int8":
-        representative_dataset = representative_inputs(calibration_inputs, num_calibration,
-                                                       dtype=keras.backend.standardize_dtype(model.inputs[0].dtype))
+        representative_dataset = representative_inputs(calibration_inputs, num_calibration, model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantization == "int8" and float_layers:
         return _convert_keeping_float(lambda: tf.lite.TFLiteConverter.from_keras_model(model), model, float_layers,

@@ -95,8 +95,7 @@ def _selective_quantizer(task, calibration_data, num_calibration):
                                      task.edge_float_layers, int8_io=task.edge_int8_io)
         return
     model = single_batch_model(task)
-    inputs = representative_inputs(task.edge_calibration_inputs(calibration_data), num_calibration or 500,
-                                   dtype=keras.backend.standardize_dtype(model.inputs[0].dtype))
+    inputs = representative_inputs(task.edge_calibration_inputs(calibration_data), num_calibration or 500, model)
     yield SelectiveQuantizer(lambda: tf.lite.TFLiteConverter.from_keras_model(model), inputs, model,
                              task.edge_float_layers, int8_io=not task.edge_float_layers)
 

@@ -41,6 +41,18 @@ _CONCATENATION_INPUTS = 5  # the most inputs XNNPACK's CONCATENATION takes (meas
 _NAME_LENGTH = 64  # as `convert.compact_tensor_names` leaves internal names: their last 64 characters
 
 
+def opcode_index(model, builtin, schema, version):
+    """The index of the opcode `builtin` at `version` or above in `model` (a `ModelT`), added when
+    missing (`deepedge.export.browser` adds its QUANTIZE and DEQUANTIZE ops through it too)."""
+    for index, code in enumerate(model.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin and code.version >= version:
+            return index
+    code = schema.OperatorCodeT()
+    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), version
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
+
+
 class _Editor:
     """Adds opcodes, buffers and tensors to a `ModelT` as the rewrites need them."""
 
@@ -64,14 +76,7 @@ class _Editor:
         return max(code.builtinCode, code.deprecatedBuiltinCode)
 
     def opcode(self, builtin, version):
-        """The index of the opcode `builtin` at `version` or above, added when missing."""
-        for index, code in enumerate(self.model.operatorCodes):
-            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin and code.version >= version:
-                return index
-        code = self.schema.OperatorCodeT()
-        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), version
-        self.model.operatorCodes.append(code)
-        return len(self.model.operatorCodes) - 1
+        return opcode_index(self.model, builtin, self.schema, version)
 
     def constant(self, subgraph, name, array, quantization=None):
         """A new constant tensor holding `array`; returns its index."""
@@ -107,11 +112,13 @@ class _Editor:
         return op
 
     def constant_values(self, subgraph, index):
+        """The values of an int8, int32 or int64 constant tensor (flat), or None for any other."""
         tensor = subgraph.tensors[index]
         data = self.model.buffers[tensor.buffer].data if tensor.buffer else None
         if data is None or len(data) == 0:
             return None
-        dtype = {self.schema.TensorType.INT32: np.int32, self.schema.TensorType.INT64: np.int64}.get(tensor.type)
+        types = self.schema.TensorType
+        dtype = {types.INT8: np.int8, types.INT32: np.int32, types.INT64: np.int64}.get(tensor.type)
         return None if dtype is None else np.frombuffer(bytes(bytearray(data)), dtype)
 
 
@@ -300,7 +307,7 @@ def _saturating_bound(edit, subgraph, op):
         return None
     source, bound = op.inputs
     tensors = subgraph.tensors
-    values = _int8_constant(edit, subgraph, bound)
+    values = edit.constant_values(subgraph, bound)
     if values is None or values.size != 1 or not all(_is_int8(subgraph, i, s) for i in (source, target)):
         return None
     if not _same_quantization(tensors[source], tensors[target]) or \
@@ -311,14 +318,6 @@ def _saturating_bound(edit, subgraph, op):
         return None
     edit.aliases[target] = source
     return []
-
-
-def _int8_constant(edit, subgraph, index):
-    tensor = subgraph.tensors[index]
-    data = edit.model.buffers[tensor.buffer].data if tensor.buffer else None
-    if tensor.type != edit.schema.TensorType.INT8 or data is None or len(data) == 0:
-        return None
-    return np.frombuffer(bytes(bytearray(data)), np.int8)
 
 
 def _same_quantization(a, b):
@@ -388,7 +387,8 @@ def for_xnnpack(flatbuffer):
             operators += [op] if replacement is None else replacement
             if replacement is not None:
                 counts[name] = counts.get(name, 0) + 1
-        subgraph.operators = [op for op in operators if not any(op is gone for gone in edit.dropped)]
+        dropped = {id(op) for op in edit.dropped}
+        subgraph.operators = [op for op in operators if id(op) not in dropped]
     if not counts:
         return flatbuffer, {}
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), counts

@@ -150,13 +150,9 @@ def cpu_has_bfloat16():
     """Whether this CPU computes in bfloat16 itself (AVX-512 BF16 or AMX, from /proc/cpuinfo):
     without them mixed bfloat16 only converts, and a step comes slower than in float32 (measured
     here: the LSTM language model's step twice as slow). False where /proc/cpuinfo is missing."""
-    from pathlib import Path
+    from deepedge.machine import cpu_flags
 
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
 class Distribution:
