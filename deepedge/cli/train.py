@@ -25,7 +25,10 @@ from deepedge.training.distribute import PRECISIONS, STRATEGIES
                    "(its mixed_bfloat16 only on CPUs with bfloat16 instructions, AMX or AVX-512 BF16; float32 elsewhere).")
 @click.option("--jit-compile/--no-jit-compile", default=None,
               help="Compile the training step with XLA. Default: Keras's choice (on GPUs and TPUs, not on CPUs).")
-def command(preset, out, epochs, limit, export, strategy, precision, jit_compile):
+@click.option("--cpu-replicas", type=click.IntRange(min=1),
+              help="Split the CPU into N logical devices and train on them as N replicas (mirrored, or auto): a "
+                   "multi-replica run checked here before it goes to several GPUs. No faster: they share the cores.")
+def command(preset, out, epochs, limit, export, strategy, precision, jit_compile, cpu_replicas):
     """Train a preset by its recipe; run it again after an interruption to resume.
 
     `deepedge info` lists the presets. Each family's recipe says what --limit counts and how it
@@ -53,7 +56,7 @@ def command(preset, out, epochs, limit, export, strategy, precision, jit_compile
     from deepedge.training.distribute import Distribution
 
     # Before anything runs on TensorFlow: a multi-worker strategy sets up its collectives at start.
-    distribution = Distribution(strategy, precision=precision, jit_compile=jit_compile)
+    distribution = Distribution(strategy, precision=precision, jit_compile=jit_compile, cpu_replicas=cpu_replicas)
     summary = family.train(preset, out, epochs=epochs, limit=limit, distribution=distribution)
     if not distribution.is_chief:
         return  # the chief saves and exports

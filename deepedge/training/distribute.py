@@ -88,28 +88,64 @@ def _tpu_strategy():
     return tf.distribute.TPUStrategy(resolver)
 
 
-def strategy_for(name="auto"):
+def split_cpu(replicas):
+    """Splits this machine's CPU into `replicas` logical devices, so that `MirroredStrategy`
+    runs that many replicas on it: a multi-replica run (the scaling rule, the per-replica
+    losses, gradient all-reduce, mixed precision's loss scaling) checked on a machine without
+    GPUs before it goes to one. It trains no faster: the replicas share the same cores.
+
+    TensorFlow takes this only before it runs anything, so call it first (`deepedge train
+    --cpu-replicas N` does); raises `DistributionError` otherwise.
+    """
+    from deepedge.backend import tf
+
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise DistributionError(f"The CPU splits into a whole number of replicas, at least 1. "
+                                f"Received: cpu_replicas={replicas!r}.")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if len(current or [None]) == replicas:
+        return
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    except RuntimeError as e:
+        raise DistributionError(f"TensorFlow has already started, so its CPU can no longer be split into {replicas} "
+                                f"replicas ({e}). Split it before anything runs on TensorFlow: "
+                                "`deepedge train ... --cpu-replicas N`, or `split_cpu(N)` first in the process.") from None
+
+
+def strategy_for(name="auto", cpu_replicas=None):
     """The `tf.distribute.Strategy` called `name`.
 
     Args:
         name: str. `"auto"`: a TPUStrategy when a TPU is found, a MirroredStrategy over the
-            local GPUs when there are several, else the default strategy (one device).
-            `"default"`: one device. `"mirrored"`: MirroredStrategy over all local GPUs (the
-            CPU when there is none). `"multi-worker"`: MultiWorkerMirroredStrategy over the
-            cluster in `TF_CONFIG` (create it before TensorFlow runs anything else).
-            `"tpu"`: TPUStrategy. Defaults to `"auto"`.
+            local GPUs when there are several (or over the CPU's replicas, with
+            `cpu_replicas` > 1 and no GPU), else the default strategy (one device).
+            `"default"`: one device. `"mirrored"`: MirroredStrategy over all local GPUs (over
+            the CPU's logical devices when there is none). `"multi-worker"`:
+            MultiWorkerMirroredStrategy over the cluster in `TF_CONFIG` (create it before
+            TensorFlow runs anything else). `"tpu"`: TPUStrategy. Defaults to `"auto"`.
+        cpu_replicas: int or None. Split the CPU into this many logical devices first
+            (`split_cpu`): for `"mirrored"` on a machine without GPUs.
     """
     from deepedge.backend import tf
 
     if name not in STRATEGIES:
         raise DistributionError(f"Unknown strategy. Expected one of {STRATEGIES}. Received: strategy={name!r}")
+    if cpu_replicas is not None:
+        split_cpu(cpu_replicas)
     if name == "auto":
         if _tpu_in_sight():
             return _tpu_strategy()
-        name = "mirrored" if len(tf.config.list_physical_devices("GPU")) > 1 else "default"
+        gpus = len(tf.config.list_physical_devices("GPU"))
+        name = "mirrored" if gpus > 1 or (not gpus and (cpu_replicas or 1) > 1) else "default"
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
+        if not tf.config.list_physical_devices("GPU"):
+            cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
+            if len(cpus) > 1:
+                return tf.distribute.MirroredStrategy(cpus)
         return tf.distribute.MirroredStrategy()
     if name == "tpu":
         return _tpu_strategy()
@@ -168,6 +204,9 @@ class Distribution:
             converts and measured slower (`benchmarks/results/training_scale.md`). Defaults to `"auto"`.
         jit_compile: bool or None. XLA for the training step; None is Keras's `"auto"` (XLA on
             GPUs and TPUs where the model supports it, not on CPUs). Defaults to `None`.
+        cpu_replicas: int or None. Split the CPU into this many logical devices and train on
+            them as replicas (`split_cpu`; with `"mirrored"`, or `"auto"` on a machine
+            without GPUs). Defaults to `None`: the CPU is one device.
 
     Example:
     ```python
@@ -181,12 +220,12 @@ class Distribution:
     ```
     """
 
-    def __init__(self, strategy="default", precision="auto", jit_compile=None):
+    def __init__(self, strategy="default", precision="auto", jit_compile=None, cpu_replicas=None):
         if precision not in PRECISIONS:
             raise DistributionError(f"Unknown precision. Expected one of {PRECISIONS}. "
                                     f"Received: precision={precision!r}")
         self.requested = strategy
-        self.strategy = strategy_for(strategy)
+        self.strategy = strategy_for(strategy, cpu_replicas)
         self.precision = precision
         self.jit_compile = jit_compile
 
