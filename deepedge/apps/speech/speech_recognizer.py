@@ -240,7 +240,15 @@ class SpeechRecognizer(StepwiseExportMixin, Task, keras.Model):
 
     def _cell_step(self, cell, x, h, c):
         """One step of a Keras `LSTMCell` (same weights and gate order i, f, c, o), with the
-        cell state bounded by `cell_clip` before it reaches the output and the next step."""
+        cell state bounded by `cell_clip` before it reaches the output and the next step (a
+        quantization-aware cell computes its own step, `deepedge.training.fake_quant.LSTMCell`)."""
+        from deepedge.training.fake_quant import QuantizeAwareMixin
+
+        if isinstance(cell, QuantizeAwareMixin):
+            # quantization-aware training: the cell rounds what the int8 step will round, and its
+            # trained cell-state range bounds the state as `cell_clip` does in float
+            h, (_, c) = cell(x, [h, c])
+            return h, c
         ops = keras.ops
         z = ops.matmul(x, cell.kernel) + ops.matmul(h, cell.recurrent_kernel) + cell.bias
         i, f, g, o = ops.split(z, 4, axis=-1)

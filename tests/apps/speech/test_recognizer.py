@@ -55,6 +55,34 @@ def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
         SpeechRecognizer.from_config({**config, "cell_clip": 0})
 
 
+def test_quantization_aware_recogniser_streams_through_its_fake_quantizing_cells():
+    """After `quantize_aware`, the streaming step (what the export converts) runs the same
+    fake-quantizing cells as whole utterances, and their trained cell-state range bounds the
+    state in place of `cell_clip`."""
+    from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
+    from deepedge.backend import keras
+    from deepedge.data.speech import CHARACTERS
+    from deepedge.training.fake_quant import LSTMCell
+    from deepedge.training.qat import quantize_aware
+
+    keras.utils.set_random_seed(0)
+    model = SpeechRecognizer(CHARACTERS, conv_filters=16, lstm_units=[24, 24], chunk_frames=4)
+    rng = np.random.default_rng(0)
+    calibration = (rng.standard_normal((16, 8 * model.chunk_samples)) * 0.1).astype(np.float32)
+    model(calibration[:1])
+    quantize_aware(model, calibration, float_layers=model._qat_float_layers(()))
+    assert all(isinstance(lstm.cell, LSTMCell) for lstm in model.lstms)
+    audio = (rng.standard_normal(9000) * 0.1).astype(np.float32)
+    offline, streamed = model.logits(audio), model.stream_logits(audio)
+    assert offline.shape == (32, 29) and np.abs(offline - streamed).max() < 1e-5
+    state = model.initial_state()
+    state["c0"] = np.full_like(state["c0"], 50.0)
+    names = [name for name, *_ in model.state_spec()]
+    outputs = model.step_model()([np.zeros((1, model.chunk_samples), np.float32)] + [state[n] for n in names])
+    _, top = (float(w) for w in model.lstms[0].cell.carry_quantizer.weights)
+    assert top < 10.0 and np.asarray(outputs[1 + names.index("c0")]).max() <= top + 1e-6
+
+
 def test_recogniser_trains_in_mixed_bfloat16_with_a_float32_front_end_and_logits():
     from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
     from deepedge.backend import keras
