@@ -104,7 +104,7 @@ def split_cpu(replicas):
                                 f"Received: cpu_replicas={replicas!r}.")
     cpu = tf.config.list_physical_devices("CPU")[0]
     current = tf.config.get_logical_device_configuration(cpu)
-    if len(current or [None]) == replicas:
+    if (len(current) if current else 1) == replicas:  # unsplit, the CPU is one device
         return
     try:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
@@ -134,19 +134,16 @@ def strategy_for(name="auto", cpu_replicas=None):
         raise DistributionError(f"Unknown strategy. Expected one of {STRATEGIES}. Received: strategy={name!r}")
     if cpu_replicas is not None:
         split_cpu(cpu_replicas)
+    gpus = len(tf.config.list_physical_devices("GPU"))
     if name == "auto":
         if _tpu_in_sight():
             return _tpu_strategy()
-        gpus = len(tf.config.list_physical_devices("GPU"))
         name = "mirrored" if gpus > 1 or (not gpus and (cpu_replicas or 1) > 1) else "default"
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        if not tf.config.list_physical_devices("GPU"):
-            cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
-            if len(cpus) > 1:
-                return tf.distribute.MirroredStrategy(cpus)
-        return tf.distribute.MirroredStrategy()
+        cpus = [] if gpus else [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(cpus) if len(cpus) > 1 else tf.distribute.MirroredStrategy()
     if name == "tpu":
         return _tpu_strategy()
     read_tf_config()

@@ -55,21 +55,18 @@ def test_streaming_step_bounds_the_lstm_cell_state(tiny_recognizer):
         SpeechRecognizer.from_config({**config, "cell_clip": 0})
 
 
-def test_quantization_aware_recogniser_streams_through_its_fake_quantizing_cells():
+def test_quantization_aware_recogniser_streams_through_its_fake_quantizing_cells(tiny_recognizer):
     """After `quantize_aware`, the streaming step (what the export converts) runs the same
     fake-quantizing cells as whole utterances, and their trained cell-state range bounds the
     state in place of `cell_clip`."""
     from deepedge.apps.speech.speech_recognizer import SpeechRecognizer
-    from deepedge.backend import keras
-    from deepedge.data.speech import CHARACTERS
     from deepedge.training.fake_quant import LSTMCell
     from deepedge.training.qat import quantize_aware
 
-    keras.utils.set_random_seed(0)
-    model = SpeechRecognizer(CHARACTERS, conv_filters=16, lstm_units=[24, 24], chunk_frames=4)
+    model = SpeechRecognizer.from_config(tiny_recognizer.get_config())  # a copy: QAT changes it in place
+    model.set_weights(tiny_recognizer.get_weights())
     rng = np.random.default_rng(0)
     calibration = (rng.standard_normal((16, 8 * model.chunk_samples)) * 0.1).astype(np.float32)
-    model(calibration[:1])
     quantize_aware(model, calibration, float_layers=model._qat_float_layers(()))
     assert all(isinstance(lstm.cell, LSTMCell) for lstm in model.lstms)
     audio = (rng.standard_normal(9000) * 0.1).astype(np.float32)
