@@ -136,15 +136,17 @@ def accelerator_report(source, test_inputs=None):
             "edgetpu": edgetpu_report(data)}
 
 
-def device_summary(flatbuffer, max_ram=None, max_flash=None):
+def device_summary(flatbuffer, max_ram=None, max_flash=None, side_bytes=0):
     """`{"footprint": ..., "accelerators": ...}` for model.json and the card: flash and RAM (LiteRT
     and TFLite Micro arenas, the largest tensors) and, per target, the ops it takes (XNNPACK
     measured, TFLite Micro loaded and run, Edge TPU from its documented op table, the GPU
-    analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget."""
+    analyzer's verdict marked unverified); raises `BudgetExceededError` over a budget.
+    `side_bytes`: files the model reads beside the .tflite (lifted lookup tables), counted as flash."""
     from deepedge.export.memory import check_budget, memory_report
 
     micro = micro_report(flatbuffer)
     memory = memory_report(flatbuffer, micro=micro)
+    memory["flash_bytes"] += int(side_bytes)
     check_budget(memory, max_ram, max_flash)
     xnnpack, edgetpu, gpu = xnnpack_report(flatbuffer), edgetpu_report(flatbuffer), gpu_report(flatbuffer)
     return {

@@ -55,6 +55,8 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
         "footprint": meta.get("footprint"),
         "accelerators": meta.get("accelerators"),
         "xnnpack_rewrites": meta.get("xnnpack_rewrites"),
+        "lookups": [{k: entry[k] for k in ("signature", "ids", "table", "rows", "width")}
+                    for entry in meta.get("lookups") or []] or None,
         "latency_us": {**meta["latency_us"], "machine": machine_description(),
                        "runtime": "ai-edge-litert interpreter, XNNPACK"},
         "data": data,
@@ -111,12 +113,19 @@ def device_rows(card):
 
     xnnpack, micro, edgetpu = targets["xnnpack"], targets["micro"], targets["edgetpu"]
     micro_ram = f", TFLite Micro {format_bytes(memory['micro_arena_bytes'])}" if memory.get("micro_arena_bytes") else ""
-    rows = [("flash / RAM", f"{format_bytes(memory['flash_bytes'])} file; tensor arena LiteRT "
+    lookups = card.get("lookups") or []
+    tables = {entry["table"]: entry["rows"] * entry["width"] for entry in lookups}
+    flash = "file" if not tables else f"file and {len(tables)} lookup table{'s' if len(tables) > 1 else ''}"
+    lifted = "; embedding lookups lifted into the runtime (deepedge.export.lookups): " + ", ".join(
+        f"{entry['signature']} {entry['ids']} ({entry['rows']:,} x {entry['width']} int8 in {entry['table']})"
+        for entry in lookups) if lookups else ""
+    rows = [("flash / RAM", f"{format_bytes(memory['flash_bytes'])} {flash}; tensor arena LiteRT "
                             f"{format_bytes(memory['litert_arena_bytes'])}{micro_ram}"),
             ("XNNPACK (CPU)", f"{xnnpack['delegated']}/{xnnpack['ops']} ops"
                               + (f"; reference kernels: {format_op_counts(xnnpack['cpu_ops'])}" if xnnpack["cpu_ops"] else "")
                               + (f"; rewritten for it (deepedge.export.rewrite): "
-                                 f"{format_op_counts(card['xnnpack_rewrites'])}" if card.get("xnnpack_rewrites") else "")),
+                                 f"{format_op_counts(card['xnnpack_rewrites'])}" if card.get("xnnpack_rewrites") else "")
+                              + lifted),
             ("TFLite Micro", f"runs, arena {micro['arena_bytes']:,} bytes" if micro.get("loads")
              else f"does not load: {', '.join(micro.get('unsupported_ops') or []) or micro.get('reason')}"),
             ("Edge TPU (documented ops)", f"{edgetpu['edgetpu']}/{edgetpu['ops']} ops"

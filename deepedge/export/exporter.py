@@ -16,6 +16,7 @@ through the same function behind that interface (`deepedge.export.keras_model.Ke
 """
 
 import contextlib
+import copy
 import shutil
 import tempfile
 import time
@@ -29,6 +30,7 @@ from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert,
                                      normalise_quantization, representative_inputs, saved_signatures,
                                      single_batch_model)
 from deepedge.export.graph import float_ops
+from deepedge.export.lookups import TABLE_PREFIX, lift_lookups, write_tables
 from deepedge.export.rewrite import for_xnnpack
 from deepedge.fileio import (atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder,
                              swappable_folder)
@@ -169,24 +171,27 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
     path = check_output_path(path, folder=True, option="path")
     started = time.perf_counter()
     flatbuffer, signatures = _flatbuffer(task, quantization, calibration_data, num_calibration)
-    flatbuffer, rewrites = _rewritten(compact_tensor_names(flatbuffer), rewrite_for_xnnpack)
+    flatbuffer, rewrites, tables = _rewritten(compact_tensor_names(flatbuffer), rewrite_for_xnnpack)
     convert_seconds = time.perf_counter() - started
-    meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites)
+    meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites, tables)
     # Built in a folder beside `path` and swapped in whole when the export succeeds: a kill at
     # any point leaves the previous export (or none) or the new one, never a mix.
     folder = folder_workspace(path)
     try:
-        runtime = _install(folder, flatbuffer, meta, signatures, latency_runs)
+        runtime = _install(folder, flatbuffer, meta, signatures, latency_runs, tables)
         if evaluation_data is not None:
             repairing = repair and quantization == "int8"
             meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force or repairing, max_drop)
             if repairing and not meta["metrics"]["passed"]:
                 result = _repair(task, meta, signatures, calibration_data, repair_data, num_calibration,
                                  meta["metrics"], max_growth)
-                flatbuffer, rewrites = _rewritten(result.pop("flatbuffer"), rewrite_for_xnnpack)
-                meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites)
+                flatbuffer, rewrites, tables = _rewritten(result.pop("flatbuffer"), rewrite_for_xnnpack)
+                meta = _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites,
+                                 tables)
                 meta["repair"] = result
-                runtime = _install(folder, flatbuffer, meta, signatures, latency_runs)
+                for stale in folder.glob(f"{TABLE_PREFIX}*.npy"):
+                    stale.unlink()
+                runtime = _install(folder, flatbuffer, meta, signatures, latency_runs, tables)
                 meta["metrics"] = _parity(task, runtime, evaluation_data, quantization, force, max_drop)
         if extra_metadata:
             meta.update(extra_metadata)
@@ -213,27 +218,39 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
 
 
 def _rewritten(flatbuffer, rewrite_for_xnnpack):
-    return for_xnnpack(flatbuffer) if rewrite_for_xnnpack else (flatbuffer, {})
+    """`(flatbuffer, rewrites, (lookups, tables))`: the XNNPACK rewrites and lifted lookups
+    (`deepedge.export.lookups`) applied, or the flatbuffer as it was."""
+    if not rewrite_for_xnnpack:
+        return flatbuffer, {}, ([], {})
+    flatbuffer, rewrites = for_xnnpack(flatbuffer)
+    flatbuffer, lookups, tables = lift_lookups(flatbuffer)
+    return flatbuffer, rewrites, (lookups, tables)
 
 
-def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites):
-    """model.json's description of a converted model (with the ops `for_xnnpack` rewrote);
-    raises `BudgetExceededError` before anything is written when it needs more RAM or flash
-    than allowed."""
+def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, max_flash, rewrites, tables):
+    """model.json's description of a converted model (with the ops `for_xnnpack` rewrote and the
+    lookups it lifted); raises `BudgetExceededError` before anything is written when it needs
+    more RAM or flash than allowed."""
     meta = _describe(task, path, quantization, flatbuffer, convert_seconds)
     if rewrites:
         meta["xnnpack_rewrites"] = rewrites
-    meta.update(device_summary(flatbuffer, max_ram, max_flash))
+    lookups, arrays = tables
+    if lookups:
+        meta["lookups"] = copy.deepcopy(lookups)
+    meta.update(device_summary(flatbuffer, max_ram, max_flash, side_bytes=sum(a.nbytes for a in arrays.values())))
     return meta
 
 
-def _install(folder, flatbuffer, meta, signatures, latency_runs):
-    """Writes `flatbuffer` and `meta` (completed with its inputs, outputs and signatures) into
-    `folder`, measures the median latency unless `latency_runs` is 0; returns the runtime."""
+def _install(folder, flatbuffer, meta, signatures, latency_runs, tables=([], {})):
+    """Writes `flatbuffer`, its lifted lookup tables and `meta` (completed with its inputs,
+    outputs and signatures) into `folder`, measures the median latency unless `latency_runs`
+    is 0; returns the runtime."""
     from deepedge.runtime import io_metadata, load, signature_io
     from deepedge.runtime.bench import measure_latency
 
     (folder / TFLITE_NAME).write_bytes(flatbuffer)
+    if meta.get("lookups"):
+        write_tables(folder, meta["lookups"], tables[1])
     meta["tflite_sha256"] = sha256_of(folder / TFLITE_NAME)
     meta.update(io_metadata(folder / TFLITE_NAME))
     signature = None

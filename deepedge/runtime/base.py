@@ -18,6 +18,7 @@ import numpy as np
 
 from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.quiet import native_output_silenced
+from deepedge.runtime.lookups import Lookups
 from deepedge.runtime.metadata import check_tflite_file, read_metadata, resolve_model_paths
 from deepedge.runtime.metadata_checks import (REEXPORT, check_class_count, check_fields, check_state,
                                               compare_signatures, compare_specs)
@@ -213,6 +214,9 @@ class EdgeModel(_PerThreadInterpreter):
         self._check_signature_names(interpreter)
         self.input_specs = self.metadata["inputs"]
         self.output_specs = self.metadata["outputs"]
+        if self.metadata.get("lookups"):
+            raise ModelFileError(f"{self.json_path} lists embedding lookups lifted out of the model, which only the "
+                                 "step-wise runtime (named signatures) feeds. Load it with `deepedge.runtime.load`.")
 
     def invoke(self, *inputs):
         """Runs one sample: float inputs shaped like the model's inputs; returns float outputs."""
@@ -261,6 +265,16 @@ class EdgeStepModel(_PerThreadInterpreter):
                               kind, self.json_path, self.tflite_path, signature=name)
         # looked up once here, not on every step of a decode loop
         self._input_specs = {name: {spec["name"]: spec for spec in io["inputs"]} for name, io in self.signatures.items()}
+        self._tflite_inputs = {name: sorted(specs) for name, specs in self._input_specs.items()}
+        # embedding rows the export lifted out of the graph (deepedge.export.lookups): callers give ids
+        self.lookups = Lookups.from_metadata(self.metadata, self.json_path.parent, self.json_path)
+        self._taken = dict(self._tflite_inputs)
+        self._rows_ids = {name: {} for name in self.signatures}
+        if self.lookups is not None:
+            for name, specs in self._input_specs.items():
+                self._rows_ids[name] = self.lookups.rows_inputs(name)
+                specs.update(self.lookups.id_specs(name))
+                self._taken[name] = sorted(n for n in specs if n not in self._rows_ids[name])
         self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
         self.state_layout = self.metadata.get("state", {})
         check_state(self.state_layout, self.signatures, self.json_path)
@@ -274,9 +288,11 @@ class EdgeStepModel(_PerThreadInterpreter):
         if signature not in self.signatures:
             raise InvalidInputError(f"No signature {signature!r}; the model has {sorted(self.signatures)}.")
         specs = self._input_specs[signature]
-        unknown = sorted(set(inputs) - set(specs))
+        unknown = sorted(set(inputs) - set(self._taken[signature]))
         if unknown:
-            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. Received: {unknown}.")
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {self._taken[signature]}. "
+                                    f"Received: {unknown}.")
+        inputs = self.lookups.expand(signature, inputs) if self.lookups is not None else inputs
         return {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
                 for name, value in inputs.items()}
 
@@ -299,7 +315,7 @@ class EdgeStepModel(_PerThreadInterpreter):
         wrapper, subgraph = getattr(runner, "_interpreter_wrapper", None), getattr(runner, "_subgraph_index", None)
         indices = dict(getattr(runner, "_inputs", {}) or {})
         outputs = list(getattr(runner, "_outputs", []) or [])
-        if wrapper is None or subgraph is None or sorted(indices) != sorted(specs) or not outputs:
+        if wrapper is None or subgraph is None or sorted(indices) != self._tflite_inputs[signature] or not outputs:
             return lambda **inputs: self.run(signature, prepared=prepared, **inputs)
         local = self._local
         owners = local.__dict__.setdefault("bound", {})
@@ -329,10 +345,13 @@ class EdgeStepModel(_PerThreadInterpreter):
 
     def _feeds(self, signature, inputs, prepared):
         """`inputs` checked and quantized for `signature`, which takes them and `prepared`."""
-        specs = self._input_specs[signature]
-        if sorted([*inputs, *prepared]) != sorted(specs):
-            raise InvalidInputError(f"Signature {signature!r} takes inputs {sorted(specs)}. "
+        specs, rows_ids = self._input_specs[signature], self._rows_ids[signature]
+        given = sorted([*inputs, *{rows_ids.get(name, name) for name in prepared}])  # prepared: .tflite names
+        if given != self._taken[signature]:
+            raise InvalidInputError(f"Signature {signature!r} takes inputs {self._taken[signature]}. "
                                     f"Received: {sorted([*inputs, *prepared])}.")
+        if self.lookups is not None:
+            inputs = self.lookups.expand(signature, inputs)
         return {name: check_input(value, specs[name], f"Input {name!r} of {signature!r}")
                 for name, value in inputs.items()}
 

@@ -75,9 +75,15 @@ def catalog_entry(folder, meta):
 
 def _side_files(meta):
     """Files beside model.json that the page reads too: a recogniser's character language model
-    for beam search (a plain `.npz` name; anything else is not served)."""
+    for beam search (a plain `.npz` name) and the embedding tables an export lifted out of the
+    graph (plain `lookup_*.npy` names); anything else is not served."""
     name = (meta.get("language_model") or {}).get("file") if isinstance(meta.get("language_model"), dict) else None
-    return (name,) if isinstance(name, str) and _MODEL_NAME.match(name) and name.endswith(".npz") else ()
+    files = [name] if isinstance(name, str) and _MODEL_NAME.match(name) and name.endswith(".npz") else []
+    lookups = meta.get("lookups") if isinstance(meta.get("lookups"), list) else []
+    tables = {entry.get("table") for entry in lookups if isinstance(entry, dict)}
+    files += sorted(t for t in tables if isinstance(t, str) and _MODEL_NAME.match(t) and t.startswith("lookup_")
+                    and t.endswith(".npy"))
+    return tuple(files)
 
 
 def model_routes(models_dir):

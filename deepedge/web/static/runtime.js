@@ -37,22 +37,80 @@ export function signatureSpecs(meta) {
   return {[key]: {inputs: rename(io.inputs, names.inputs), outputs: rename(io.outputs, names.outputs)}};
 }
 
+// An int8 table saved by numpy (`np.save`, C order): `{data: Int8Array, shape}`.
+export function parseNpyInt8(buffer) {
+  const bytes = new Uint8Array(buffer);
+  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.slice(1, 6)) !== "NUMPY") throw new Error("not a .npy file");
+  const view = new DataView(buffer);
+  const headerStart = bytes[6] === 1 ? 10 : 12;
+  const headerLength = bytes[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const header = new TextDecoder().decode(bytes.slice(headerStart, headerStart + headerLength));
+  if (!/'descr':\s*'\|i1'/.test(header) || /'fortran_order':\s*True/.test(header)) {
+    throw new Error(`expected a C-ordered int8 table, found ${header.trim()}`);
+  }
+  const shape = header.match(/'shape':\s*\(([^)]*)\)/)[1].split(",").filter(s => s.trim()).map(Number);
+  return {data: new Int8Array(buffer, headerStart + headerLength, shape.reduce((a, b) => a * b, 1)), shape};
+}
+
+// The page's names for a signature's inputs: token ids in place of the embedding rows that an
+// export lifted out of the graph (deepedge.export.lookups), as the Python runtime takes them.
+function userSpecs(specs, lookups) {
+  const out = {};
+  for (const [signature, io] of Object.entries(specs)) {
+    const lifted = new Map((lookups[signature] || []).map(l => [l.rows_input, l]));
+    const inputs = [];
+    for (const spec of io.inputs) {
+      const lookup = lifted.get(spec.name);
+      if (!lookup) inputs.push(spec);
+      else if (!lookup.ids_kept) inputs.push({name: lookup.ids, shape: lookup.ids_shape, dtype: "int32", scale: 0, zero_point: 0});
+    }
+    out[signature] = {...io, inputs};
+  }
+  return out;
+}
+
 export class BrowserModel {
-  constructor(entry, meta, model, loadMs) {
+  constructor(entry, meta, model, loadMs, tables = {}) {
     this.entry = entry;
     this.meta = meta;
     this.model = model;
     this.loadMs = loadMs;
-    this.specs = signatureSpecs(meta);
+    this.lookups = {};
+    for (const lookup of meta.lookups || []) (this.lookups[lookup.signature] ??= []).push({...lookup, table: tables[lookup.table]});
+    this.tfliteSpecs = signatureSpecs(meta);
+    this.specs = userSpecs(this.tfliteSpecs, this.lookups);
     this.defaultSignature = Object.keys(this.specs)[0];
     this.state = meta.state || {};
+  }
+
+  // The dequantized embedding rows of each lifted lookup of `signature`, added to `inputs`.
+  expand(signature, inputs) {
+    const lookups = this.lookups[signature];
+    if (!lookups) return inputs;
+    const out = {...inputs};
+    for (const lookup of lookups) {
+      const ids = inputs[lookup.ids];
+      if (ids === undefined) throw new Error(`${this.entry.name}/${signature}: missing input ${lookup.ids}`);
+      const [rows, width] = lookup.table.shape;
+      const table = lookup.table.data;
+      const values = new Float32Array(ids.length * width);
+      for (let i = 0; i < ids.length; i++) {
+        const id = Number(ids[i]);
+        if (!Number.isInteger(id) || id < 0 || id >= rows) throw new Error(`${lookup.ids}: id ${ids[i]} is outside the vocabulary [0, ${rows})`);
+        for (let j = 0; j < width; j++) values[i * width + j] = (table[id * width + j] - lookup.zero_point) * lookup.scale;
+      }
+      out[lookup.rows_input] = values;
+      if (!lookup.ids_kept) delete out[lookup.ids];
+    }
+    return out;
   }
 
   // `inputs`: {name: TypedArray or array}; shapes and dtypes come from model.json.
   async run(signature, inputs) {
     signature = signature || this.defaultSignature;
-    const spec = this.specs[signature];
+    const spec = this.tfliteSpecs[signature];
     if (!spec) throw new Error(`${this.entry.name} has no signature ${signature}; it has ${Object.keys(this.specs)}`);
+    inputs = this.expand(signature, inputs);
     const tensors = {};
     try {
       for (const input of spec.inputs) {
@@ -111,7 +169,13 @@ export async function loadModel(entry) {
     const meta = await fetchJson(`/models/${entry.name}/model.json`);
     const started = performance.now();
     const model = await loadAndCompile(`/models/${entry.name}/${entry.file}`, compileOptions);
-    return new BrowserModel(entry, meta, model, performance.now() - started);
+    const tables = {};
+    for (const file of new Set((meta.lookups || []).map(l => l.table))) {
+      const response = await fetch(`/models/${entry.name}/${file}`);
+      if (!response.ok) throw new Error(`${entry.name}/${file}: HTTP ${response.status}`);
+      tables[file] = parseNpyInt8(await response.arrayBuffer());
+    }
+    return new BrowserModel(entry, meta, model, performance.now() - started, tables);
   })();
   compiled.set(entry.name, promise);
   promise.catch(() => compiled.delete(entry.name));
