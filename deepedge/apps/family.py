@@ -73,6 +73,7 @@ class Family:
     task_class = None
     architectures = {}
     recipes = {}
+    quantization_aware_training = False  # whether `deepedge train PRESET --quantization-aware` fine-tunes its presets
 
     # === Presets ===
     def keras_task(self):
@@ -127,7 +128,10 @@ class Family:
 
             model = load(path)
             return model, f"litert_{model.metadata['quantization']}"
-        return self.load_keras(path), "keras_float"
+        model = self.load_keras(path)
+        from deepedge.training.qat import is_quantization_aware
+
+        return model, "keras_fake_quant" if is_quantization_aware(model) else "keras_float"
 
     # === What the tools call ===
     def evaluate(self, path, data_name, split="test", limit=None, beam_width=None):

@@ -149,7 +149,9 @@ class Task:
 
     @classmethod
     def load(cls, path):
-        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled)."""
+        """Loads a `.keras` file saved by `save`, in Keras's safe mode (nothing unpickled); with
+        the quantization-aware ranges recorded for it beside it (`qat_ranges.json`,
+        `deepedge.training.qat_files`), as the quantization-aware model it was fine-tuned as."""
         path = Path(path)
         if not path.is_file():
             raise ModelFileError(f"No model file at {path}. Expected a `.keras` file written by `save`.")
@@ -159,6 +161,14 @@ class Task:
             raise ModelFileError(f"Could not load {path} as a deepedge `.keras` model: {e}") from e
         if not isinstance(model, cls):
             raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        from deepedge.training.qat_files import load_ranges
+
+        saved = load_ranges(path)  # a quantization-aware fine-tune's ranges, beside the file
+        if saved is not None:
+            from deepedge.training.qat import quantize_aware
+
+            ranges, float_layers = saved
+            quantize_aware(model, ranges=ranges, float_layers=float_layers)
         return model
 
     # === Export ===

@@ -28,7 +28,11 @@ from deepedge.training.distribute import PRECISIONS, STRATEGIES
 @click.option("--cpu-replicas", type=click.IntRange(min=1),
               help="Split the CPU into N logical devices and train on them as N replicas (mirrored, or auto): a "
                    "multi-replica run checked here before it goes to several GPUs. No faster: they share the cores.")
-def command(preset, out, epochs, limit, export, strategy, precision, jit_compile, cpu_replicas):
+@click.option("--quantization-aware", is_flag=True,
+              help="Fine-tune the trained model in --out with quantization-aware training (the recipe's QAT epochs "
+                   "and rate; --epochs overrides them), so its int8 export computes what it trained for. Saves the "
+                   "ranges in qat_ranges.json beside model.keras; export and evaluate use them.")
+def command(preset, out, epochs, limit, export, strategy, precision, jit_compile, cpu_replicas, quantization_aware):
     """Train a preset by its recipe; run it again after an interruption to resume.
 
     `deepedge info` lists the presets. Each family's recipe says what --limit counts and how it
@@ -49,6 +53,20 @@ def command(preset, out, epochs, limit, export, strategy, precision, jit_compile
         raise PresetNotFoundError(f"{preset!r} is an architecture preset with no training recipe; train one of "
                                   f"{sorted(family.recipes)}.")
     out = Path(out) if out else saved_models_dir() / preset
+    if quantization_aware and (limit or strategy not in ("auto", "default") or cpu_replicas
+                               or precision not in ("auto", "float32")):
+        from deepedge.errors import InvalidInputError
+
+        raise InvalidInputError("--quantization-aware fine-tunes on one device in float32 with the recipe's data; it "
+                                "takes --out, --epochs and --export only. Received: "
+                                f"--limit {limit}, --strategy {strategy}, --precision {precision}, "
+                                f"--cpu-replicas {cpu_replicas}.")
+    if quantization_aware and not getattr(family, "quantization_aware_training", False):
+        from deepedge.errors import InvalidInputError
+
+        raise InvalidInputError(f"The {family.title} family has no quantization-aware fine-tuning recipe yet; fine-tune "
+                                "in Python with `task.fit(..., quantization_aware=True)`. Received: --quantization-aware "
+                                f"for {preset!r}.")
     if out.is_absolute() and out.resolve().is_relative_to(Path.cwd().resolve()):
         out = out.resolve().relative_to(Path.cwd().resolve())  # the card's commands then work from any checkout
     # oneDNN's CPU kernels train every family here 20-30% faster; read once, at TensorFlow's import.
@@ -57,7 +75,10 @@ def command(preset, out, epochs, limit, export, strategy, precision, jit_compile
 
     # Before anything runs on TensorFlow: a multi-worker strategy sets up its collectives at start.
     distribution = Distribution(strategy, precision=precision, jit_compile=jit_compile, cpu_replicas=cpu_replicas)
-    summary = family.train(preset, out, epochs=epochs, limit=limit, distribution=distribution)
+    if quantization_aware:
+        summary = family.train(preset, out, epochs=epochs, quantization_aware=True)
+    else:
+        summary = family.train(preset, out, epochs=epochs, limit=limit, distribution=distribution)
     if not distribution.is_chief:
         return  # the chief saves and exports
     console.print(summary)

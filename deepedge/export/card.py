@@ -86,6 +86,7 @@ def build_card(model_dir, data=None, export_command=None, unit=None, training_di
             "validation_accuracy": training.get("validation_accuracy"),
             "note": training.get("note"),
             "distribution": training.get("distribution"),
+            "quantization_aware": training.get("quantization_aware"),
         }
     return card
 
@@ -163,11 +164,12 @@ def front_matter(card):
     if metrics:
         name = metrics["metric"]
         exported = exported_metric(metrics)
+        keras_kind = f"Keras {metrics['keras_model']}" if metrics.get("keras_model") else "float Keras"
         dataset = {"name": data.get("name") or "held-out data", "type": data.get("name") or "custom",
                    "split": metrics.get("split", "test")}
         lines += [f"metrics: {dump([name])}", "model-index:", f"- name: {dump(card['name'])}", "  results:",
                   f"  - task: {dump({'type': pipeline or task})}", f"    dataset: {dump(dataset)}", "    metrics:",
-                  f"    - {dump({'type': name, 'value': metrics['keras_float'], 'name': f'{name}, float Keras'})}",
+                  f"    - {dump({'type': name, 'value': metrics['keras_float'], 'name': f'{name}, ' + keras_kind})}",
                   f"    - {dump({'type': name, 'value': exported, 'name': f'{name}, ' + card['quantization'] + ' LiteRT'})}"]
     return lines + ["---", ""]
 
@@ -209,7 +211,8 @@ def render_markdown(card, sections=None):
         exported = exported_metric(metrics)
         fraction = name not in ("bleu", "bleu4", "cer", "wer", "perplexity", "mean_return")
         digits = 4 if fraction and abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # 4 places
-        rows += [(f"{name}, float Keras", f"{metrics['keras_float']:.{digits}f}"),
+        keras_kind = f"Keras {metrics['keras_model']}" if metrics.get("keras_model") else "float Keras"
+        rows += [(f"{name}, {keras_kind}", f"{metrics['keras_float']:.{digits}f}"),
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.{digits}f}"),
                  ("loss to quantization (allowed)", f"{metrics['drop']:.{digits}f} "
                                                      f"{metrics.get('drop_unit', 'points')} ({metrics['max_drop']})"),
@@ -270,6 +273,13 @@ def render_markdown(card, sections=None):
                   *([f"Note: {training['note'].rstrip('.')}."] if training.get("note") else []),
                   "", "Retrain (resumes from its checkpoints if interrupted):", "",
                   f"    {training['command']}"]
+        qat = training.get("quantization_aware")
+        if qat:
+            lines += ["", f"Then fine-tuned with quantization-aware training (deepedge.training.qat): {qat['epochs']} "
+                      f"epoch(s) at {qat['learning_rate']:g} on {qat['train_tokens']:,} tokens, "
+                      f"{qat['training_seconds'] / 60:.1f} minutes, the layers {', '.join(qat['float_layers'])} left "
+                      f"in float; its ranges lie in qat_ranges.json beside model.keras. Again:", "",
+                      f"    {qat['command']}"]
     if card.get("export_command"):
         lines += ["", "Export and measure again:", "", f"    {card['export_command']}"]
     return "\n".join(lines).rstrip() + "\n"

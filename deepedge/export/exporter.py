@@ -312,6 +312,10 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
         "max_drop": threshold,
         "passed": bool(drop <= threshold),
     }
+    from deepedge.training.qat import is_quantization_aware
+
+    if is_quantization_aware(task):  # `keras_float` is then its fake-quant figure: what QAT trained
+        metrics["keras_model"] = "quantization-aware (fake-quant)"
     if not metrics["passed"] and not force:
         raise ParityError(
             f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "

@@ -208,3 +208,34 @@ def test_a_task_fine_tuned_by_the_flag_exports_the_int8_model_it_trained_for(tra
     assert not is_quantization_aware(loaded)
     quantize_aware(loaded, ranges=quantization_ranges(task))
     np.testing.assert_allclose(_numpy(loaded(images, training=False)), fake_quant_outputs, atol=1e-6)
+
+
+# === Files: qat_ranges.json beside the .keras file ===
+
+def test_a_saved_quantization_aware_task_loads_with_its_ranges_and_only_for_its_own_file(digits, tmp_path):
+    from deepedge.apps import ImageClassifier
+    from deepedge.errors import ModelFileError
+    from deepedge.training.qat import strip_quantize_aware
+    from deepedge.training.qat_files import RANGES_NAME, save_ranges
+
+    x, y = _digits(digits)
+    task = _compiled_classifier(digits)
+    task.fit(x, y, epochs=1, batch_size=32, verbose=0, quantization_aware=True)
+    expected = _numpy(task(x[:16], training=False))
+    path = tmp_path / "model.keras"
+    ranges = strip_quantize_aware(task)
+    task.save(path)
+    ImageClassifier.load(path)  # no ranges yet: a float model
+    assert not is_quantization_aware(ImageClassifier.load(path))
+    save_ranges(path, ranges)
+    loaded = ImageClassifier.load(path)
+    assert is_quantization_aware(loaded) and quantization_ranges(loaded).keys() == ranges.keys()
+    np.testing.assert_allclose(_numpy(loaded(x[:16], training=False)), expected, atol=1e-5)
+
+    task.fit(x, y, epochs=1, batch_size=32, verbose=0)  # retrained in float: the ranges are not its own
+    task.save(path)
+    with pytest.warns(UserWarning, match="another version"):
+        assert not is_quantization_aware(ImageClassifier.load(path))
+    (tmp_path / RANGES_NAME).write_text("{not json")
+    with pytest.raises(ModelFileError, match="ranges"):
+        ImageClassifier.load(path)

@@ -18,6 +18,7 @@ class LanguageModelling(Family):
     task_class = "deepedge.apps.language_modelling.language_model:LanguageModel"
     architectures = ARCHITECTURES
     recipes = TRAINED
+    quantization_aware_training = True  # `deepedge train PRESET --quantization-aware` (recipes with QAT settings)
 
     def load_data(self, name, split):
         from deepedge.data.text import load_austen
@@ -53,7 +54,14 @@ class LanguageModelling(Family):
                 f"{metrics['keras_float']:.2f} vs {quantization} {metrics[f'litert_{quantization}']:.2f}, "
                 f"median {meta['latency_us']['median']:.1f} us a step")
 
-    def train(self, preset, out, epochs=None, limit=None, distribution=None):
+    def train(self, preset, out, epochs=None, limit=None, distribution=None, quantization_aware=False):
+        if quantization_aware:
+            from deepedge.apps.language_modelling.recipes import fine_tune_quantization_aware
+
+            _, record = fine_tune_quantization_aware(preset, out, epochs=epochs)
+            return (f"Fine-tuned {preset} quantization-aware: validation perplexity (fake-quant) "
+                    f"{record['validation_perplexity_fake_quant']:.2f} in {record['training_seconds'] / 60:.1f} min. "
+                    f"Saved {out / 'model.keras'} and its ranges; `deepedge export` converts with them.")
         from deepedge.apps.language_modelling.recipes import train_preset
 
         _, report = train_preset(preset, out, epochs=epochs, limit=limit, distribution=distribution)

@@ -103,3 +103,69 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     }
     report["evaluation_seconds"] = round(time.perf_counter() - started, 1)
     return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True, chief=distribution.is_chief)
+
+
+def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
+    """Fine-tunes the trained `out_dir/model.keras` of the preset `name` with quantization-aware
+    training (`Task.fit(..., quantization_aware=True)`), by the preset's `quantization_aware`
+    settings: the recipe's optimizer at their rate, their epochs (or `epochs`), their float
+    layers (the embedding tied to the softmax is no layer QAT covers). Saves the fine-tuned
+    float weights over `model.keras`, the ranges in `qat_ranges.json` beside it
+    (`deepedge.training.qat_files`), and adds a `quantization_aware` record to `training.json`.
+
+    A kill before the end leaves the float model as it was (each file is written atomically);
+    the command then starts the fine-tuning again.
+
+    Returns:
+        `(model, record)`: the quantization-aware model and what `training.json` records.
+    """
+    import json
+    from pathlib import Path
+
+    from deepedge.backend import keras
+    from deepedge.errors import InvalidInputError, ModelFileError
+    from deepedge.fileio import atomic_write_json
+    from deepedge.training.compact import save_half_precision
+    from deepedge.training.qat import strip_quantize_aware
+    from deepedge.training.qat_files import ranges_path, save_ranges
+
+    spec = TRAINED[name]
+    settings = spec.get("quantization_aware")
+    if settings is None:
+        raise InvalidInputError(f"The recipe of {name!r} has no quantization-aware fine-tuning. Presets with one: "
+                                f"{sorted(n for n, s in TRAINED.items() if 'quantization_aware' in s)}.")
+    out_dir = Path(out_dir)
+    path = out_dir / "model.keras"
+    if not path.is_file():
+        raise ModelFileError(f"Quantization-aware training fine-tunes a trained model, and {path} does not exist. "
+                             f"Train it first: `{train_command(name, out_dir)}`.")
+    if ranges_path(path).is_file():
+        raise InvalidInputError(f"{path} is already quantization-aware ({ranges_path(path).name} lies beside it). "
+                                "Export it as it is, or retrain it in float first.")
+    recipe, epochs = spec["recipe"], epochs or settings["epochs"]
+    model = language_model.LSTMLanguageModel.load(path)
+    train = load_austen("train")
+    ids = np.asarray(model.tokenizer.encode_paragraphs(train.paragraphs), np.int32)
+    x, y = sequence_windows(ids, recipe["sequence_length"], rng=np.random.default_rng(settings["seed"]))
+    seed_everything(settings["seed"], deterministic=False)
+    model.compile(optimizer=keras.optimizers.AdamW(settings["learning_rate"], weight_decay=recipe["weight_decay"],
+                                                   clipnorm=recipe["clipnorm"]))
+    started = time.perf_counter()
+    history = model.fit(x, y, batch_size=recipe["batch_size"], epochs=epochs, quantization_aware=True,
+                        qat_calibration=x[:64], qat_float_layers=settings["float_layers"], verbose=int(verbose))
+    seconds = round(time.perf_counter() - started, 1)
+    val_ids = np.asarray(model.tokenizer.encode_paragraphs(load_austen("validation").paragraphs), np.int32)
+    record = {"epochs": epochs, "learning_rate": settings["learning_rate"], "float_layers": settings["float_layers"],
+              "train_tokens": int(x.size), "training_seconds": seconds,
+              "validation_perplexity_fake_quant": round(model.perplexity(val_ids), 3),
+              "loss": [round(float(v), 4) for v in history.history["loss"]],
+              "command": f"deepedge train {name} --quantization-aware"
+              + (f" --out {out_dir}" if train_command(name, out_dir) != f"deepedge train {name}" else "")
+              + (f" --epochs {epochs}" if epochs != settings["epochs"] else "")}
+    ranges = strip_quantize_aware(model)
+    save_half_precision(model, path)
+    save_ranges(path, ranges, settings["float_layers"], {"fine_tuning": record})
+    report_path = out_dir / "training.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    atomic_write_json(report_path, {**report, "quantization_aware": record})
+    return language_model.LSTMLanguageModel.load(path), record

@@ -76,14 +76,23 @@ export class BrowserModel {
     this.model = model;
     this.loadMs = loadMs;
     this.lookups = {};
-    for (const lookup of meta.lookups || []) (this.lookups[lookup.signature] ??= []).push({...lookup, table: tables[lookup.table]});
+    const dequantized = new Map();  // signatures sharing a table share its float32 values
+    for (const lookup of meta.lookups || []) {
+      const key = `${lookup.table} ${lookup.scale} ${lookup.zero_point}`;
+      if (!dequantized.has(key)) {
+        const table = tables[lookup.table];
+        dequantized.set(key, {shape: table.shape, values: Float32Array.from(table.data, q => (q - lookup.zero_point) * lookup.scale)});
+      }
+      (this.lookups[lookup.signature] ??= []).push({...lookup, table: dequantized.get(key)});
+    }
     this.tfliteSpecs = signatureSpecs(meta);
     this.specs = userSpecs(this.tfliteSpecs, this.lookups);
     this.defaultSignature = Object.keys(this.specs)[0];
     this.state = meta.state || {};
   }
 
-  // The dequantized embedding rows of each lifted lookup of `signature`, added to `inputs`.
+  // The dequantized embedding rows of each lifted lookup of `signature`, added to `inputs`: the
+  // float32 values that the model's QUANTIZE turns back into the table's int8 rows exactly.
   expand(signature, inputs) {
     const lookups = this.lookups[signature];
     if (!lookups) return inputs;
@@ -92,12 +101,12 @@ export class BrowserModel {
       const ids = inputs[lookup.ids];
       if (ids === undefined) throw new Error(`${this.entry.name}/${signature}: missing input ${lookup.ids}`);
       const [rows, width] = lookup.table.shape;
-      const table = lookup.table.data;
+      const table = lookup.table.values;
       const values = new Float32Array(ids.length * width);
       for (let i = 0; i < ids.length; i++) {
         const id = Number(ids[i]);
         if (!Number.isInteger(id) || id < 0 || id >= rows) throw new Error(`${lookup.ids}: id ${ids[i]} is outside the vocabulary [0, ${rows})`);
-        for (let j = 0; j < width; j++) values[i * width + j] = (table[id * width + j] - lookup.zero_point) * lookup.scale;
+        values.set(table.subarray(id * width, (id + 1) * width), i * width);
       }
       out[lookup.rows_input] = values;
       if (!lookup.ids_kept) delete out[lookup.ids];
