@@ -105,3 +105,12 @@ def test_a_keras_file_whose_config_names_a_function(tmp_path):
                                         "registered_name": "function"}
     path = _keras_with_config(tmp_path, config)
     assert_one_line_error(run_cli("evaluate", path, "--limit", 1), "ModelFileError", str(path))
+
+
+def test_quantization_aware_training_errors_name_what_to_do(tmp_path):
+    result = run_cli("train", "fashion_edgenet", "--quantization-aware", "--out", str(tmp_path / "edgenet"))
+    assert_one_line_error(result, "no quantization-aware fine-tuning recipe", "quantization_aware=True")
+    result = run_cli("train", "austen_lstm_word", "--quantization-aware", "--out", str(tmp_path / "lm"))
+    assert_one_line_error(result, "fine-tunes a trained model", "does not exist", "deepedge train austen_lstm_word")
+    result = run_cli("train", "austen_lstm_word", "--quantization-aware", "--limit", "2")
+    assert_one_line_error(result, "--quantization-aware fine-tunes on one device", "--limit 2")

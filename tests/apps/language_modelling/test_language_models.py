@@ -69,3 +69,26 @@ def test_parity_failure_writes_nothing(trained_language_models, austen_small, tm
         export(trained_language_models["lstm"], tmp_path / "strict", calibration_data=train,
                evaluation_data=validation, max_drop=-50.0, num_calibration=100, latency_runs=10)
     assert not (tmp_path / "strict").exists()
+
+
+@pytest.mark.slow
+def test_quantization_aware_fine_tuning_saves_ranges_that_load_and_refuses_a_second_run(trained_language_models,
+                                                                                        tmp_path):
+    from deepedge.apps.language_modelling import LSTMLanguageModel
+    from deepedge.apps.language_modelling.recipes import fine_tune_quantization_aware
+    from deepedge.errors import InvalidInputError
+    from deepedge.training.qat import is_quantization_aware, quantization_ranges
+    from deepedge.training.qat_files import RANGES_NAME
+
+    trained_language_models["lstm"].save(tmp_path / "model.keras")
+    (tmp_path / "training.json").write_text(json.dumps({"command": "deepedge train tiny"}))
+    model, record = fine_tune_quantization_aware("austen_lstm_word", tmp_path, epochs=1, verbose=False)
+    assert is_quantization_aware(model) and record["epochs"] == 1 and record["float_layers"] == ["embedding"]
+    assert "--quantization-aware" in record["command"] and record["validation_perplexity_fake_quant"] > 1
+    saved = json.loads((tmp_path / RANGES_NAME).read_text())
+    assert saved["ranges"] == quantization_ranges(model) and saved["model_file"] == "model.keras"
+    training = json.loads((tmp_path / "training.json").read_text())
+    assert training["command"] == "deepedge train tiny" and training["quantization_aware"] == record
+    assert is_quantization_aware(LSTMLanguageModel.load(tmp_path / "model.keras"))
+    with pytest.raises(InvalidInputError, match="already quantization-aware"):
+        fine_tune_quantization_aware("austen_lstm_word", tmp_path)
