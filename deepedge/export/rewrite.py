@@ -28,8 +28,9 @@ layers on TFLite's reference kernels. Each is rewritten into ops it takes:
 runs it on every export unless asked not to (`rewrite_for_xnnpack=False`, `--keep-ops`), so the
 parity measured at export is that of the rewritten file. Ops it does not recognise (SAME-padded
 pools, tiles with computed multiples, clips inside a tensor's range) are left as they were, and
-the accelerator report still names what XNNPACK does not take: GATHER itself, int32 and boolean
-arithmetic (XNNPACK has no integer-index or integer ops).
+the accelerator report still names what XNNPACK does not take: int32 and boolean arithmetic
+(XNNPACK has no integer-index or integer ops). An embedding's GATHER is not rewritten but lifted
+into the runtimes (`deepedge.export.lookups`, which the exporter runs after these rewrites).
 """
 
 import copy

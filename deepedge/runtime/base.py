@@ -277,7 +277,11 @@ class EdgeStepModel(_PerThreadInterpreter):
                 self._taken[name] = sorted(n for n in specs if n not in self._rows_ids[name])
         self._output_specs = {name: {spec["name"]: spec for spec in io["outputs"]} for name, io in self.signatures.items()}
         self.state_layout = self.metadata.get("state", {})
-        check_state(self.state_layout, self.signatures, self.json_path)
+        # as callers see the signatures: token ids in place of the lifted embedding rows
+        check_state(self.state_layout, {name: {"inputs": [spec for key, spec in self._input_specs[name].items()
+                                                          if key not in self._rows_ids[name]],
+                                               "outputs": io["outputs"]} for name, io in self.signatures.items()},
+                    self.json_path)
 
     def initial_state(self, signature="step"):
         return {s["name"]: np.full(s["shape"], s["initial"], s["dtype"]) for s in self.state_layout.get(signature, [])}
@@ -361,8 +365,34 @@ class EdgeStepModel(_PerThreadInterpreter):
                 for name, value in outputs.items()}
 
     def step(self, inputs, state, signature="step"):
-        """`(outputs, new_state)`: runs `signature` on `inputs` plus `state`."""
-        outputs = self.run(signature, **inputs, **state)
-        names = [s["name"] for s in self.state_layout.get(signature, [])]
-        new_state = {name: outputs.pop(name) for name in names}
+        """`(outputs, new_state)`: runs `signature` on `inputs` plus `state`.
+
+        A state entry with `"shift": NAME` (an NPLM's window of the last ids) is not computed by
+        the model: the input NAME (ids) is shifted into it here, oldest out, and the model reads
+        the shifted window."""
+        layout = self.state_layout.get(signature, [])
+        shifted = {}
+        for entry in layout:
+            if entry.get("shift"):
+                inputs = dict(inputs)
+                shifted[entry["name"]] = _shift_in(state.get(entry["name"]), inputs.pop(entry["shift"], None), entry,
+                                                   signature)
+        outputs = self.run(signature, **inputs, **{**state, **shifted})
+        new_state = {s["name"]: shifted[s["name"]] if s["name"] in shifted else outputs.pop(s["name"]) for s in layout}
         return outputs, new_state
+
+
+def _shift_in(window, ids, entry, signature):
+    """`window` (a state of shape (1, n)) with the integer `ids` shifted in at its end."""
+    where = f"Input {entry['shift']!r} of {signature!r}"
+    if ids is None or window is None:
+        raise InvalidInputError(f"{where} and the state {entry['name']!r} are both needed: the runtime shifts the "
+                                "first into the second.")
+    ids, window = np.asarray(ids), np.asarray(window)
+    if ids.dtype.kind not in "iu" or ids.ndim != 1 or not 0 < ids.size <= entry["shape"][-1]:
+        raise InvalidInputError(f"{where} must be a 1-D array of integer ids (at most {entry['shape'][-1]}). "
+                                f"Received: shape={ids.shape}, dtype={ids.dtype}.")
+    if window.shape != tuple(entry["shape"]):
+        raise InvalidInputError(f"The state {entry['name']!r} of {signature!r} must have shape {tuple(entry['shape'])}."
+                                f" Received: shape={window.shape}.")
+    return np.concatenate([window[:, ids.size:], ids.astype(entry["dtype"])[None]], axis=1)

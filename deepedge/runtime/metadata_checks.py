@@ -188,7 +188,11 @@ def check_state(state, signature_io, json_path):
         names = [entry["name"] for entry in layout]
         for i, entry in enumerate(layout):
             name, spec = entry["name"], inputs.get(entry["name"])
-            if names.index(name) != i or spec is None or name not in outputs:
+            shifted = entry.get("shift")  # the runtime shifts this input into it; the model does not give it
+            if shifted is not None and (not isinstance(shifted, str) or len(entry["shape"]) != 2):
+                raise ModelFileError(f"{json_path}: state {name!r} of {signature!r} has `shift` {shifted!r}; expected "
+                                     f"the name of the input shifted into a (1, n) window. {REEXPORT}")
+            if names.index(name) != i or spec is None or (name not in outputs and not shifted):
                 problem = "twice" if names.index(name) != i else "but the signature does not both take and give it"
                 raise ModelFileError(f"{json_path}: `state.{signature}` lists {name!r} {problem} (inputs "
                                      f"{sorted(inputs)}, outputs {sorted(outputs)}). {REEXPORT}")

@@ -316,11 +316,38 @@ class NPLM(LanguageModel):
         return [("context", (1, self.context_size), np.int32, float(self.tokenizer.end_id))]
 
     def step_model(self):
-        token = keras.Input(shape=(), batch_size=1, dtype="int32", name="token")
+        """`context -> logits`: the window of the last `context_size` ids, the new token last.
+
+        The runtime shifts each token into the window itself (model.json's state entry says
+        `"shift": "token"`), so the step holds no int32 arithmetic and its embedding lookup reads
+        the window straight from its input: the export lifts that lookup into the runtime and
+        XNNPACK takes every op left (`deepedge.export.lookups`)."""
         context = keras.Input(shape=(self.context_size,), batch_size=1, dtype="int32", name="context")
-        shifted = keras.layers.Concatenate(axis=1, name="shift_context")(
-            [context[:, 1:], ops.expand_dims(token, 1)])
-        return keras.Model([token, context], [self(shifted), shifted], name=f"{self.name}_step")
+        return keras.Model(context, self(context), name=f"{self.name}_step")
+
+    def _shift(self, context, token):
+        return np.concatenate([np.asarray(context)[:, 1:], np.array([[token]], np.int32)], axis=1)
+
+    def edge_signatures(self):
+        state = [{"name": "context", "shape": [1, self.context_size], "dtype": "int32",
+                  "initial": float(self.tokenizer.end_id), "shift": self.step_input}]
+        return {"step": {"model": self.step_model(), "inputs": ["context"], "outputs": [self.step_output],
+                         "state": state}}
+
+    def keras_step_fn(self):
+        model = self.step_model()
+
+        def step(token, state):
+            context = self._shift(state["context"], token)
+            return np.asarray(model(context, training=False)).reshape(-1), {"context": context}
+
+        return step
+
+    def calibration_samples(self, data, num_samples=2000, seed=0, run_length=50):
+        """Windows of training text, as the step reads them (the token already shifted in)."""
+        samples = super().calibration_samples(data, num_samples, seed, run_length)
+        return [(name, {"context": self._shift(inputs["context"], int(inputs["token"][0]))})
+                for name, inputs in samples]
 
     def get_config(self):
         return {**super().get_config(), "context_size": self.context_size, "embedding_dim": self.embedding_dim,

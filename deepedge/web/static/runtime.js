@@ -152,12 +152,24 @@ export class BrowserModel {
     return out;
   }
 
-  // `(outputs, state)`: runs `signature` on `inputs` plus `state`, split as model.json says.
+  // `(outputs, state)`: runs `signature` on `inputs` plus `state`, split as model.json says. A
+  // state with `shift` (an NPLM's window of ids) is the page's to update: that input shifted in.
   async step(signature, inputs, state) {
-    const outputs = await this.run(signature, {...inputs, ...state});
+    const feeds = {...inputs, ...state};
+    const shifted = {};
+    for (const s of this.state[signature] || []) {
+      if (!s.shift) continue;
+      const ids = inputs[s.shift], window = state[s.name];
+      const next = new ARRAYS[s.dtype](window.length);
+      next.set(window.subarray(ids.length));
+      next.set(ids, window.length - ids.length);
+      shifted[s.name] = feeds[s.name] = next;
+      delete feeds[s.shift];
+    }
+    const outputs = await this.run(signature, feeds);
     const next = {};
     for (const s of this.state[signature] || []) {
-      next[s.name] = outputs[s.name];
+      next[s.name] = s.shift ? shifted[s.name] : outputs[s.name];
       delete outputs[s.name];
     }
     return [outputs, next];

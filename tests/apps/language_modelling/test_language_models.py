@@ -57,7 +57,14 @@ def test_export_records_state_signatures_and_parity(exported_language_models, tr
     runtime = load(exported["lstm", "int8"])
     assert runtime.perplexity(austen_small[1]) == pytest.approx(meta["metrics"]["litert_int8"], rel=1e-6)
     nplm = json.loads((exported["nplm", "int8"] / "model.json").read_text())
-    assert nplm["state"]["step"] == [{"name": "context", "shape": [1, 3], "dtype": "int32", "initial": 1.0}]
+    # the runtime shifts each token into the NPLM's window; its lifted lookup reads the window
+    assert nplm["state"]["step"] == [{"name": "context", "shape": [1, 3], "dtype": "int32", "initial": 1.0,
+                                      "shift": "token"}]
+    assert [(entry["signature"], entry["ids"]) for entry in nplm["lookups"]] == [("step", "context")]
+    for meta in (meta, nplm):
+        assert meta["accelerators"]["xnnpack"]["delegated"] == meta["accelerators"]["xnnpack"]["ops"]
+    device = load(exported["nplm", "int8"])
+    assert device.perplexity(austen_small[1]) == pytest.approx(nplm["metrics"]["litert_int8"], rel=1e-6)
 
 
 @pytest.mark.slow
