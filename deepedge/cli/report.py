@@ -51,7 +51,10 @@ def _memory_table(report):
     for column in ("budget", "bytes", "note"):
         table.add_column(column, overflow="fold")
     litert = report["litert"]
-    table.add_row("flash (file)", f"{format_bytes(report['flash_bytes'])} ({report['flash_bytes']})", "")
+    lifted = report.get("lookup_table_bytes")
+    table.add_row("flash (file)" if not lifted else "flash (file and lookup tables)",
+                  f"{format_bytes(report['flash_bytes'])} ({report['flash_bytes']})",
+                  f"embedding tables read by the runtime: {format_bytes(lifted)}" if lifted else "")
     table.add_row("RAM, LiteRT arena", f"{format_bytes(litert['arena_bytes'])} ({litert['arena_bytes']})",
                   f"peak live {format_bytes(litert['peak_live_bytes'])}; planned from the graph, without kernel "
                   "scratch")
@@ -66,6 +69,20 @@ def _memory_table(report):
         for row in rows[:3]:
             tensors.add_row(kind, row["name"], str(row["shape"]), row["dtype"].lower(), format_bytes(row["bytes"]))
     return table, tensors
+
+
+def _lookup_tables(path):
+    """`{table file: bytes}` of the lookups model.json records beside `path`, if any."""
+    import json
+
+    from deepedge.errors import ModelFileError
+    from deepedge.runtime.metadata import resolve_model_paths
+
+    try:
+        meta = json.loads(resolve_model_paths(path)[1].read_text())
+    except (ModelFileError, OSError, ValueError):  # a bare .tflite without model.json: no lookups to count
+        return {}
+    return {entry["table"]: int(entry["rows"]) * int(entry["width"]) for entry in meta.get("lookups") or []}
 
 
 @click.command("report")
@@ -83,6 +100,10 @@ def command(model, as_json, update_card):
     with err_console.status("Loading the model in LiteRT and TFLite Micro..."):
         accelerators = accelerator_report(path)
         memory = memory_report(path, micro=accelerators["micro"])
+    tables = _lookup_tables(path)
+    if tables:  # embedding tables the export lifted out of the .tflite (deepedge.export.lookups)
+        memory["lookup_table_bytes"] = sum(tables.values())
+        memory["flash_bytes"] += memory["lookup_table_bytes"]
     if update_card:
         from deepedge.export.card import refresh_card
 

@@ -163,6 +163,7 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
               + (f" --out {out_dir}" if train_command(name, out_dir) != f"deepedge train {name}" else "")
               + (f" --epochs {epochs}" if epochs != settings["epochs"] else "")}
     ranges = strip_quantize_aware(model)
+    model = shipping_copy(model, x[:1].shape)  # without the optimizer's state, as training ships it
     save_half_precision(model, path)
     save_ranges(path, ranges, settings["float_layers"], {"fine_tuning": record})
     report_path = out_dir / "training.json"
