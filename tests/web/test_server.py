@@ -217,3 +217,29 @@ def test_a_recognisers_language_model_is_served_and_nothing_else_it_names(tmp_pa
     assert "/models/asr/language_model.npz" in routes
     assert not [url for url in routes if url.startswith(("/models/bad/", "/models/odd/")) and
                 not url.endswith(("model.json", "model.tflite"))]
+
+
+def test_a_token_models_lifted_lookup_tables_are_served_and_nothing_else_beside_them(tmp_path, monkeypatch):
+    from deepedge.web import server as server_module
+
+    models = tmp_path / "models"
+    source = SHIPPED / "scenes_captioner"
+    copy_model(source, models / "captioner")
+    meta = json.loads((source / "model.json").read_text())
+    tables = sorted({entry["table"] for entry in meta["lookups"]})
+    for name in tables:
+        (models / "captioner" / name).write_bytes((source / name).read_bytes())
+    (models / "captioner" / "other.npy").write_bytes(b"\x93NUMPY")
+    meta["lookups"].append({**meta["lookups"][0], "table": "../../secret.npy"})  # a model.json naming a path
+    (models / "captioner" / "model.json").write_text(json.dumps(meta))
+    monkeypatch.setattr("deepedge.web.assets.litert_js_files", lambda: fake_litert(tmp_path))
+    server, _ = server_module.serve_in_thread(port=0, models_dir=models)
+    try:
+        for name in tables:
+            status, _, body = request(server, f"/models/captioner/{name}")
+            assert status == 200 and body == (source / name).read_bytes()
+        for path in ("/models/captioner/other.npy", "/models/secret.npy", "/models/captioner/..%2f..%2fsecret.npy"):
+            assert request(server, path)[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
