@@ -25,6 +25,8 @@ A GATHER with computed ids (the NPLM's context window, built inside its step fro
 window and the new token) or a float table is left as it was.
 """
 
+import hashlib
+
 import numpy as np
 
 from deepedge.export.rewrite import opcode_index
@@ -106,9 +108,12 @@ class _Lifter:
                 signature.inputs = [e for e in signature.inputs if e.tensorIndex != ids]
             quantization = subgraph.tensors[output].quantization
             buffer = subgraph.tensors[op.inputs[0]].buffer
-            file = self.files.get(buffer)  # signatures sharing a table (a translator's encoders) share its file
+            # signatures with the same table (a translator's encoders, which the converter may give
+            # a copy each) share one file
+            content = (table.shape, hashlib.sha256(table.tobytes()).hexdigest())
+            file = self.files.get(content)
             if file is None:
-                file = self.files[buffer] = _unique(f"{TABLE_PREFIX}{key}_{ids_name}.npy", set(self.tables))
+                file = self.files[content] = _unique(f"{TABLE_PREFIX}{key}_{ids_name}.npy", set(self.tables))
                 self.tables[file] = table
             self.lifted_buffers.add(buffer)
             self.lookups.append({
@@ -193,8 +198,6 @@ def lift_lookups(flatbuffer):
 def write_tables(folder, lookups, tables):
     """Writes each sidecar table into `folder` (the export's workspace, swapped in whole) and
     records its SHA-256 in its `lookups` entry."""
-    import hashlib
-
     digests = {}
     for file, table in tables.items():
         path = folder / file
