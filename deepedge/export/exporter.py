@@ -314,8 +314,9 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     }
     from deepedge.training.qat import is_quantization_aware
 
-    if is_quantization_aware(task):  # `keras_float` is then its fake-quant figure: what QAT trained
-        metrics["keras_model"] = "quantization-aware (fake-quant)"
+    model = task if isinstance(task, keras.layers.Layer) else getattr(task, "model", None)  # a user model's wrapper
+    if isinstance(model, keras.layers.Layer) and is_quantization_aware(model):
+        metrics["keras_model"] = "quantization-aware (fake-quant)"  # `keras_float` is then what QAT trained
     if not metrics["passed"] and not force:
         raise ParityError(
             f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "

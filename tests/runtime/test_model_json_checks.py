@@ -46,7 +46,7 @@ def test_every_shipped_model_loads(name):
     ("scenes_labeller", "nuclei_labeller", r"output .* has shape \[1, 128, 128, 2\], but .* has \[1, 128, 128, 9\]"),
     ("es_en_seq2seq", "de_en_seq2seq", r"input 'source' of signature 'encode' has shape \[1, 48\], but .* \[1, 96\]"),
     ("scenes_show_and_tell", "scenes_captioner",
-     r"signature 'decode_step' has inputs \['c', 'h', 'keys', 'memory', 'token'\]"),
+     r"signature 'decode_step' has inputs \['c', 'h', 'keys', 'memory', 'token_rows'\]"),
 ])
 def test_model_json_of_another_model_with_a_matching_checksum_is_refused(tmp_path, tflite_from, json_from, message):
     with pytest.raises(ModelFileError, match=message):
