@@ -83,7 +83,7 @@ class Resources:
             folder = self.workdir / f"copy_of_{name}"
             folder.mkdir(parents=True, exist_ok=True)
             for path in (self.saved_models / name).iterdir():
-                if path.suffix in (".tflite", ".npz"):
+                if path.suffix in (".tflite", ".npz", ".npy"):  # .npy: lifted lookup tables
                     shutil.copy(path, folder / path.name)
             return folder
 
