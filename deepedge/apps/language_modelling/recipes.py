@@ -105,7 +105,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
     return finish_training(model, out_dir, report, checkpoint_dir, half_precision=True, chief=distribution.is_chief)
 
 
-def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
+def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True, limit=None):
     """Fine-tunes the trained `out_dir/model.keras` of the preset `name` with quantization-aware
     training (`Task.fit(..., quantization_aware=True)`), by the preset's `quantization_aware`
     settings: the recipe's optimizer at their rate, their epochs (or `epochs`), their float
@@ -114,7 +114,8 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
     (`deepedge.training.qat_files`), and adds a `quantization_aware` record to `training.json`.
 
     A kill before the end leaves the float model as it was (each file is written atomically);
-    the command then starts the fine-tuning again.
+    the command then starts the fine-tuning again. `limit`: fine-tune on the first `limit`
+    training chapters and measure on as many validation chapters (quick checks).
 
     Returns:
         `(model, record)`: the quantization-aware model and what `training.json` records.
@@ -144,7 +145,9 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
                                 "Export it as it is, or retrain it in float first.")
     recipe, epochs = spec["recipe"], epochs or settings["epochs"]
     model = language_model.LSTMLanguageModel.load(path)
-    train = load_austen("train")
+    train, validation = load_austen("train"), load_austen("validation")
+    if limit:
+        train, validation = train.take(limit), validation.take(limit)
     ids = np.asarray(model.tokenizer.encode_paragraphs(train.paragraphs), np.int32)
     x, y = sequence_windows(ids, recipe["sequence_length"], rng=np.random.default_rng(settings["seed"]))
     seed_everything(settings["seed"], deterministic=False)
@@ -154,7 +157,7 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
     history = model.fit(x, y, batch_size=recipe["batch_size"], epochs=epochs, quantization_aware=True,
                         qat_calibration=x[:64], qat_float_layers=settings["float_layers"], verbose=int(verbose))
     seconds = round(time.perf_counter() - started, 1)
-    val_ids = np.asarray(model.tokenizer.encode_paragraphs(load_austen("validation").paragraphs), np.int32)
+    val_ids = np.asarray(model.tokenizer.encode_paragraphs(validation.paragraphs), np.int32)
     record = {"epochs": epochs, "learning_rate": settings["learning_rate"], "float_layers": settings["float_layers"],
               "train_tokens": int(x.size), "training_seconds": seconds,
               "validation_perplexity_fake_quant": round(model.perplexity(val_ids), 3),

@@ -89,7 +89,7 @@ def test_quantization_aware_fine_tuning_saves_ranges_that_load_and_refuses_a_sec
 
     trained_language_models["lstm"].save(tmp_path / "model.keras")
     (tmp_path / "training.json").write_text(json.dumps({"command": "deepedge train tiny"}))
-    model, record = fine_tune_quantization_aware("austen_lstm_word", tmp_path, epochs=1, verbose=False)
+    model, record = fine_tune_quantization_aware("austen_lstm_word", tmp_path, epochs=1, verbose=False, limit=2)
     assert is_quantization_aware(model) and record["epochs"] == 1 and record["float_layers"] == ["embedding"]
     assert "--quantization-aware" in record["command"] and record["validation_perplexity_fake_quant"] > 1
     saved = json.loads((tmp_path / RANGES_NAME).read_text())
