@@ -76,13 +76,14 @@ def _lookup_tables(path):
     import json
 
     from deepedge.errors import ModelFileError
+    from deepedge.runtime.lookups import table_bytes
     from deepedge.runtime.metadata import resolve_model_paths
 
     try:
         meta = json.loads(resolve_model_paths(path)[1].read_text())
     except (ModelFileError, OSError, ValueError):  # a bare .tflite without model.json: no lookups to count
         return {}
-    return {entry["table"]: int(entry["rows"]) * int(entry["width"]) for entry in meta.get("lookups") or []}
+    return table_bytes(meta.get("lookups"))
 
 
 @click.command("report")

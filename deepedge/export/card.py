@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 
 from deepedge.errors import ModelFileError
+from deepedge.runtime.lookups import table_bytes
 from deepedge.runtime.metadata import METADATA_NAME
 from deepedge.fileio import atomic_write_json, atomic_write_text
 
@@ -115,7 +116,7 @@ def device_rows(card):
     xnnpack, micro, edgetpu = targets["xnnpack"], targets["micro"], targets["edgetpu"]
     micro_ram = f", TFLite Micro {format_bytes(memory['micro_arena_bytes'])}" if memory.get("micro_arena_bytes") else ""
     lookups = card.get("lookups") or []
-    tables = {entry["table"]: entry["rows"] * entry["width"] for entry in lookups}
+    tables = table_bytes(lookups)
     flash = "file" if not tables else f"file and {len(tables)} lookup table{'s' if len(tables) > 1 else ''}"
     lifted = "; embedding lookups lifted into the runtime (deepedge.export.lookups): " + ", ".join(
         f"{entry['signature']} {entry['ids']} ({entry['rows']:,} x {entry['width']} int8 in {entry['table']})"
@@ -164,7 +165,7 @@ def front_matter(card):
     if metrics:
         name = metrics["metric"]
         exported = exported_metric(metrics)
-        keras_kind = f"Keras {metrics['keras_model']}" if metrics.get("keras_model") else "float Keras"
+        keras_kind = _keras_kind(metrics)
         dataset = {"name": data.get("name") or "held-out data", "type": data.get("name") or "custom",
                    "split": metrics.get("split", "test")}
         lines += [f"metrics: {dump([name])}", "model-index:", f"- name: {dump(card['name'])}", "  results:",
@@ -172,6 +173,11 @@ def front_matter(card):
                   f"    - {dump({'type': name, 'value': metrics['keras_float'], 'name': f'{name}, ' + keras_kind})}",
                   f"    - {dump({'type': name, 'value': exported, 'name': f'{name}, ' + card['quantization'] + ' LiteRT'})}"]
     return lines + ["---", ""]
+
+
+def _keras_kind(metrics):
+    """What the card calls the Keras figure: "float Keras", or the QAT model's fake-quant one."""
+    return f"Keras {metrics['keras_model']}" if metrics.get("keras_model") else "float Keras"
 
 
 def _number_text(value):
@@ -211,7 +217,7 @@ def render_markdown(card, sections=None):
         exported = exported_metric(metrics)
         fraction = name not in ("bleu", "bleu4", "cer", "wer", "perplexity", "mean_return")
         digits = 4 if fraction and abs(metrics["keras_float"]) <= 1 and abs(exported) <= 1 else 2  # 4 places
-        keras_kind = f"Keras {metrics['keras_model']}" if metrics.get("keras_model") else "float Keras"
+        keras_kind = _keras_kind(metrics)
         rows += [(f"{name}, {keras_kind}", f"{metrics['keras_float']:.{digits}f}"),
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.{digits}f}"),
                  ("loss to quantization (allowed)", f"{metrics['drop']:.{digits}f} "

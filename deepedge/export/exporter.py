@@ -32,6 +32,7 @@ from deepedge.export.convert import (analyze_ops, compact_tensor_names, convert,
 from deepedge.export.graph import float_ops
 from deepedge.export.lookups import TABLE_PREFIX, lift_lookups, write_tables
 from deepedge.export.rewrite import for_xnnpack
+from deepedge.runtime.lookups import table_bytes
 from deepedge.fileio import (atomic_write_json, check_output_path, folder_workspace, install_files, replace_folder,
                              swappable_folder)
 from deepedge.runtime.metadata import FORMAT_VERSION, METADATA_NAME, TFLITE_NAME, sha256_of
@@ -234,10 +235,10 @@ def _metadata(task, path, quantization, flatbuffer, convert_seconds, max_ram, ma
     meta = _describe(task, path, quantization, flatbuffer, convert_seconds)
     if rewrites:
         meta["xnnpack_rewrites"] = rewrites
-    lookups, arrays = tables
+    lookups = tables[0]
     if lookups:
         meta["lookups"] = copy.deepcopy(lookups)
-    meta.update(device_summary(flatbuffer, max_ram, max_flash, side_bytes=sum(a.nbytes for a in arrays.values())))
+    meta.update(device_summary(flatbuffer, max_ram, max_flash, side_bytes=sum(table_bytes(lookups).values())))
     return meta
 
 

@@ -16,6 +16,12 @@ from deepedge.errors import InvalidInputError, ModelFileError
 from deepedge.runtime.metadata_checks import REEXPORT
 
 
+def table_bytes(entries):
+    """`{table file: bytes}` of model.json's `lookups` entries (int8, one byte a value; a table
+    two signatures share counted once): what the model reads from flash beside its .tflite."""
+    return {entry["table"]: int(entry["rows"]) * int(entry["width"]) for entry in entries or []}
+
+
 class Lookups:
     """The lifted lookups of one model, by signature.
 
