@@ -73,19 +73,29 @@ class EncoderDecoderMixin:
         return step, {"h": h.numpy(), "c": c.numpy()}
 
 
-    def _edge_signatures(self, encoder_input, memory, h, c):
-        """`encode` (`encoder_input` -> h, c and, with attention, the memory) and a `decode_step`
-        over `edge_decoder_rows` rows, with the LSTM step laid out for int8 (`GatewiseLSTMStep`)."""
+    def _edge_signatures(self, encoder_inputs, memory, h, c, fed=()):
+        """`encode` (`encoder_inputs` -> h, c and, with attention, the memory) and a `decode_step`
+        over `edge_decoder_rows` rows, with the LSTM step laid out for int8 (`GatewiseLSTMStep`).
+
+        Args:
+            encoder_inputs: a Keras input, or a list of them.
+            memory: what `_encode` returns before `h, c` (`memory_names`).
+            fed: names of memory entries the runtime computes itself (a translator's
+                `source_mask`, see `deepedge.ops.sources`): `decode_step` takes them, `encode`
+                does not give them (their entry in `memory` is a Keras input of their shape).
+        """
         from deepedge.layers import GatewiseLSTMStep
 
-        encode_outputs = {"h": h, "c": c}
+        decoder_reads = {"h": h, "c": c}
         if self.attention:
-            encode_outputs |= dict(zip(self.memory_names, memory))
-        encode = keras.Model(encoder_input, list(encode_outputs.values()), name=f"{self.name}_encode")
+            decoder_reads |= dict(zip(self.memory_names, memory))
+        encode_outputs = {name: value for name, value in decoder_reads.items() if name not in fed}
+        encoder_inputs = encoder_inputs if isinstance(encoder_inputs, (list, tuple)) else [encoder_inputs]
+        encode = keras.Model(encoder_inputs, list(encode_outputs.values()), name=f"{self.name}_encode")
         rows = self.edge_decoder_rows
         token = keras.Input(shape=(), batch_size=rows, dtype="int32", name="token")
         carried = {name: keras.Input(shape=tuple(value.shape[1:]), batch_size=rows, name=name)
-                   for name, value in encode_outputs.items()}
+                   for name, value in decoder_reads.items()}
         logits, h_next, c_next, weights = self._decode_step(
             token, carried["h"], carried["c"], *[carried.get(name) for name in self.memory_names],
             cell_step=GatewiseLSTMStep(self.decoder.cell))
@@ -97,7 +107,8 @@ class EncoderDecoderMixin:
             "decode_step": {"model": decode_step, "inputs": ["token", *carried],
                             "outputs": ["logits", "h", "c"] + (["attention"] if self.attention else []),
                             "state": state},
-            "encode": {"model": encode, "inputs": [encoder_input.name], "outputs": list(encode_outputs)},
+            "encode": {"model": encode, "inputs": [tensor.name for tensor in encoder_inputs],
+                       "outputs": list(encode_outputs)},
         }
 
 

@@ -281,10 +281,12 @@ def render_markdown(card, sections=None):
                   f"    {training['command']}"]
         qat = training.get("quantization_aware")
         if qat:
+            data = (f"{qat['train_tokens']:,} tokens" if "train_tokens" in qat else
+                    f"{qat['states']:,} states ({qat['method']})" if "states" in qat else "its training data")
+            kept = f", the layers {', '.join(qat['float_layers'])} left in float" if qat.get("float_layers") else ""
             lines += ["", f"Then fine-tuned with quantization-aware training (deepedge.training.qat): {qat['epochs']} "
-                      f"epoch(s) at {qat['learning_rate']:g} on {qat['train_tokens']:,} tokens, "
-                      f"{qat['training_seconds'] / 60:.1f} minutes, the layers {', '.join(qat['float_layers'])} left "
-                      f"in float; its ranges lie in qat_ranges.json beside model.keras. Again:", "",
+                      f"epoch(s) at {qat['learning_rate']:g} on {data}, {qat['training_seconds'] / 60:.1f} minutes"
+                      f"{kept}; its ranges lie in qat_ranges.json beside model.keras. Again:", "",
                       f"    {qat['command']}"]
     if card.get("export_command"):
         lines += ["", "Export and measure again:", "", f"    {card['export_command']}"]

@@ -70,11 +70,26 @@ class GatewiseLSTMStep(keras.layers.Layer):
         return self.state_update(gates, c)
 
 
-class StateAt(keras.layers.Layer):
-    """The state of step `index` (a `(1,)` int tensor) out of a list of per-step states, each
-    `(batch, units)`: how an unrolled recurrence over a padded sequence takes its final state
-    at the sequence's end. A layer of its own so that an export can keep a cell state float32
-    (stacked in int8, every step's state would share one wide scale)."""
+class StepSelect(keras.layers.Layer):
+    """Rows of per-step values picked by a 0/1 selector: `matmul(selector, values)`.
 
-    def call(self, states, index):
-        return ops.take(ops.stack(states, axis=1), index, axis=1)[:, 0]
+    Call arguments:
+        selector: `(batch, rows, steps)`, a one-hot row per output row (see
+            `deepedge.ops.sources`: `source_last` picks a read's final state, `source_order`
+            puts a reversed read back in sentence order).
+        values: `(batch, steps, units)`, or a list of `steps` tensors `(batch, units)`.
+
+    Returns:
+        `(batch, rows, units)`.
+
+    How an unrolled recurrence over a padded sequence takes its state at the sequence's end
+    without integer arithmetic or a GATHER by computed index, neither of which XNNPACK takes.
+    A layer of its own so that an export keeps it float32 (XNNPACK takes a float
+    `BATCH_MATMUL`, not an int8 one; a cell state stacked in int8 would share one wide scale),
+    which also picks the values exactly.
+    """
+
+    def call(self, selector, values):
+        if isinstance(values, (list, tuple)):
+            values = ops.stack(values, axis=1)
+        return ops.matmul(selector, values)

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from deepedge.errors import ModelFileError
+from deepedge.ops.sources import SOURCE_FEEDS, source_feeds, source_length
+from deepedge.runtime.metadata_checks import REEXPORT
 from deepedge.runtime.encoder_decoder import EdgeEncoderDecoder
 
 
@@ -28,21 +31,36 @@ class EdgeTranslator(EdgeEncoderDecoder):
         # shorter encoders (`encode_16`): (steps, signature), shortest first
         self.short_encoders = sorted((int(name.rsplit("_", 1)[1]), name) for name in self.signatures
                                      if name.startswith("encode_"))
+        # the decoder's inputs from the encoder (memory, keys), and those the runtime computes (source_mask)
+        self._memory_names = [n for n in self._taken["decode_step"] if n not in ("token", "h", "c")]
+        self._computed_memory = [n for n in self._memory_names if n not in self._output_specs["encode"]]
+        reads = {n for name in self.signatures if name.startswith("encode") for n in self._taken[name]}
+        unknown = sorted((reads | set(self._computed_memory)) - set(SOURCE_FEEDS))
+        if unknown:
+            raise ModelFileError(f"{self.json_path}: the translator's encoder reads {unknown}, which this runtime "
+                                 f"does not compute from a sentence (it makes {list(SOURCE_FEEDS)}). {REEXPORT}")
 
     def encode_one(self, source):
-        """`encode` for one sentence of ids, by the shortest encoder that holds it; a short
-        encoder's memory is padded to `max_source_length` with masked positions."""
-        ends = np.flatnonzero(np.asarray(source) == self.source_tokenizer.end_id)
-        length = int(ends[0]) + 1 if len(ends) else len(source)  # words and the end token
-        for steps, name in self.short_encoders:
-            if length <= steps:
-                outputs = self.run(name, source=source[None, :steps])
-                pad = self.max_source_length - steps
-                for key in ("memory", "keys", "source_mask"):
+        """The decoder's inputs from one sentence of ids: `encode` by the shortest encoder that
+        holds it (a short encoder's memory padded to `max_source_length` with masked
+        positions), and what the runtime computes from the ids itself (`source_mask`; see
+        `deepedge.ops.sources`, which also makes the encoder's other inputs)."""
+        end_id = self.source_tokenizer.end_id
+        length = source_length(source, end_id)  # words and the end token
+        name, steps = "encode", self.max_source_length
+        for short_steps, short_name in self.short_encoders:
+            if length <= short_steps:
+                name, steps = short_name, short_steps
+                break
+        feeds = source_feeds(source[:steps], end_id, self._taken[name])
+        outputs = self.run(name, **feeds)
+        if steps < self.max_source_length:
+            for key in self._memory_names:
+                if key in outputs:  # per source position: memory, keys (and the mask of older exports)
                     value = outputs[key]
-                    outputs[key] = np.pad(value, [(0, 0), (0, pad)] + [(0, 0)] * (value.ndim - 2))
-                return outputs
-        return super().encode_one(source)
+                    outputs[key] = np.pad(value, [(0, 0), (0, self.max_source_length - steps)]
+                                          + [(0, 0)] * (value.ndim - 2))
+        return outputs | source_feeds(source, end_id, self._computed_memory)
 
     def translate(self, texts, beam_width=None, length_penalty=1.0, max_tokens=None, on_sentence=None):
         """Translations of one sentence or a list: greedy (`decoder_rows` sentences side by side),

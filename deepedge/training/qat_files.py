@@ -58,3 +58,44 @@ def load_ranges(model_path):
                       "file, or fine-tune again with --quantization-aware.", stacklevel=2)
         return None
     return ranges, float_layers
+
+
+def check_fine_tunable(model_path, train_command):
+    """Raises unless `model_path` is a trained float model that QAT can fine-tune: it exists
+    (else: train it with `train_command` first) and has no ranges beside it yet."""
+    from deepedge.errors import InvalidInputError
+
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelFileError(f"Quantization-aware training fine-tunes a trained model, and {path} does not exist. "
+                             f"Train it first: `{train_command}`.")
+    if ranges_path(path).is_file():
+        raise InvalidInputError(f"{path} is already quantization-aware ({ranges_path(path).name} lies beside it). "
+                                "Export it as it is, or retrain it in float first.")
+
+
+def save_quantization_aware(model, model_path, float_layers, record, save):
+    """Ends a QAT fine-tuning run: takes the fake-quantizing layers out of `model` (keeping
+    their ranges), saves the float model with `save(model, model_path)` (atomically), writes
+    the ranges beside it, and adds `record` to `training.json` as `quantization_aware`.
+
+    A kill before the end leaves the float model as it was, or the new one without ranges
+    (`Task.load` then loads it as a float model); every file is written atomically."""
+    from deepedge.training.qat import strip_quantize_aware
+
+    model_path = Path(model_path)
+    ranges = strip_quantize_aware(model)
+    save(model, model_path)
+    save_ranges(model_path, ranges, float_layers, {"fine_tuning": record})
+    report_path = model_path.with_name("training.json")
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    atomic_write_json(report_path, {**report, "quantization_aware": record})
+
+
+def fine_tuning_command(name, out_dir, epochs, default_epochs):
+    """The command that repeats a QAT fine-tuning run (`deepedge train NAME --quantization-aware`)."""
+    from deepedge.presets import train_command
+
+    return (f"deepedge train {name} --quantization-aware"
+            + (f" --out {out_dir}" if train_command(name, out_dir) != f"deepedge train {name}" else "")
+            + (f" --epochs {epochs}" if epochs != default_epochs else ""))

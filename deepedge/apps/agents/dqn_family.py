@@ -122,11 +122,22 @@ class QLearning(Family):
         return (f"{runtime.environment}, held-out episode {index}: return {played['return']:g} in "
                 f"{played['steps']} steps. Wrote {out}")
 
-    def train(self, preset, out, epochs=None, limit=None, distribution=None):
+    quantization_aware_training = True  # `deepedge train dqn_cartpole --quantization-aware` (deepedge.apps.agents.dqn_qat)
+
+    def train(self, preset, out, epochs=None, limit=None, distribution=None, quantization_aware=False):
         """Trains the recipe `preset` (resuming from its checkpoint under the user cache) and
         writes `model.keras` (the online Q-network) and `training.json` into `out`. `limit`
         caps the agent steps (a short run); `epochs` does not apply. It plays and learns on one
-        device: `distribution` may only be the default strategy."""
+        device: `distribution` may only be the default strategy. With `quantization_aware`, it
+        fine-tunes the trained `out/model.keras` instead, for `epochs` (the recipe's by default)."""
+        if quantization_aware:
+            from deepedge.apps.agents.dqn_qat import fine_tune_quantization_aware
+
+            _, record = fine_tune_quantization_aware(preset, out, epochs=epochs)
+            return (f"Fine-tuned {preset} quantization-aware on {record['states']:,} states: the fake-quant network "
+                    f"picks the float network's action on {100 * record['greedy_agreement_fake_quant']:.2f}% of them, "
+                    f"{record['training_seconds']:.0f} s. Saved {out / 'model.keras'} and its ranges; "
+                    "`deepedge export` converts with them.")
         from deepedge.apps.agents.dqn_training import train_preset
         from deepedge.data.cache import cache_dir
         from deepedge.fileio import atomic_path, atomic_write_json

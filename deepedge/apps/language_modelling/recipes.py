@@ -120,15 +120,12 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True, limit
     Returns:
         `(model, record)`: the quantization-aware model and what `training.json` records.
     """
-    import json
     from pathlib import Path
 
     from deepedge.backend import keras
-    from deepedge.errors import InvalidInputError, ModelFileError
-    from deepedge.fileio import atomic_write_json
+    from deepedge.errors import InvalidInputError
     from deepedge.training.compact import save_half_precision
-    from deepedge.training.qat import strip_quantize_aware
-    from deepedge.training.qat_files import ranges_path, save_ranges
+    from deepedge.training.qat_files import check_fine_tunable, fine_tuning_command, save_quantization_aware
 
     spec = TRAINED[name]
     settings = spec.get("quantization_aware")
@@ -137,12 +134,7 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True, limit
                                 f"{sorted(n for n, s in TRAINED.items() if 'quantization_aware' in s)}.")
     out_dir = Path(out_dir)
     path = out_dir / "model.keras"
-    if not path.is_file():
-        raise ModelFileError(f"Quantization-aware training fine-tunes a trained model, and {path} does not exist. "
-                             f"Train it first: `{train_command(name, out_dir)}`.")
-    if ranges_path(path).is_file():
-        raise InvalidInputError(f"{path} is already quantization-aware ({ranges_path(path).name} lies beside it). "
-                                "Export it as it is, or retrain it in float first.")
+    check_fine_tunable(path, train_command(name, out_dir))
     recipe, epochs = spec["recipe"], epochs or settings["epochs"]
     model = language_model.LSTMLanguageModel.load(path)
     train, validation = load_austen("train"), load_austen("validation")
@@ -162,14 +154,8 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True, limit
               "train_tokens": int(x.size), "training_seconds": seconds,
               "validation_perplexity_fake_quant": round(model.perplexity(val_ids), 3),
               "loss": [round(float(v), 4) for v in history.history["loss"]],
-              "command": f"deepedge train {name} --quantization-aware"
-              + (f" --out {out_dir}" if train_command(name, out_dir) != f"deepedge train {name}" else "")
-              + (f" --epochs {epochs}" if epochs != settings["epochs"] else "")}
-    ranges = strip_quantize_aware(model)
-    model = shipping_copy(model, x[:1].shape)  # without the optimizer's state, as training ships it
-    save_half_precision(model, path)
-    save_ranges(path, ranges, settings["float_layers"], {"fine_tuning": record})
-    report_path = out_dir / "training.json"
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    atomic_write_json(report_path, {**report, "quantization_aware": record})
+              "command": fine_tuning_command(name, out_dir, epochs, settings["epochs"])}
+    # without the optimizer's state, as training ships it
+    save_quantization_aware(model, path, settings["float_layers"], record,
+                            lambda m, p: save_half_precision(shipping_copy(m, x[:1].shape), p))
     return language_model.LSTMLanguageModel.load(path), record

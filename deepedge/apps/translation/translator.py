@@ -16,7 +16,8 @@ from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
 from deepedge.export.calibration import teacher_forced_steps
-from deepedge.layers import AdditiveAttention, GatewiseLSTMStep, StateAt
+from deepedge.ops.sources import source_feeds
+from deepedge.layers import AdditiveAttention, GatewiseLSTMStep, StepSelect
 from deepedge.tokenizers import as_tokenizer, encode_sentences
 
 ops = keras.ops
@@ -92,16 +93,19 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
 
     @property
     def edge_float_layers(self):
-        """What stays float32 in the int8 model: the LSTMs' elementwise cell-state updates and
-        the encoders' final cell states, with the layer that reads them (see
-        `deepedge.layers.recurrent`: an 8-bit cell state loses the decoder's word), and the
-        attention's scores and softmax (in int8 a masked softmax over a few dozen positions
-        keeps too few distinct weights). Every matrix product and every weight is int8."""
+        """What stays float32 in the int8 model: the LSTMs' elementwise cell-state updates, the
+        encoders' final states and the reorder of the backward read (`StepSelect`: a float
+        `BATCH_MATMUL`, which XNNPACK takes and which picks values exactly), with the layer
+        that reads the cell state (see `deepedge.layers.recurrent`: an 8-bit cell state loses
+        the decoder's word), and the attention's scores and softmax (in int8 a masked softmax
+        over a few dozen positions keeps too few distinct weights). Every matrix product with
+        weights, and every weight, is int8."""
         cells = ([self.encoder.forward_layer.cell, self.encoder.backward_layer.cell] if self.attention
                  else [self.encoder.cell]) + [self.decoder.cell]
         encoders = cells[:-1]
-        return (tuple(f"{cell.name}_state" for cell in cells) + tuple(f"{cell.name}_final_c" for cell in encoders)
-                + (("initial_c", "attention") if self.attention else ()))
+        return (tuple(f"{cell.name}_state" for cell in cells)
+                + tuple(f"{cell.name}_final_{part}" for cell in encoders for part in "hc")
+                + (("encoder_order", "initial_c", "attention") if self.attention else ()))
 
     # === Functional pieces shared by `call` and the step-wise export ===
     def _encode(self, source, training=False):
@@ -233,66 +237,76 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def edge_signatures(self):
         """`encode` and `decode_step`, the state and the encoder memory laid out for model.json.
 
+        The encoder reads its source ids and what the runtime computes from them
+        (`deepedge.ops.sources`: the sentence reversed within its length, a one-hot at its end,
+        the order that puts the backward read back, and the decoder's `source_mask`), so the
+        graph needs no integer arithmetic and XNNPACK takes every op.
+
         With attention and `edge_short_source_length = N`, a second encoder `encode_N` reads
         sentences of up to N - 1 tokens (and the end token) in N unrolled steps instead of
         `max_source_length`: most sentences are short, and the unrolled encoder is a quarter
         of the time a short sentence takes on device. The runtime pads its memory with masked
         positions; the decoder cannot tell."""
-        source = keras.Input(shape=(self.max_source_length,), batch_size=1, dtype="int32", name="source")
-        memory, keys, source_mask, h, c = self._unrolled_encode(source)
-        signatures = self._edge_signatures(source, (memory, keys, source_mask), h, c)
+        inputs = self._edge_encoder_inputs(self.max_source_length)
+        memory, keys, h, c = self._unrolled_encode(inputs)
+        source_mask = keras.Input(shape=(self.max_source_length,), batch_size=1, name="source_mask")
+        signatures = self._edge_signatures(list(inputs.values()), (memory, keys, source_mask), h, c,
+                                           fed=("source_mask",))
         short = self.edge_short_source_length
         if self.attention and short and short < self.max_source_length:
-            source_short = keras.Input(shape=(short,), batch_size=1, dtype="int32", name="source")
-            *memory_short, h_short, c_short = self._unrolled_encode(source_short)
+            inputs_short = self._edge_encoder_inputs(short)
+            *memory_short, h_short, c_short = self._unrolled_encode(inputs_short)
             outputs = {"h": h_short, "c": c_short, **dict(zip(self.memory_names, memory_short))}
             signatures[f"encode_{short}"] = {
-                "model": keras.Model(source_short, list(outputs.values()), name=f"{self.name}_encode_{short}"),
-                "inputs": ["source"], "outputs": list(outputs)}
+                "model": keras.Model(list(inputs_short.values()), list(outputs.values()),
+                                     name=f"{self.name}_encode_{short}"),
+                "inputs": list(inputs_short), "outputs": list(outputs)}
         return signatures
 
-    def _unrolled_encode(self, source):
-        """The encoder as plain cell steps over the fixed source length (no WHILE loop to convert).
+    def _edge_encoder_inputs(self, steps):
+        """The exported encoder's inputs over `steps` positions (see `deepedge.ops.sources`)."""
+        shapes = {"source": ((steps,), "int32"), "source_reversed": ((steps,), "int32"),
+                  "source_last": ((1, steps), "float32"), "source_order": ((steps, steps), "float32")}
+        names = ("source", "source_reversed", "source_last", "source_order") if self.attention else (
+            "source_reversed", "source_last")
+        return {name: keras.Input(shape=shapes[name][0], batch_size=1, dtype=shapes[name][1], name=name)
+                for name in names}
 
-        It computes what the masked Keras LSTMs compute, arranged so that no step sees a state
-        that is zero in every calibration sentence (an int8 tensor with no range, which XNNPACK
-        refuses): a reversed read goes over the sentence reversed within its length (the end
-        token first, then the words from the last), with the padding after it.
-        """
-        steps = source.shape[1]
-        source_mask = self._source_mask(source)
-        length = ops.cast(ops.sum(source_mask, axis=1), "int32")  # words + the end token (batch of one)
-        positions = ops.arange(steps, dtype="int32")
-        within = ops.where(ops.less(positions, length[0]), ops.subtract(ops.subtract(length[0], 1), positions),
-                           positions)  # its own inverse
+    def _unrolled_encode(self, inputs):
+        """The encoder as plain cell steps over the fixed source length (no WHILE loop to
+        convert): `(memory, keys, h, c)` (`None, None, h, c` without attention).
+
+        It computes what the masked Keras LSTMs compute. A reversed read goes over the sentence
+        reversed within its length (the end token first, then the words from the last), with
+        the padding after it, so that no step sees a state that is zero in every calibration
+        sentence (an int8 tensor with no range, which XNNPACK refuses). The padding only
+        changes states nobody reads: a read's final state is picked at the end token, and the
+        backward outputs are put back in sentence order, by `StepSelect` (float, exact)."""
+        last = inputs["source_last"]
 
         def read(cell, x, units):
-            """Steps over every position; the padding after the sentence only changes states
-            nobody reads: the final state is taken at the end token (a gather, which keeps the
-            int8 scale of `h`, where a per-step select would requantize the state at every
-            step; the cell state `c` stays float32, see `edge_float_layers`)."""
             step = GatewiseLSTMStep(cell)
             h = c = ops.zeros((1, units))
             hs, cs = [], []
-            for t in range(steps):
+            for t in range(x.shape[1]):
                 h, c = step(x[:, t], h, c)
                 hs.append(h)
                 cs.append(c)
-            last = ops.subtract(length, 1)
             outputs = ops.stack(hs, axis=1)
-            return outputs, ops.take(outputs, last, axis=1)[:, 0], StateAt(name=f"{cell.name}_final_c")(cs, last)
+            return (outputs, StepSelect(name=f"{cell.name}_final_h")(last, outputs)[:, 0],
+                    StepSelect(name=f"{cell.name}_final_c")(last, cs)[:, 0])
 
-        x = self.source_embedding(source)
-        reversed_x = ops.take(x, within, axis=1)
+        reversed_x = self.source_embedding(inputs["source_reversed"])
         if not self.attention:
             _, h, c = read(self.encoder.cell, reversed_x, self.units)
-            return None, None, None, h, c
+            return None, None, h, c
         half = self.units // 2
-        forward_out, fh, fc = read(self.encoder.forward_layer.cell, x, half)
+        forward_out, fh, fc = read(self.encoder.forward_layer.cell, self.source_embedding(inputs["source"]), half)
         backward_out, bh, bc = read(self.encoder.backward_layer.cell, reversed_x, half)
-        memory = ops.concatenate([forward_out, ops.take(backward_out, within, axis=1)], axis=-1)
-        return (memory, self.memory_keys(memory), source_mask,
-                self.initial_h(ops.concatenate([fh, bh], axis=-1)), self.initial_c(ops.concatenate([fc, bc], axis=-1)))
+        backward_in_order = StepSelect(name="encoder_order")(inputs["source_order"], backward_out)
+        memory = ops.concatenate([forward_out, backward_in_order], axis=-1)
+        return (memory, self.memory_keys(memory), self.initial_h(ops.concatenate([fh, bh], axis=-1)),
+                self.initial_c(ops.concatenate([fc, bc], axis=-1)))
 
     def calibration_samples(self, data, num_samples=400, seed=0, steps_per_sentence=8):
         """Real `(signature, inputs)` pairs for int8 calibration: encoder inputs of training
@@ -320,11 +334,18 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
             except InvalidInputError:  # longer than the model takes: it never sees such a pair
                 continue
             sentences -= 1
-            samples.append(("encode", {"source": source}))
+            end_id = self.source_tokenizer.end_id
+            feeds = source_feeds(source[0], end_id)
+            encode_inputs = {n: feeds[n] for n in signatures["encode"]["inputs"]}
+            samples.append(("encode", encode_inputs))
             short = f"encode_{self.edge_short_source_length}"
-            if short in signatures and np.argmax(source[0] == self.source_tokenizer.end_id) < self.edge_short_source_length:
-                samples.append((short, {"source": source[:, :self.edge_short_source_length]}))
-            carried = {n: np.repeat(keras.ops.convert_to_numpy(v), rows, axis=0) for n, v in zip(names, encode(source))}
+            if short in signatures and np.argmax(source[0] == end_id) < self.edge_short_source_length:
+                short_feeds = source_feeds(source[0, :self.edge_short_source_length], end_id)
+                samples.append((short, {n: short_feeds[n] for n in signatures[short]["inputs"]}))
+            encoded = encode([encode_inputs[n] for n in signatures["encode"]["inputs"]])
+            carried = {n: np.repeat(keras.ops.convert_to_numpy(v), rows, axis=0) for n, v in zip(names, encoded)}
+            carried |= {n: np.repeat(feeds[n], rows, axis=0) for n in signatures["decode_step"]["inputs"]
+                        if n not in carried and n in feeds}
             end = int(np.argmax(target == self.target_tokenizer.end_id))  # the number of words
             samples += teacher_forced_steps(step, carried, [self.target_tokenizer.end_id, *target[:end]], rows,
                                             steps_per_sentence)

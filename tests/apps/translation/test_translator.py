@@ -174,6 +174,11 @@ def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(tr
     assert meta["latency_us"]["signature"] == "decode_step"
     assert [s["name"] for s in meta["state"]["decode_step"]] == ["h", "c"]
     assert meta["memory"] == (["memory", "keys", "source_mask"] if attention else [])
+    # no integer length arithmetic or GATHER left: the runtime computes the reversed ids, the
+    # end's one-hot, the backward order and the mask (deepedge.ops.sources); XNNPACK takes every op
+    assert meta["accelerators"]["xnnpack"]["cpu_ops"] == {}
+    assert meta["signature_io"]["encode"]["inputs"] and "source_mask" not in [
+        spec["name"] for spec in meta["signature_io"]["encode"]["outputs"]]
     assert result == runtime.translate(list(test.sources[:5]), 4)
     from deepedge.edge import load
 

@@ -9,14 +9,43 @@ export const TASKS = ["translation", "captioning"];
 
 function size(shape) { return shape.reduce((a, b) => a * b, 1); }
 
-// Encoder outputs for one input; a translator's short encoder (`encode_16`) where the sentence
-// fits, its memory padded with masked (zero) places to the full length.
-async function encodeOne(model, name, data, length) {
+// What a translator's encoder reads besides its ids, computed from them as
+// deepedge.ops.sources does: the sentence reversed within its length, a one-hot at its end
+// token, the order that puts the backward read back, and the decoder's mask (`names` of them).
+export function sourceFeeds(ids, endId, names) {
+  const steps = ids.length;
+  const length = ids.indexOf(endId) + 1 || steps;
+  const within = Int32Array.from({length: steps}, (_, t) => (t < length ? length - 1 - t : t));
+  const make = {
+    source: () => Int32Array.from(ids),
+    source_reversed: () => Int32Array.from(within, t => ids[t]),
+    source_last: () => { const a = new Float32Array(steps); a[length - 1] = 1; return a; },
+    source_order: () => {
+      const a = new Float32Array(steps * steps);
+      within.forEach((k, t) => { a[t * steps + k] = 1; });
+      return a;
+    },
+    source_mask: () => Float32Array.from({length: steps}, (_, t) => (t < length ? 1 : 0)),
+  };
+  const out = {};
+  for (const name of names) {
+    if (!make[name]) throw new Error(`The translator's encoder reads ${name}, which this page does not compute.`);
+    out[name] = make[name]();
+  }
+  return out;
+}
+
+// Encoder outputs for one input, and what the decoder reads that the page computes itself (a
+// translator's `source_mask`); a translator's short encoder (`encode_16`) where the sentence
+// fits, its memory padded with masked (zero) places to the full length. `endId`: the source's
+// end token for a translator, null for a captioner (its one input is the picture).
+async function encodeOne(model, data, length, endId) {
   const short = Object.keys(model.specs).filter(s => s.startsWith("encode_"))
     .map(s => [Number(s.split("_")[1]), s]).sort((a, b) => a[0] - b[0]).find(([steps]) => length <= steps);
-  if (!short) return model.run("encode", {[name]: data});
-  const [steps, signature] = short;
-  const outputs = await model.run(signature, {[name]: data.slice(0, steps)});
+  const [steps, signature] = short ?? [data.length, "encode"];
+  const names = model.specs[signature].inputs.map(s => s.name);
+  const input = data.slice(0, steps);
+  const outputs = await model.run(signature, endId === null ? {[names[0]]: input} : sourceFeeds(input, endId, names));
   for (const spec of model.specs.encode.outputs) {
     if (outputs[spec.name].length < size(spec.shape)) {
       const padded = new Float32Array(size(spec.shape));
@@ -24,16 +53,17 @@ async function encodeOne(model, name, data, length) {
       outputs[spec.name] = padded;
     }
   }
-  return outputs;
+  const computed = model.specs.decode_step.inputs.map(s => s.name)
+    .filter(name => !(name in outputs) && !["token", "h", "c"].includes(name));
+  return computed.length ? {...outputs, ...sourceFeeds(data, endId, computed)} : outputs;
 }
 
 // Token ids for each of `items` (`[data, length]`, at most the decoder's rows): greedy, all
 // items side by side, or with `beamWidth` beam search over the rows for one item.
-export async function decode(model, items, endId, banned, maxTokens, beamWidth = null) {
+export async function decode(model, items, endId, banned, maxTokens, beamWidth = null, sourceEndId = null) {
   const rows = model.specs.decode_step.inputs.find(s => s.name === "token").shape[0];
-  const encoderInput = model.specs.encode.inputs[0].name;
   const encoded = [];
-  for (const [data, length] of items) encoded.push(await encodeOne(model, encoderInput, data, length));
+  for (const [data, length] of items) encoded.push(await encodeOne(model, data, length, sourceEndId));
   while (encoded.length < rows) encoded.push(encoded[encoded.length - 1]);
   const stacked = {};
   for (const spec of model.specs.decode_step.inputs) {
@@ -66,7 +96,7 @@ export async function translate(model, text, beamWidth = null) {
   const ids = new Int32Array(length).fill(source.endId);
   ids.set(tokens);
   const [out] = await decode(model, [[ids, tokens.length + 1]], target.endId, [target.unknownId],
-                             model.meta.max_target_length, beamWidth);
+                             model.meta.max_target_length, beamWidth, source.endId);
   return {text: target.decode(out), ids: out};
 }
 
