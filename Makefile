@@ -47,7 +47,7 @@ serve: setup
 	$(BIN)/deepedge serve
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

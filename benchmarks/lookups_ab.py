@@ -1,6 +1,6 @@
 """Decoding speed of token models before and after an export change, interleaved, one thread.
 
-    python benchmarks/lookups_ab.py OLD_DIR NAME [NAME ...] [--rounds 3]
+    python benchmarks/lookups_ab.py OLD_DIR NAME [NAME ...] [--rounds 3] [--out results/NAME.json]
 
 For each shipped model NAME, `OLD_DIR/NAME` (an earlier export, e.g. from git: `git worktree
 add /tmp/before 5ee2d7a` then `OLD_DIR=/tmp/before/saved_models`) and `saved_models/NAME` are
@@ -72,6 +72,7 @@ def main():
     parser.add_argument("old_dir", type=Path)
     parser.add_argument("names", nargs="+")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes (default %(default)s)")
     args = parser.parse_args()
     results = {}
     for name in args.names:
@@ -88,7 +89,7 @@ def main():
                          "new_over_old": round(medians["new"] / medians["old"], 3),
                          "same_outputs": values["old_outputs"] == values["new_outputs"]}
         print(name, json.dumps(results[name]), flush=True)
-    RESULTS.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "old_dir": str(args.old_dir),
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "old_dir": str(args.old_dir),
                                    "rounds": args.rounds, "models": results}, indent=1) + "\n")
 
 

@@ -3,6 +3,7 @@ folder (an export) is either its old self or its complete new self, never a mix.
 
 import contextlib
 import ctypes
+import fnmatch
 import json
 import os
 import shutil
@@ -165,23 +166,33 @@ def swappable_folder(path):
     return not any(entry.is_dir() for entry in path.iterdir())
 
 
-def install_files(new, path):
+def _dropped(name, drop):
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in drop)
+
+
+def install_files(new, path, drop=()):
     """Moves every file of the folder `new` into `path`, one rename each (same file system),
-    `model.json` last: the fallback of `replace_folder` for folders it may not swap."""
+    `model.json` last: the fallback of `replace_folder` for folders it may not swap. Files of
+    `path` that match a pattern of `drop` and that `new` does not replace are removed after."""
     path.mkdir(parents=True, exist_ok=True)
     names = sorted(p.name for p in Path(new).iterdir() if p.is_file())
     for name in sorted(names, key=lambda n: n == "model.json"):
         os.replace(Path(new) / name, path / name)
+    for entry in path.iterdir():
+        if entry.is_file() and entry.name not in names and _dropped(entry.name, drop):
+            entry.unlink()
     _fsync_dir(path)
 
 
-def replace_folder(new, path, keep_others=True):
+def replace_folder(new, path, keep_others=True, drop=()):
     """Puts the folder `new` (from `folder_workspace(path)`) in place of the folder `path` at once.
 
     Readers see the old folder or the new one, never a mix: `new` is completed first (with
     `keep_others`, hard links to the files of `path` it does not replace, such as a model's
     `model.keras` beside its export), synced, then swapped in with one atomic exchange; the
-    old contents are deleted afterwards. A kill at any point leaves `path` whole (old or new)
+    old contents are deleted afterwards; files matching a pattern of `drop` (`"lookup_*.npy"`:
+    what the writer of `new` owns, so an old one it did not write again is stale) are not kept.
+    A kill at any point leaves `path` whole (old or new)
     and at most a hidden leftover that the next replacement removes. Where the system has no
     atomic exchange, `path` is renamed aside and `new` renamed in: `path` is briefly absent.
     """
@@ -190,7 +201,7 @@ def replace_folder(new, path, keep_others=True):
     if keep_others and path.is_dir():
         for entry in path.iterdir():
             target = new / entry.name
-            if target.exists() or entry.name.startswith("."):
+            if target.exists() or entry.name.startswith(".") or _dropped(entry.name, drop):
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.copytree(entry, target, copy_function=os.link, symlinks=True)

@@ -58,6 +58,24 @@ def test_replace_folder_swaps_the_whole_folder_and_keeps_the_files_it_does_not_r
     assert oct(path.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
 
 
+@pytest.mark.parametrize("swap", [True, False])
+def test_files_the_writer_owns_and_did_not_write_again_are_not_kept(tmp_path, swap):
+    from deepedge.fileio import install_files
+
+    path = tmp_path / "model"
+    path.mkdir()
+    for name in ("model.keras", "lookup_encode_source.npy", "lookup_decode_step_token.npy"):
+        (path / name).write_bytes(b"old " + name.encode())
+    new = folder_workspace(path)
+    (new / "lookup_decode_step_token.npy").write_bytes(b"new")  # the export's tables, one renamed since
+    (new / "lookup_encode_source_reversed.npy").write_bytes(b"new")
+    (replace_folder if swap else install_files)(new, path, drop=("lookup_*.npy",))
+    assert sorted(p.name for p in path.iterdir()) == [
+        "lookup_decode_step_token.npy", "lookup_encode_source_reversed.npy", "model.keras"]
+    assert (path / "model.keras").read_bytes() == b"old model.keras"
+    assert (path / "lookup_decode_step_token.npy").read_bytes() == b"new"
+
+
 def test_a_folder_with_subfolders_or_the_working_directory_is_not_swapped(tmp_path, monkeypatch):
     (tmp_path / "sub").mkdir()
     assert not swappable_folder(tmp_path)

@@ -209,10 +209,11 @@ def export(task, path, quantization="int8", calibration_data=None, evaluation_da
             if not rewrite_for_xnnpack and card.get("export_command"):
                 card = {**card, "export_command": card["export_command"] + " --keep-ops"}
             write_model_card(folder, training_dir=path, **card)
+        # an earlier export's lookup tables that this one did not write again are stale
         if swappable_folder(path):
-            replace_folder(folder, path)
+            replace_folder(folder, path, drop=(f"{TABLE_PREFIX}*.npy",))
         else:  # the working directory, or a folder with subfolders: file by file, model.json last
-            install_files(folder, path)
+            install_files(folder, path, drop=(f"{TABLE_PREFIX}*.npy",))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return meta

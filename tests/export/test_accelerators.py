@@ -25,6 +25,21 @@ def test_xnnpack_coverage_of_the_edge_net_is_measured():
     assert report["delegated_ops"]["CONV_2D"] == 6
 
 
+def test_every_shipped_model_runs_wholly_on_xnnpack():
+    import json
+
+    recorded = {path.parent.name: json.loads(path.read_text())["accelerators"]["xnnpack"]
+                for path in sorted(saved_models_dir().glob("*/model.json"))}
+    assert len(recorded) >= 18
+    assert {name: x["cpu_ops"] for name, x in recorded.items() if x["cpu_ops"]} == {}
+    assert all(x["delegated"] == x["ops"] for x in recorded.values())
+    # measured again on a translator: its encoders read what the runtime computes from the ids
+    # (deepedge.ops.sources) instead of integer length arithmetic and GATHERs
+    report = xnnpack_report(saved_models_dir() / "de_en_attention")
+    assert report["cpu_ops"] == {} and report["fraction"] == 1.0
+    assert set(report["subgraphs"]) == {"decode_step", "encode", "encode_16"}
+
+
 @pytest.fixture(scope="module")
 def rfft_front_end():
     """A float front end computed with LiteRT's RFFT2D (`dft="rfft"`), as the spotter shipped before."""

@@ -113,3 +113,13 @@ def test_an_exported_token_model_reads_its_table_beside_it_and_refuses_bad_ids(e
     table.unlink()
     with pytest.raises(ModelFileError, match="lookup table"):
         load(folder)
+
+
+def test_every_shipped_folder_holds_the_tables_its_model_json_lists_and_no_others():
+    import json
+
+    from deepedge.presets import saved_models_dir
+
+    for folder in sorted(saved_models_dir().iterdir()):
+        listed = {entry["table"] for entry in json.loads((folder / "model.json").read_text()).get("lookups", [])}
+        assert {path.name for path in folder.glob("lookup_*.npy")} == listed, folder.name

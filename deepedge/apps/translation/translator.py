@@ -4,8 +4,9 @@ The encoder reads a sentence of source token ids; the decoder writes target ids 
 time from its state (and, with attention, from a weighted mix of every encoder position).
 `fit` trains with teacher forcing on `[source ids, target ids in] -> target ids out`;
 `translate` decodes greedily or by beam search with the same numpy loop the device runs.
-On device the model is two signatures of one `.tflite`: `encode(source) -> memory and the
-first state` and `decode_step(token, state, memory) -> (logits, state, attention)`.
+On device the model is two signatures of one `.tflite`: `encode(source ids, and what the
+runtime computes from them: deepedge.ops.sources) -> memory and the first state` and
+`decode_step(token, state, memory) -> (logits, state, attention)`.
 """
 
 import numpy as np
