@@ -1,6 +1,6 @@
 """The task metric of shipped models run in TFLite Micro against the same file in LiteRT.
 
-    python benchmarks/micro_parity.py [--out benchmarks/results]
+    python benchmarks/micro_parity.py [--out benchmarks/results] [--models NAME ...]
 
 For every shipped model whose export found that TFLite Micro loads it (model.json's
 `accelerators.micro`), the family's own evaluation on its held-out data runs twice through the
@@ -23,7 +23,8 @@ from deepedge.presets import saved_models_dir
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results")
-    parser.add_argument("--models", nargs="*", help="Shipped model names (default: every one Micro loads).")
+    parser.add_argument("--models", nargs="*", help="Shipped model names (default: every one); the rows of the "
+                        "others in an earlier micro_parity.json are kept.")
     args = parser.parse_args()
     rows = []
     for folder in sorted(p for p in saved_models_dir().iterdir() if (p / "model.json").exists()):
@@ -49,6 +50,9 @@ def main():
         print(json.dumps(row), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.models and (out / "micro_parity.json").is_file():  # the other models' rows stay as measured
+        measured = {r["model"]: r for r in json.loads((out / "micro_parity.json").read_text())}
+        rows = sorted({**measured, **{r["model"]: r for r in rows}}.values(), key=lambda r: r["model"])
     atomic_write_json(out / "micro_parity.json", rows)
     lines = ["| model | metric | LiteRT | TFLite Micro | difference | examples | arena | file |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]

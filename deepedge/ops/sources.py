@@ -20,6 +20,8 @@ them, and the browser page computes the same in `web/static/panels/sequences.js`
 
 import numpy as np
 
+from deepedge.errors import InvalidInputError
+
 SOURCE_FEEDS = ("source", "source_reversed", "source_last", "source_order", "source_mask")
 
 
@@ -30,8 +32,13 @@ def source_length(ids, end_id):
 
 
 def source_feeds(ids, end_id, names=SOURCE_FEEDS):
-    """`{name: array}` for one sentence of ids `(steps,)`, each with its batch axis of one."""
-    ids = np.asarray(ids, np.int32).reshape(-1)
+    """`{name: array}` for one sentence of ids `(steps,)`, each with its batch axis of one.
+    Raises `InvalidInputError` unless `ids` is a 1-D array of integers (the lookups then check
+    that each is in the vocabulary)."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu" or not len(ids):
+        raise InvalidInputError(f"A sentence's source ids must be a non-empty 1-D array of integers. Received: "
+                                f"shape={ids.shape}, dtype={ids.dtype}.")
     steps = len(ids)
     length = source_length(ids, end_id)
     positions = np.arange(steps)

@@ -4,8 +4,8 @@ import numpy as np
 
 from deepedge.errors import ModelFileError
 from deepedge.ops.sources import SOURCE_FEEDS, source_feeds, source_length
-from deepedge.runtime.metadata_checks import REEXPORT
 from deepedge.runtime.encoder_decoder import EdgeEncoderDecoder
+from deepedge.runtime.metadata_checks import REEXPORT
 
 
 class EdgeTranslator(EdgeEncoderDecoder):

@@ -34,12 +34,17 @@ def test_gatewise_step_computes_what_the_keras_cell_computes():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(c_step), keras.ops.convert_to_numpy(c_keras), atol=1e-5)
 
 
-def test_state_at_takes_each_rows_step():
-    from deepedge.layers import StateAt
+def test_step_select_picks_steps_and_reorders_them_exactly():
+    from deepedge.layers import StepSelect
+    from deepedge.ops.sources import source_feeds
 
-    states = [np.full((1, 4), t, np.float32) for t in range(5)]
-    out = StateAt()(states, np.array([3], np.int32))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out), np.full((1, 4), 3.0))
+    states = [np.full((1, 4), t + 0.25, np.float32) for t in range(5)]
+    feeds = source_feeds(np.array([7, 8, 9, 2, 2]), end_id=2)  # three words and the end token
+    last = StepSelect()(feeds["source_last"], states)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(last), np.full((1, 1, 4), 3.25))
+    ordered = keras.ops.convert_to_numpy(StepSelect()(feeds["source_order"], np.stack(states, axis=1)))
+    # step k of a reversed read read position 3 - k; the padding stays where it is
+    assert ordered[0, :, 0].tolist() == [3.25, 2.25, 1.25, 0.25, 4.25]
 
 
 @pytest.mark.slow

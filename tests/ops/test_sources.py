@@ -42,3 +42,11 @@ def test_a_sentence_without_end_token_fills_the_steps_and_names_pick_feeds():
     with pytest.raises(KeyError):
         source_feeds(ids, END, ["image"])
     assert set(SOURCE_FEEDS) == set(source_feeds(ids, END))
+
+
+@pytest.mark.parametrize("ids", [np.array([3.0, 2.0]), np.array([[3, 2]]), np.array([], np.int32), "3 2"])
+def test_ids_that_are_not_one_sentence_of_integers_are_refused(ids):
+    from deepedge.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="1-D array of integers"):
+        source_feeds(ids, END)
