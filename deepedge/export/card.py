@@ -281,8 +281,8 @@ def render_markdown(card, sections=None):
                   f"    {training['command']}"]
         qat = training.get("quantization_aware")
         if qat:
-            data = (f"{qat['train_tokens']:,} tokens" if "train_tokens" in qat else
-                    f"{qat['states']:,} states ({qat['method']})" if "states" in qat else "its training data")
+            data = (f"{qat['train_tokens']:,} tokens" if "train_tokens" in qat
+                    else f"{qat['states']:,} states ({qat['method']})")
             kept = f", the layers {', '.join(qat['float_layers'])} left in float" if qat.get("float_layers") else ""
             lines += ["", f"Then fine-tuned with quantization-aware training (deepedge.training.qat): {qat['epochs']} "
                       f"epoch(s) at {qat['learning_rate']:g} on {data}, {qat['training_seconds'] / 60:.1f} minutes"

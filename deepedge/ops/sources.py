@@ -43,9 +43,9 @@ def source_feeds(ids, end_id, names=SOURCE_FEEDS):
     length = source_length(ids, end_id)
     positions = np.arange(steps)
     within = np.where(positions < length, length - 1 - positions, positions)  # its own inverse
-    eye = np.eye(steps, dtype=np.float32)
     make = {"source": lambda: ids[None], "source_reversed": lambda: ids[within][None],
-            "source_last": lambda: eye[length - 1][None, None], "source_order": lambda: eye[within][None],
+            "source_last": lambda: (positions == length - 1).astype(np.float32)[None, None],
+            "source_order": lambda: (within[:, None] == positions).astype(np.float32)[None],
             "source_mask": lambda: (positions < length).astype(np.float32)[None]}
     return {name: make[name]() for name in names}
 

@@ -60,6 +60,18 @@ def load_ranges(model_path):
     return ranges, float_layers
 
 
+def fine_tuning_settings(recipes, name):
+    """The `quantization_aware` settings of the recipe `name` in `recipes` (a family's `TRAINED`);
+    raises `InvalidInputError` naming the recipes that have them when it has none."""
+    from deepedge.errors import InvalidInputError
+
+    settings = (recipes.get(name) or {}).get("quantization_aware")
+    if settings is None:
+        raise InvalidInputError(f"The recipe of {name!r} has no quantization-aware fine-tuning. Presets with one: "
+                                f"{sorted(n for n, s in recipes.items() if 'quantization_aware' in s)}.")
+    return settings
+
+
 def check_fine_tunable(model_path, train_command):
     """Raises unless `model_path` is a trained float model that QAT can fine-tune: it exists
     (else: train it with `train_command` first) and has no ranges beside it yet."""

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from deepedge.apps.agents.dqn_presets import TRAINED
-from deepedge.errors import InvalidInputError
 
 
 def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
@@ -31,15 +30,12 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
     from deepedge.apps.agents.environments import Episodes, collect_states
     from deepedge.apps.agents.q_network import QNetwork
     from deepedge.backend import keras
-    from deepedge.fileio import atomic_path
     from deepedge.presets import train_command
     from deepedge.training import seed_everything
-    from deepedge.training.qat_files import check_fine_tunable, fine_tuning_command, save_quantization_aware
+    from deepedge.training.qat_files import (check_fine_tunable, fine_tuning_command, fine_tuning_settings,
+                                             save_quantization_aware)
 
-    if name not in TRAINED or "quantization_aware" not in TRAINED[name]:
-        raise InvalidInputError(f"The recipe of {name!r} has no quantization-aware fine-tuning. Presets with one: "
-                                f"{sorted(n for n, s in TRAINED.items() if 'quantization_aware' in s)}.")
-    settings = TRAINED[name]["quantization_aware"]
+    settings = fine_tuning_settings(TRAINED, name)
     out_dir = Path(out_dir)
     path = out_dir / "model.keras"
     check_fine_tunable(path, train_command(name, out_dir))
@@ -64,11 +60,7 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True):
               "loss": [round(float(v), 6) for v in history.history["loss"]],
               "command": fine_tuning_command(name, out_dir, epochs, settings["epochs"])}
 
-    def save(network, target):
-        with atomic_path(target) as tmp:
-            network.save(tmp)
-
-    save_quantization_aware(model, path, float_layers, record, save)
+    save_quantization_aware(model, path, float_layers, record, lambda network, target: network.save(target))
     return QNetwork.load(path), record
 
 

@@ -123,15 +123,11 @@ def fine_tune_quantization_aware(name, out_dir, epochs=None, verbose=True, limit
     from pathlib import Path
 
     from deepedge.backend import keras
-    from deepedge.errors import InvalidInputError
     from deepedge.training.compact import save_half_precision
-    from deepedge.training.qat_files import check_fine_tunable, fine_tuning_command, save_quantization_aware
+    from deepedge.training.qat_files import (check_fine_tunable, fine_tuning_command, fine_tuning_settings,
+                                             save_quantization_aware)
 
-    spec = TRAINED[name]
-    settings = spec.get("quantization_aware")
-    if settings is None:
-        raise InvalidInputError(f"The recipe of {name!r} has no quantization-aware fine-tuning. Presets with one: "
-                                f"{sorted(n for n, s in TRAINED.items() if 'quantization_aware' in s)}.")
+    spec, settings = TRAINED[name], fine_tuning_settings(TRAINED, name)
     out_dir = Path(out_dir)
     path = out_dir / "model.keras"
     check_fine_tunable(path, train_command(name, out_dir))

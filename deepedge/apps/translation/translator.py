@@ -17,8 +17,8 @@ from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
 from deepedge.export.calibration import teacher_forced_steps
-from deepedge.ops.sources import source_feeds
 from deepedge.layers import AdditiveAttention, GatewiseLSTMStep, StepSelect
+from deepedge.ops.sources import source_feeds
 from deepedge.tokenizers import as_tokenizer, encode_sentences
 
 ops = keras.ops
