@@ -141,7 +141,12 @@ def test_shipped_scene_labellers_meet_their_cards_and_the_demo_draws_them(tmp_pa
     console = Console(record=True, width=160)
     rows = family("scene_labelling").demo(tmp_path, limit=40, console=console)
     scenes = rows[0]
-    assert scenes["model"] == "scenes_labeller" and scenes["int8"] >= 75.0 and scenes["latency_ms"] < 15.0
+    assert scenes["model"] == "scenes_labeller" and scenes["int8"] >= 75.0
+    # Wall-clock time depends on the machine and on what else runs: hold the demo's figure to
+    # the card's (measured on a quiet machine) within a factor that only a lost delegate or a
+    # per-call setup cost would break.
+    card_ms = _shipped_int8_with_card("scenes_labeller")[1]["latency_us"]["median"] / 1000
+    assert 0 < scenes["latency_ms"] < 3 * card_ms, (scenes["latency_ms"], card_ms)
     assert "IoU per class" in console.export_text()
     for name in ("scenes_labeller", "nuclei_labeller"):
         assert (tmp_path / f"{name}_overlay.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

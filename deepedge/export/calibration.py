@@ -2,7 +2,14 @@
 
 import numpy as np
 
-from deepedge.backend import keras
+from deepedge.backend import keras, tf
+
+
+def graph_function(model):
+    """`model(inputs, training=False)` traced once into a graph (`tf.function`): calibration
+    steps a Keras model thousands of times, and eagerly each step costs milliseconds of op
+    dispatch (a quantization-aware LSTM step 128 ms, as a graph under 10 ms)."""
+    return tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
 
 
 def teacher_forced_steps(step_model, carried, tokens, rows, steps=8):
@@ -12,7 +19,8 @@ def teacher_forced_steps(step_model, carried, tokens, rows, steps=8):
     first token to the last, so the states late in a long output are calibrated as well as
     those at its start.
 
-    `step_model` is the Keras `decode_step` signature model: `[token, *carried] -> [logits, h, c, ...]`.
+    `step_model` is the Keras `decode_step` signature model, or its `graph_function`:
+    `[token, *carried] -> [logits, h, c, ...]`.
     """
     carried = dict(carried)
     recorded = set(np.linspace(0, len(tokens) - 1, min(steps, len(tokens))).round().astype(int))
@@ -28,4 +36,4 @@ def teacher_forced_steps(step_model, carried, tokens, rows, steps=8):
     return samples
 
 
-__all__ = ["teacher_forced_steps"]
+__all__ = ["graph_function", "teacher_forced_steps"]

@@ -61,26 +61,64 @@ _ARENA_PROBE = """
 import sys
 import numpy as np
 from tflite_micro.python.tflite_micro import runtime
-interpreter = runtime.Interpreter.from_bytes(open(sys.argv[1], "rb").read(), arena_size=int(sys.argv[2]))
-for index in range(int(sys.argv[3])):
-    detail = interpreter.get_input_details(index)
-    interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), index)
-interpreter.invoke()
+data, count = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+sizes = sys.stdin if len(sys.argv) < 4 else [sys.argv[3]]
+for line in sizes:
+    try:
+        interpreter = runtime.Interpreter.from_bytes(data, arena_size=int(line))
+        for index in range(count):
+            detail = interpreter.get_input_details(index)
+            interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), index)
+        interpreter.invoke()
+        del interpreter
+    except RuntimeError:
+        if len(sys.argv) > 3:
+            raise
+        print("no", flush=True)
+    else:
+        print("ok", flush=True)
 """
 
 
 def _probe(path, size, input_count):
     """The exit status of a child process in which TFLM allocates and runs the model at `path` with an
     arena of `size` bytes: 0 when it works, negative (the signal) when TFLM crashed."""
-    return subprocess.run([sys.executable, "-c", _ARENA_PROBE, str(path), str(size), str(input_count)],
+    return subprocess.run([sys.executable, "-c", _ARENA_PROBE, str(path), str(input_count), str(size)],
                           capture_output=True, timeout=300).returncode
 
 
-def _arena_works(path, size, input_count):
-    """Whether TFLM allocates and runs the model at `path` with an arena of `size` bytes. In a child
-    process: some sizes just short of enough crash TFLM (a segmentation fault, seen at 5,120 bytes for
-    the cart-pole Q-network) instead of failing cleanly."""
-    return _probe(path, size, input_count) == 0
+class _ArenaProber:
+    """Tries arena sizes in one child process that reads them from its stdin, and starts a new
+    child after one that crashed: some sizes just short of enough crash TFLM (a segmentation
+    fault, seen at 5,120 bytes for the cart-pole Q-network) instead of failing cleanly. A
+    child's start (Python, numpy and TFLM) costs about a second; a try in a running child, a
+    few milliseconds for small models."""
+
+    def __init__(self, path, input_count):
+        self.command = [sys.executable, "-c", _ARENA_PROBE, str(path), str(input_count)]
+        self.child = None
+        self.first_tries = set()  # sizes tried first in a fresh child
+
+    def works(self, size):
+        if self.child is None:
+            self.child = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, text=True)
+            self.first_tries.add(int(size))
+        try:
+            self.child.stdin.write(f"{int(size)}\n")
+            self.child.stdin.flush()
+            answer = self.child.stdout.readline().strip()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        if answer not in ("ok", "no"):  # the child crashed on this size
+            self.close()
+        return answer == "ok"
+
+    def close(self):
+        if self.child is not None:
+            self.child.kill()
+            self.child.wait()
+            self.child = None
 
 
 def _crash_signal(data, input_count):
@@ -94,25 +132,48 @@ def _crash_signal(data, input_count):
     return -status if status < 0 else None
 
 
+def _search(works, start):
+    """The smallest size (to 16 bytes) at or above `start` for which `works(size)` holds, or None
+    when even `MICRO_PROBE_ARENA` does not: up by a quarter at a time, then halving the gap."""
+    low, high = start - _MICRO_ALIGNMENT, start
+    while not works(high):
+        if high >= MICRO_PROBE_ARENA:
+            return None
+        low, high = high, min(-(-int(high * 1.25) // _MICRO_ALIGNMENT) * _MICRO_ALIGNMENT, MICRO_PROBE_ARENA)
+    while high - low > _MICRO_ALIGNMENT:
+        middle = (low + high) // 2 // _MICRO_ALIGNMENT * _MICRO_ALIGNMENT
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 def _smallest_arena(data, start, input_count):
     """The smallest arena (to 16 bytes) with which TFLM allocates and runs `data`, searching up from
     `start`, what the recording allocator reported (the recorded total leaves out scratch memory
-    that `Prepare` frees, so it can fall short; smaller sizes are never enough)."""
+    that `Prepare` frees, so it can fall short; smaller sizes are never enough).
+
+    The search tries sizes in one long-lived child (`_ArenaProber`); unless a fresh child tried it
+    first, the size found is tried again in a fresh child, in case an earlier failed try left
+    the child's memory in a state that let a later one pass. Should that fail, the search is
+    repeated with a fresh child for every size.
+    """
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.tflite"
         path.write_bytes(data)
-        low, high = start - _MICRO_ALIGNMENT, start
-        while not _arena_works(path, high, input_count):
-            if high >= MICRO_PROBE_ARENA:
-                return None
-            low, high = high, min(-(-int(high * 1.25) // _MICRO_ALIGNMENT) * _MICRO_ALIGNMENT, MICRO_PROBE_ARENA)
-        while high - low > _MICRO_ALIGNMENT:
-            middle = (low + high) // 2 // _MICRO_ALIGNMENT * _MICRO_ALIGNMENT
-            if _arena_works(path, middle, input_count):
-                high = middle
-            else:
-                low = middle
-    return high
+        prober = _ArenaProber(path, input_count)
+        try:
+            found = _search(prober.works, start)
+        finally:
+            prober.close()
+
+        def fresh(size):
+            return _probe(path, size, input_count) == 0
+
+        if found is None or found in prober.first_tries or fresh(found):
+            return found
+        return _search(fresh, start)
 
 
 def _example_inputs(example, details):

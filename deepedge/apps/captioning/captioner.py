@@ -22,7 +22,7 @@ from deepedge.apps.encoder_decoder import EncoderDecoderMixin
 from deepedge.apps.task import Task
 from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
-from deepedge.export.calibration import teacher_forced_steps
+from deepedge.export.calibration import graph_function, teacher_forced_steps
 from deepedge.layers import AdditiveAttention
 from deepedge.tokenizers import as_tokenizer, encode_sentences
 
@@ -292,7 +292,7 @@ class Captioner(EncoderDecoderMixin, Task, keras.Model):
         encoder, and decoder steps teacher-forced through one of each image's references."""
         rng = np.random.default_rng(seed)
         signatures = self.edge_signatures()
-        encode, step = signatures["encode"]["model"], signatures["decode_step"]["model"]
+        encode, step = (graph_function(signatures[name]["model"]) for name in ("encode", "decode_step"))
         names = signatures["encode"]["outputs"]
         rows = self.edge_decoder_rows
         samples = []

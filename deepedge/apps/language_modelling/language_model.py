@@ -56,12 +56,14 @@ class LanguageModel(StepwiseExportMixin, Task, keras.Model):
         raise NotImplementedError
 
     def keras_step_fn(self):
-        """`step(token, state) -> (logits, state)` running the Keras step model (slow; for checks)."""
-        model = self.step_model()
+        """`step(token, state) -> (logits, state)` running the Keras step model as a graph."""
+        from deepedge.export.calibration import graph_function
+
         names = [name for name, *_ in self.state_spec()]
+        run = graph_function(self.step_model())
 
         def step(token, state):
-            outputs = model([np.array([token], np.int32)] + [state[n] for n in names], training=False)
+            outputs = run([np.array([token], np.int32)] + [np.asarray(state[n]) for n in names])
             outputs = [np.asarray(o) for o in outputs]
             return outputs[0].reshape(-1), dict(zip(names, outputs[1:]))
 
@@ -344,10 +346,19 @@ class NPLM(LanguageModel):
         return step
 
     def calibration_samples(self, data, num_samples=2000, seed=0, run_length=50):
-        """Windows of training text, as the step reads them (the token already shifted in)."""
-        samples = super().calibration_samples(data, num_samples, seed, run_length)
-        return [(name, {"context": self._shift(inputs["context"], int(inputs["token"][0]))})
-                for name, inputs in samples]
+        """Windows of training text, as the step reads them (the token already shifted in): the
+        same runs as the recurrent models' (`LanguageModel.calibration_samples`), but the state
+        is the window itself, so no step runs to make them."""
+        ids = as_token_ids(self.tokenizer, data)
+        rng = np.random.default_rng(seed)
+        samples = []
+        runs = max(1, -(-num_samples // run_length))
+        for start in rng.integers(0, max(1, len(ids) - run_length - 1), runs):
+            context = self.initial_state()["context"]
+            for token in ids[start: start + run_length]:
+                context = self._shift(context, int(token))
+                samples.append(("step", {"context": context}))
+        return samples[:num_samples]
 
     def get_config(self):
         return {**super().get_config(), "context_size": self.context_size, "embedding_dim": self.embedding_dim,

@@ -16,7 +16,7 @@ from deepedge.apps.task import Task
 from deepedge.apps.translation.presets import ARCHITECTURES, TRAINED
 from deepedge.backend import keras
 from deepedge.errors import InvalidInputError
-from deepedge.export.calibration import teacher_forced_steps
+from deepedge.export.calibration import graph_function, teacher_forced_steps
 from deepedge.layers import AdditiveAttention, GatewiseLSTMStep, StepSelect
 from deepedge.ops.sources import source_feeds
 from deepedge.tokenizers import as_tokenizer, encode_sentences
@@ -320,9 +320,9 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
         """
         rng = np.random.default_rng(seed)
         signatures = self.edge_signatures()
-        encode = signatures["encode"]["model"]
+        encode = graph_function(signatures["encode"]["model"])
         names = signatures["encode"]["outputs"]
-        step = signatures["decode_step"]["model"]
+        step = graph_function(signatures["decode_step"]["model"])
         rows = self.edge_decoder_rows  # the sentence in every row of the decoder
         samples = []
         sentences = max(1, num_samples // (steps_per_sentence + 1))
