@@ -46,11 +46,13 @@ demo: setup
 serve: setup
 	$(BIN)/deepedge serve
 
+# Two workers (one per core here; -n auto takes every core), each test file on one worker so its
+# module fixtures train once: 49 min in one process, about 20 in two.
 test: setup
-	$(BIN)/python -m pytest -q --durations=30
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=30
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/image_recognition.py

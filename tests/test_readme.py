@@ -21,15 +21,6 @@ def test_readme_quickstart_runs(tmp_path):
 
 
 @pytest.mark.slow
-def test_readme_language_quickstart_runs(tmp_path):
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = [b for b in blocks if "LSTMLanguageModel" in b][0].replace("/tmp/", f"{tmp_path}/")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "It is a truth" in result.stdout and "'h0'" in result.stdout
-
-
-@pytest.mark.slow
 def test_readme_scene_quickstart_runs(tmp_path):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     code = [b for b in blocks if "SceneLabeller" in b][0].replace("/tmp/", f"{tmp_path}/")
