@@ -148,7 +148,8 @@ class Translation(Family):
         speed = t["speed"]
         lines += ["", f"Speed: {speed['tokens_per_second']:,.0f} target tokens per second with beam 4 on one thread "
                   f"({speed['sentences']} test sentences, {speed['target_tokens']} tokens in {speed['seconds']:.2f} s; "
-                  f"the decoder steps {speed['decoder_rows']} hypotheses per call).", "",
+                  f"the decoder steps {speed['decoder_rows']} hypotheses per call"
+                  + (f"; timed {speed['timed']}" if speed.get("timed") else "") + ").", "",
                   "| source | reference | int8, beam 4 |", "| --- | --- | --- |"]
         lines += [f"| {x['source']} | {x['reference']} | {x['int8_beam4']} |" for x in t["samples"]]
         ood = t.get("out_of_domain")
