@@ -7,6 +7,7 @@ output difference against LiteRT. Part of `deepedge.export.accelerators.accelera
 
 import importlib.util
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ TRANSPOSE TRANSPOSE_CONV UNIDIRECTIONAL_SEQUENCE_LSTM UNPACK VAR_HANDLE WHILE ZE
 """.split())
 MICRO_PROBE_ARENA = 64 * 1024 * 1024  # bytes tried first; a model that needs more is reported so
 _MICRO_ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
+_PROBE_SECONDS = 300  # one try of one arena size, at most
 
 
 def _micro_interpreter(data, arena_size):
@@ -84,7 +86,7 @@ def _probe(path, size, input_count):
     """The exit status of a child process in which TFLM allocates and runs the model at `path` with an
     arena of `size` bytes: 0 when it works, negative (the signal) when TFLM crashed."""
     return subprocess.run([sys.executable, "-c", _ARENA_PROBE, str(path), str(input_count), str(size)],
-                          capture_output=True, timeout=300).returncode
+                          capture_output=True, timeout=_PROBE_SECONDS).returncode
 
 
 class _ArenaProber:
@@ -107,10 +109,11 @@ class _ArenaProber:
         try:
             self.child.stdin.write(f"{int(size)}\n")
             self.child.stdin.flush()
-            answer = self.child.stdout.readline().strip()
+            ready, _, _ = select.select([self.child.stdout], [], [], _PROBE_SECONDS)
+            answer = self.child.stdout.readline().strip() if ready else ""
         except (BrokenPipeError, OSError):
             answer = ""
-        if answer not in ("ok", "no"):  # the child crashed on this size
+        if answer not in ("ok", "no"):  # the child crashed (or hung) on this size
             self.close()
         return answer == "ok"
 

@@ -71,6 +71,19 @@ def test_micro_runs_the_edge_net_in_its_measured_arena_and_matches_litert():
     assert report["parity"]["examples"] == 3 and report["parity"]["max_abs_diff"] <= 8
 
 
+def test_micro_finds_the_smallest_arena_past_a_size_that_crashes_tflm():
+    """The cart-pole Q-network: TFLM crashes (SIGSEGV) at 5,120 bytes instead of failing cleanly.
+    The search tries sizes in one child, starts another after the crash, and finds 5,136 bytes,
+    the size a fresh process runs with where 16 bytes less does not."""
+    from deepedge.export.micro import _probe
+
+    model = saved_models_dir() / "dqn_cartpole" / "model.tflite"
+    assert _probe(model, 5_120, 1) < 0  # the crash this search has to survive
+    report = micro_report(model)
+    assert report["loads"] and report["arena_bytes"] == 5_136
+    assert _probe(model, 5_136, 1) == 0 and _probe(model, 5_136 - 16, 1) != 0
+
+
 def test_micro_rejects_test_inputs_of_the_wrong_shape():
     with pytest.raises(InvalidInputError, match=r"must have shape \[1, 28, 28, 1\] and dtype int8"):
         micro_report(EDGENET, test_inputs=[np.zeros((28, 28), np.int8)])
