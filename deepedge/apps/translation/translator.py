@@ -48,11 +48,13 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     metric_name = "bleu"
     metric_higher_is_better = True
     parity_threshold = 1.0  # BLEU points an int8 export may lose
-    # With attention, an extra `encode_N` signature for sentences of up to N - 1 tokens: most
-    # sentences are short, and the 48-step unrolled encoder took a third of a short sentence's
-    # time. de_en_attention int8, beam 4 on the test split: 5.56 BLEU with it, 5.66 without
-    # (float 5.86); both encoders are calibrated on the same sentences.
-    edge_short_source_length = 16
+    # Extra `encode_N` signatures for sentences of up to N - 1 tokens (those of these lengths at
+    # most half the model's longest): most sentences are short, and the unrolled encoder of the
+    # longest took a fifth of a sentence's time on device. de_en_attention int8, beam 4 on the test
+    # split: 5.56 BLEU with `encode_16`, 5.66 without (float 5.86). Measured 2026-12-07, one
+    # `encode` call a sentence on one thread: de_en_seq2seq 2.76 ms at 48 steps, es_en_seq2seq
+    # 6.49 ms and es_en_attention 5.84 ms at 96, where two verses in three fit in 32 steps.
+    edge_short_source_lengths = (16, 32, 48)
     architectures = ARCHITECTURES
     trained = TRAINED
 
@@ -243,26 +245,32 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
         the order that puts the backward read back, and the decoder's `source_mask`), so the
         graph needs no integer arithmetic and XNNPACK takes every op.
 
-        With attention and `edge_short_source_length = N`, a second encoder `encode_N` reads
-        sentences of up to N - 1 tokens (and the end token) in N unrolled steps instead of
-        `max_source_length`: most sentences are short, and the unrolled encoder is a quarter
-        of the time a short sentence takes on device. The runtime pads its memory with masked
+        For each N of `edge_short_source_lengths` up to half `max_source_length`, a shorter
+        encoder `encode_N` reads sentences of up to N - 1 tokens (and the end token) in N
+        unrolled steps instead of `max_source_length`: most sentences are short, and the
+        unrolled encoder is a fifth of the time a sentence takes on device. The runtime picks
+        the shortest that holds the sentence and pads its memory (with attention) with masked
         positions; the decoder cannot tell."""
         inputs = self._edge_encoder_inputs(self.max_source_length)
         memory, keys, h, c = self._unrolled_encode(inputs)
         source_mask = keras.Input(shape=(self.max_source_length,), batch_size=1, name="source_mask")
         signatures = self._edge_signatures(list(inputs.values()), (memory, keys, source_mask), h, c,
                                            fed=("source_mask",))
-        short = self.edge_short_source_length
-        if self.attention and short and short < self.max_source_length:
+        for short in self.short_source_lengths():
             inputs_short = self._edge_encoder_inputs(short)
             *memory_short, h_short, c_short = self._unrolled_encode(inputs_short)
-            outputs = {"h": h_short, "c": c_short, **dict(zip(self.memory_names, memory_short))}
+            outputs = {"h": h_short, "c": c_short}
+            if self.attention:
+                outputs |= dict(zip(self.memory_names, memory_short))
             signatures[f"encode_{short}"] = {
                 "model": keras.Model(list(inputs_short.values()), list(outputs.values()),
                                      name=f"{self.name}_encode_{short}"),
                 "inputs": list(inputs_short), "outputs": list(outputs)}
         return signatures
+
+    def short_source_lengths(self):
+        """The steps of the exported shorter encoders (`encode_N`), shortest first."""
+        return sorted({int(n) for n in self.edge_short_source_lengths or () if 2 * int(n) <= self.max_source_length})
 
     def _edge_encoder_inputs(self, steps):
         """The exported encoder's inputs over `steps` positions (see `deepedge.ops.sources`)."""
@@ -312,7 +320,9 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
     def calibration_samples(self, data, num_samples=400, seed=0, steps_per_sentence=8):
         """Real `(signature, inputs)` pairs for int8 calibration: encoder inputs of training
         sentences, and decoder steps teacher-forced through their whole reference translations,
-        `steps_per_sentence` of them spread evenly from the first word to the end token.
+        `steps_per_sentence` of them spread evenly from the first word to the end token:
+        `num_samples` of these, and on top of them the same sentences through each shorter
+        encoder that holds them (so adding one changes no other signature's calibration).
 
         Steps from the whole sentence, not only its first words: a decoder's state and its
         attention context late in a long sentence range wider than at its start (es_en_attention
@@ -324,7 +334,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
         names = signatures["encode"]["outputs"]
         step = graph_function(signatures["decode_step"]["model"])
         rows = self.edge_decoder_rows  # the sentence in every row of the decoder
-        samples = []
+        samples, shorter = [], []  # the shorter encoders' samples come on top of `num_samples`
         sentences = max(1, num_samples // (steps_per_sentence + 1))
         for i in rng.permutation(len(data)):
             if sentences == 0:
@@ -338,11 +348,13 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
             end_id = self.source_tokenizer.end_id
             feeds = source_feeds(source[0], end_id)
             encode_inputs = {n: feeds[n] for n in signatures["encode"]["inputs"]}
+            if len(samples) < num_samples:  # each shorter encoder that holds the sentence reads it too
+                for short in self.short_source_lengths():
+                    if np.argmax(source[0] == end_id) < short:
+                        short_feeds = source_feeds(source[0, :short], end_id)
+                        shorter.append((f"encode_{short}",
+                                        {n: short_feeds[n] for n in signatures[f"encode_{short}"]["inputs"]}))
             samples.append(("encode", encode_inputs))
-            short = f"encode_{self.edge_short_source_length}"
-            if short in signatures and np.argmax(source[0] == end_id) < self.edge_short_source_length:
-                short_feeds = source_feeds(source[0, :self.edge_short_source_length], end_id)
-                samples.append((short, {n: short_feeds[n] for n in signatures[short]["inputs"]}))
             encoded = encode([encode_inputs[n] for n in signatures["encode"]["inputs"]])
             carried = {n: np.repeat(keras.ops.convert_to_numpy(v), rows, axis=0) for n, v in zip(names, encoded)}
             carried |= {n: np.repeat(feeds[n], rows, axis=0) for n in signatures["decode_step"]["inputs"]
@@ -350,7 +362,7 @@ class Translator(EncoderDecoderMixin, Task, keras.Model):
             end = int(np.argmax(target == self.target_tokenizer.end_id))  # the number of words
             samples += teacher_forced_steps(step, carried, [self.target_tokenizer.end_id, *target[:end]], rows,
                                             steps_per_sentence)
-        return samples[:num_samples]
+        return samples[:num_samples] + shorter
 
     def edge_metadata(self):
         return {"source_tokenizer": self.source_tokenizer.get_config(),

@@ -161,7 +161,7 @@ def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(tr
                                                                              tmp_path):
     models, train, test = trained_translators
     model = models[attention]
-    model.edge_short_source_length = 6  # sentences of up to 5 words go through a 6-step `encode_6`
+    model.edge_short_source_lengths = (4, 5, 6)  # 3 words go through `encode_4`, 4 through `encode_5` (6 > 10 / 2)
     bad = [("translate", "", "at least one word"), ("translate", "eins " * 12, "at most 9"),
            ("translate", 7, "a sentence or a list")]
     meta, runtime, result = run_edge_export_test(
@@ -170,7 +170,7 @@ def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(tr
         # the plain model, half trained with 32 units, decides many near-ties and int8 flips some
         # (measured: a drop of 5.4-6.6 of its 36.7); every shipped model meets 1.0
         max_drop=None if attention else 8.0)
-    assert set(meta["signatures"]) == {"encode", "decode_step"} | ({"encode_6"} if attention else set())
+    assert set(meta["signatures"]) == {"encode", "decode_step", "encode_4", "encode_5"}
     assert meta["latency_us"]["signature"] == "decode_step"
     assert [s["name"] for s in meta["state"]["decode_step"]] == ["h", "c"]
     assert meta["memory"] == (["memory", "keys", "source_mask"] if attention else [])
@@ -195,15 +195,19 @@ def test_int8_export_keeps_bleu_runs_without_tensorflow_and_agrees_with_keras(tr
         keras_logits, keras_state = keras_step(np.array(tokens), keras_state)
         edge_logits, edge_state = edge_step(np.array(tokens), edge_state)
         np.testing.assert_allclose(edge_logits, keras_logits, atol=1e-4)
-    if attention:  # the short encoder, its memory padded, gives the decoder what the long one gives
-        assert float_runtime.short_encoders == [(6, "encode_6")]
-        lengths = (source_ids == model.source_tokenizer.end_id).argmax(axis=1) + 1
-        assert lengths.min() <= 6
-        short = float_runtime.start(source_ids, rows)[1]
-        float_runtime.short_encoders = []
-        full = float_runtime.start(source_ids, rows)[1]
+    # each shorter encoder (its memory padded) gives the decoder what the longest gives
+    assert float_runtime.short_encoders == [(4, "encode_4"), (5, "encode_5")]
+    for words in (3, 4):
+        sentence = next(s for s in test.sources if len(s.split()) == words)
+        ids = model.teacher_forcing_data([sentence], [sentence])[0][0]
+        short_step, short = float_runtime.start(ids, rows)
+        shorter_encoders, float_runtime.short_encoders = float_runtime.short_encoders, []
+        full_step, full = float_runtime.start(ids, rows)
+        float_runtime.short_encoders = shorter_encoders
         for name in ("h", "c"):
             np.testing.assert_allclose(short[name], full[name], atol=1e-5)
+        tokens = np.array([1] * rows)
+        np.testing.assert_allclose(short_step(tokens, short)[0], full_step(tokens, full)[0], atol=1e-4)
     if attention:  # int8 may flip a rare near-tie of the well-trained model
         assert sum(a == b for a, b in zip(greedy_keras, runtime.translate(list(test.sources[:20])))) >= 18
         runtime.translate(test.sources[0])
