@@ -106,13 +106,15 @@ class GlimpseAgent(Task, keras.Model):
     def _rollout(self, images, sample=False, seed=None):
         """`(probabilities, locations (batch, glimpses, 2), log-probabilities of the sampled
         locations (batch, glimpses - 1), baselines (batch, glimpses - 1))`."""
-        images = ops.cast(images, "float32") / 255.0
+        # the pixel values' block sums, once for every glimpse (exact: integers); scaled after reading
+        levels = self.sensor.pyramid(ops.cast(images, "float32"))
         batch = ops.shape(images)[0]
         h = c = ops.zeros((batch, self.core_units))
         location = ops.zeros((batch, 2))  # the first glimpse looks at the centre
         locations, log_pis, baselines = [location], [], []
         for t in range(self.glimpses):
-            h, c, mean = self._step(self.sensor(images, location), location, h, c)
+            glimpse = self.sensor.read(levels, location) / 255.0
+            h, c, mean = self._step(glimpse, location, h, c)
             if t == self.glimpses - 1:
                 break
             if sample:
