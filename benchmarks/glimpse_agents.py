@@ -9,7 +9,8 @@ test error and MACs of both, and the ConvNet's MACs on the other canvas sizes.
 
     .venv/bin/python benchmarks/glimpse_agents.py saved_models/glimpse_cluttered [more agents]
 
-Writes `results/glimpse_agents.json` and `.md`.
+Writes `results/glimpse_agents.json` and `.md` (rows of other data sets measured before are kept).
+The ConvNet checkpoints every epoch under the user cache: a run cut off resumes.
 """
 
 import argparse
@@ -108,8 +109,17 @@ def main():
                      "convnet_macs": multiply_accumulates(model), "convnet_training_seconds": round(seconds, 1),
                      "convnet_macs_by_canvas": {s: multiply_accumulates(convnet(s, width)) for s in (28, 60, 100)},
                      "epochs": epochs})
-    result = {"date": datetime.date.today().isoformat(), "machine": machine_description(),
-              "command": " ".join([".venv/bin/python", *sys.argv]), "rows": rows}
+    command = " ".join([".venv/bin/python", *sys.argv])
+    for row in rows:
+        row.update(date=datetime.date.today().isoformat(), command=command)
+    # rows of other canvases measured before are kept (each row says when and by which command)
+    previous = json.loads((RESULTS / "glimpse_agents.json").read_text()) if (RESULTS / "glimpse_agents.json").exists() else {}
+    measured = {row["data"] for row in rows}
+    kept = [{"date": previous.get("date"), "command": previous.get("command"), **row}
+            for row in previous.get("rows", []) if row["data"] not in measured]
+    rows = sorted(kept + rows, key=lambda row: canvas_layout(row["data"])[1])
+    result = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "command": command,
+              "rows": rows}
     lines = ["| data | glimpse agent error | MACs | ConvNet error | MACs | ConvNet MACs at 28 / 60 / 100 px |",
              "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
