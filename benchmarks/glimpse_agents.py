@@ -9,6 +9,9 @@ test error and MACs of both, and the ConvNet's MACs on the other canvas sizes.
 
     .venv/bin/python benchmarks/glimpse_agents.py saved_models/glimpse_cluttered [more agents]
 
+It also says where the agent's errors come from: on how many test canvases some glimpse's centre
+lands inside the object's box, and the accuracy on those canvases and on the others.
+
 Writes `results/glimpse_agents.json` and `.md` (rows of other data sets measured before are kept).
 The ConvNet checkpoints every epoch under the user cache: a run cut off resumes.
 """
@@ -86,6 +89,26 @@ def train_convnet(data_name, width, epochs, batch_size=128, seed=2014):
     return model, seconds
 
 
+def search_report(agent, test):
+    """Where the agent's errors come from: the share of test canvases on which some glimpse's
+    centre falls inside the object's box (`found`), and the accuracy on those and on the rest."""
+    paths, predicted = [], []
+    for i in range(0, len(test), 500):
+        images = test.images[i:i + 500]
+        paths.append(agent.glimpse_path(images))
+        predicted.append(np.argmax(keras.ops.convert_to_numpy(agent(images)), axis=-1))
+    paths, correct = np.concatenate(paths), np.concatenate(predicted) == test.labels
+    size = test.images.shape[1]
+    centres = np.minimum(np.floor((np.clip(paths, -1, 1) + 1) * 0.5 * size), size - 1)  # as the retina places them
+    boxes = test.boxes[:, None]
+    inside = ((centres[..., 0] >= boxes[..., 0]) & (centres[..., 0] < boxes[..., 2]) &
+              (centres[..., 1] >= boxes[..., 1]) & (centres[..., 1] < boxes[..., 3]))
+    found = inside.any(axis=1)
+    share = lambda mask: round(100 * float(np.mean(correct[mask])), 2) if mask.any() else None  # noqa: E731
+    return {"found": round(100 * float(np.mean(found)), 2), "accuracy_found": share(found),
+            "accuracy_not_found": share(~found), "glimpses_inside": round(float(inside.sum(axis=1).mean()), 2)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("agents", nargs="+", help="Folders holding a trained glimpse agent (model.keras).")
@@ -98,6 +121,7 @@ def main():
         data_name = training["data"]
         test = load_canvases(data_name, "test")
         agent_error = 100 * (1 - agent.evaluate_metric(test))
+        search = search_report(agent, test)
         size = canvas_layout(data_name)[1]
         width = width_for(size, agent.multiply_accumulates())
         epochs = args.epochs or training["recipe"]["epochs"]
@@ -105,6 +129,7 @@ def main():
         predicted = np.argmax(model.predict(test.images.astype(np.float32), verbose=0), -1)
         rows.append({"data": data_name, "agent": str(folder), "agent_error": round(agent_error, 2),
                      "agent_macs": agent.multiply_accumulates(), "agent_training_seconds": training["training_seconds"],
+                     "agent_search": search,
                      "convnet_width": width, "convnet_error": round(100 * float(np.mean(predicted != test.labels)), 2),
                      "convnet_macs": multiply_accumulates(model), "convnet_training_seconds": round(seconds, 1),
                      "convnet_macs_by_canvas": {s: multiply_accumulates(convnet(s, width)) for s in (28, 60, 100)},
@@ -117,15 +142,24 @@ def main():
     measured = {row["data"] for row in rows}
     kept = [{"date": previous.get("date"), "command": previous.get("command"), **row}
             for row in previous.get("rows", []) if row["data"] not in measured]
+    for row in kept:  # the search report is cheap: added to a kept row that lacks it
+        if "agent_search" not in row and (Path(row["agent"]) / "model.keras").is_file():
+            agent = GlimpseAgent.load(Path(row["agent"]) / "model.keras")
+            row.update(agent_search=search_report(agent, load_canvases(row["data"], "test")),
+                       agent_search_date=datetime.date.today().isoformat())
     rows = sorted(kept + rows, key=lambda row: canvas_layout(row["data"])[1])
     result = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "command": command,
               "rows": rows}
-    lines = ["| data | glimpse agent error | MACs | ConvNet error | MACs | ConvNet MACs at 28 / 60 / 100 px |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| data | glimpse agent error | MACs | ConvNet error | MACs | ConvNet MACs at 28 / 60 / 100 px "
+             "| agent finds the object (accuracy then / else) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        by = r["convnet_macs_by_canvas"]
+        by = {int(k): v for k, v in r["convnet_macs_by_canvas"].items()}  # (JSON keys are strings)
+        search = r.get("agent_search")
+        found = (f"{search['found']:.1f}% ({search['accuracy_found']}% / {search['accuracy_not_found']}%)"
+                 if search else "-")
         lines.append(f"| {r['data']} | {r['agent_error']:.2f}% | {r['agent_macs']:,} | {r['convnet_error']:.2f}% | "
-                     f"{r['convnet_macs']:,} | {by[28]:,} / {by[60]:,} / {by[100]:,} |")
+                     f"{r['convnet_macs']:,} | {by[28]:,} / {by[60]:,} / {by[100]:,} | {found} |")
     RESULTS.mkdir(exist_ok=True)
     atomic_write_json(RESULTS / "glimpse_agents.json", result)
     atomic_write_text(RESULTS / "glimpse_agents.md", "\n".join(lines) + "\n")

@@ -76,11 +76,12 @@ def ordered_batches(x, y, batch_size):
     return tf.data.Dataset.from_tensor_slices((x, as_tensor_input(y))).batch(batch_size).with_options(options)
 
 
-def epoch_arrays(train_images, train_labels, rng, augmentation=None, epoch_data=None):
+def epoch_arrays(train_images, train_labels, rng, augmentation=None, epoch_data=None, epoch=None):
     """One epoch's training arrays `(x, y)` as `fit_resumable` draws them from `rng` (made from
     `(seed, epoch)`): shuffled (or drawn by `epoch_data(rng)`), augmented, images as float32."""
     if epoch_data is not None:
-        images, labels = epoch_data(rng)
+        # (a curriculum's `epoch_data` says `takes_epoch = True` and is given the epoch too)
+        images, labels = epoch_data(rng, epoch) if getattr(epoch_data, "takes_epoch", False) else epoch_data(rng)
     else:
         order = rng.permutation(len(train_labels))
         images = (tuple(a[order] for a in train_images) if isinstance(train_images, (list, tuple))
@@ -113,6 +114,7 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         epoch_data: callable `rng -> (x, y)` that draws each epoch's (shuffled) training
             arrays, for data that is cut anew every epoch (language-model windows). When
             given, `train_images` and `train_labels` only size the run (`len(train_labels)`).
+            One with `takes_epoch = True` is called `(rng, epoch)` (a curriculum: epochs from 0).
         batches: callable `(x, y, batch_size, rng) -> dataset` that batches the (shuffled)
             training arrays, and the validation arrays with `rng=None`; for batches that are
             not plain slices (a translator's length-trimmed, weighted batches). Default: in order.
@@ -162,7 +164,7 @@ def fit_resumable(model, train_images, train_labels, epochs, checkpoint_dir, bat
         if epoch_dataset is not None:  # (the time to make the examples counts: the pipeline streams them)
             dataset = epoch_dataset(rng, batch_size)
         else:
-            images, labels = epoch_arrays(train_images, train_labels, rng, augmentation, epoch_data)
+            images, labels = epoch_arrays(train_images, train_labels, rng, augmentation, epoch_data, epoch)
             epoch_started, examples = time.perf_counter(), len(labels)
             dataset = batches(images, labels, batch_size, rng)
         progress = EpochProgress(epoch, epochs, math.ceil(examples / batch_size)) if verbose else None

@@ -97,3 +97,32 @@ def test_ordered_batches_keep_order_and_the_last_partial_batch():
     assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == y.dtype
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x.astype(np.float32))
     assert not ordered_batches(x, y, 2).options().autotune.enabled
+
+
+def test_a_curriculum_is_told_each_epoch_also_after_a_resume(digits, tmp_path):
+    train = digits["train"].take(64)
+    seen = []
+
+    def epoch_data(rng, epoch):
+        seen.append(epoch)
+        order = rng.permutation(len(train))
+        return train.images[order], train.labels[order]
+
+    epoch_data.takes_epoch = True
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(epoch, logs):
+        if epoch == 1:
+            raise Stop  # (as a kill: the checkpoint of epoch 2 is written)
+
+    for on_epoch_end in (stop_after_two, None):
+        model = build_tiny_classifier(train.class_names)
+        model.compile()
+        try:
+            fit_resumable(model, train.images, train.labels, epochs=3, checkpoint_dir=tmp_path, batch_size=32,
+                          verbose=False, epoch_data=epoch_data, on_epoch_end=on_epoch_end)
+        except Stop:
+            pass
+    assert seen == [0, 1, 2]  # the resumed run starts at the epoch the checkpoint ends, and says so

@@ -21,6 +21,10 @@ ARCHITECTURES = {
 }
 
 # AdamW with warm-up and cosine decay (`deepedge.training.optimizers`); fresh canvases every epoch.
+# `curriculum_epochs` (glimpse_recipes.canvas_epochs): the clutter grows over those first epochs.
+# Tried on glimpse_cluttered_100 (2026-12-07), 5-epoch pilots side by side, one core each: REINFORCE
+# rewarded with the right class's probability instead of 0/1 reached validation accuracy 0.288
+# (0/1: 0.326) and put a glimpse on the digit on 23.4% of 2,000 test canvases (0/1: 28.6%).
 _RECIPE = {"epochs": 40, "batch_size": 128, "learning_rate": 1e-3, "weight_decay": 1e-5, "clipnorm": 1.0,
            "seed": 2014}
 

@@ -14,14 +14,21 @@ from deepedge.training.finish import finish_training
 from deepedge.training.optimizers import build_optimizer
 
 
-def canvas_epochs(objects, size, distractors):
-    """`epoch_data(rng)` for `fit_resumable`: the training `objects` shuffled and placed anew on
-    `size`-square canvases with `distractors` pieces of clutter, all drawn from `rng`."""
-    def epoch_data(rng):
+def canvas_epochs(objects, size, distractors, curriculum_epochs=0):
+    """`epoch_data(rng, epoch)` for `fit_resumable`: the training `objects` shuffled and placed
+    anew on `size`-square canvases with `distractors` pieces of clutter, all drawn from `rng`.
+    With `curriculum_epochs`, the clutter grows over those first epochs (epoch e of them has
+    `distractors * e // curriculum_epochs` pieces: none at first), so that the location policy
+    learns to find a lone object before it has to tell it from the clutter."""
+    def epoch_data(rng, epoch=None):
+        pieces = distractors
+        if epoch is not None and epoch < curriculum_epochs:
+            pieces = distractors * epoch // curriculum_epochs
         order = rng.permutation(len(objects))
-        canvases, _ = compose_canvases(objects.images[order], size, distractors, rng)
+        canvases, _ = compose_canvases(objects.images[order], size, pieces, rng)
         return canvases, objects.labels[order]
 
+    epoch_data.takes_epoch = True
     return epoch_data
 
 
@@ -59,7 +66,7 @@ def train_preset(name, out_dir, epochs=None, checkpoint_dir=None, limit=None, ve
                              **config)
         model.build((None, size, size, 1))
 
-    epoch_data = canvas_epochs(objects, size, distractors)
+    epoch_data = canvas_epochs(objects, size, distractors, recipe.get("curriculum_epochs", 0))
     steps = math.ceil(len(objects) / recipe["batch_size"])
     with distribution.scope(recipe):
         model.compile(optimizer=build_optimizer(recipe, steps, recipe["epochs"], clipnorm=recipe["clipnorm"]),

@@ -58,6 +58,25 @@ def tiny_agent(seed=0, **kwargs):
     return agent
 
 
+def test_clutter_curriculum_grows_the_clutter_then_draws_the_recipes_canvases():
+    from deepedge.apps.agents.glimpse_recipes import canvas_epochs
+    from deepedge.data.glimpses import load_objects
+
+    objects = load_objects("mnist", "test").take(64)
+    own = int(np.count_nonzero(objects.images))  # every object's lit pixels, on whichever canvas it lands
+
+    def draw(epoch_data, epoch):
+        return epoch_data(np.random.default_rng([5, epoch]), epoch)
+
+    curriculum, plain = canvas_epochs(objects, 60, 4, curriculum_epochs=4), canvas_epochs(objects, 60, 4)
+    clutter = [int(np.count_nonzero(draw(curriculum, epoch)[0])) - own for epoch in range(4)]
+    assert clutter[0] == 0 and clutter[0] < clutter[1] < clutter[2] < clutter[3]  # none at first, then more
+    for epoch in (4, 6):  # after the curriculum: the very canvases of the recipe without one
+        (a, labels_a), (b, labels_b) = draw(curriculum, epoch), draw(plain, epoch)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(labels_a, labels_b)
+
+
 def test_reinforce_moves_the_policy_towards_rewarded_locations():
     from deepedge.backend import keras, tf
 
