@@ -141,15 +141,19 @@ def test_captioners_write_the_same_caption(page, name):
         assert result["text"] == runtime.caption(image, beam_width=3)
 
 
-@pytest.mark.parametrize("name", ["glimpse_translated", "glimpse_cluttered"])
-def test_glimpse_agents_look_at_the_same_places(page, name):
+@pytest.mark.parametrize("name, data", [("glimpse_translated", "mnist_translated_60"),
+                                        ("glimpse_cluttered", "mnist_cluttered_60"),
+                                        ("glimpse_cluttered_100", "mnist_cluttered_100")])
+def test_glimpse_agents_look_at_the_same_places(page, name, data):
     from deepedge.data.glimpses import load_canvases
 
-    canvases = load_canvases(name.replace("glimpse_", "mnist_") + "_60", "test").images[:4]
+    canvases = load_canvases(data, "test").images[:4]
+    size = canvases.shape[1]
     runtime = edge(name)
     for image in canvases:
         probabilities, locations = runtime.look(image)
-        result = page.evaluate("([n, g]) => deepedge.api.agents.look(n, g, 60, 60)", [name, image.reshape(-1).tolist()])
+        result = page.evaluate(f"([n, g]) => deepedge.api.agents.look(n, g, {size}, {size})",
+                               [name, image.reshape(-1).tolist()])
         assert int(np.argmax(result["probabilities"])) == int(np.argmax(probabilities))
         np.testing.assert_allclose(result["locations"], locations, atol=1e-5)
         assert np.abs(np.array(result["probabilities"]) - probabilities).max() <= 1 / 256

@@ -18,7 +18,7 @@ class GlimpseClassification(Family):
     unit = "canvases"
     demo_name = "agents"
     default_model = "glimpse_cluttered"
-    shipped = ("glimpse_cluttered", "glimpse_translated")
+    shipped = ("glimpse_cluttered", "glimpse_translated", "glimpse_cluttered_100")
     task_class = "deepedge.apps.agents.glimpse_agent:GlimpseAgent"
     architectures = ARCHITECTURES
     recipes = TRAINED
