@@ -321,8 +321,9 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
         metrics["keras_model"] = "quantization-aware (fake-quant)"  # `keras_float` is then what QAT trained
     if not metrics["passed"] and not force:
         raise ParityError(
-            f"The {quantization} model's {task.metric_name} is {edge_value:.2f}, the float Keras model's "
-            f"{keras_value:.2f}: a loss of {drop:.2f} {'percent' if relative else 'points'}, more than the "
+            f"The {quantization} model's {task.metric_name} is {edge_value:.4f}, the float Keras model's "
+            f"{keras_value:.4f}: a loss of {drop:.4f} {'percent' if relative else 'points'}, more than the "
             f"{threshold} allowed. Nothing was written. Calibrate on more (or more representative) training "
-            "samples, train longer, or pass force=True (`--force`) to write it anyway.")
+            "samples, train longer, keep the ops that lose most in float32 (`--repair`), or pass force=True "
+            "(`--force`) to write it anyway.")
     return metrics
