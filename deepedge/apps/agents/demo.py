@@ -19,6 +19,7 @@ def run_dqn_demo(family, out, limit=None, console=None):
     from rich.console import Console
     from rich.table import Table
 
+    from deepedge.apps.agents.environments import random_policy_return
     from deepedge.apps.agents.play import play_game
     from deepedge.presets import shipped_model_dir
     from deepedge.progress import progress_bar
@@ -30,7 +31,7 @@ def run_dqn_demo(family, out, limit=None, console=None):
     out.mkdir(parents=True, exist_ok=True)
     table = Table(title="Deep Q-networks on device (fixed-seed held-out episodes)")
     table.add_column("model", no_wrap=True)
-    for column in ("game", "episodes", "float return", "int8 return", "KiB", "int8 us/step"):
+    for column in ("game", "episodes", "random policy", "float return", "int8 return", "KiB", "int8 us/step"):
         table.add_column(column, justify="right")
     rows = []
     for name in family.installed_models():
@@ -41,18 +42,19 @@ def run_dqn_demo(family, out, limit=None, console=None):
         with progress_bar() as bar:
             bar.add_task(f"{name}: {episodes.episodes} episodes of {runtime.environment} on device", total=None)
             mean_return = runtime.evaluate_metric(episodes)
+            random_return = random_policy_return(episodes)
         metrics = runtime.metadata.get("metrics") or {}
         float_return = metrics.get("keras_float") if metrics.get("examples") == episodes.episodes else None
         latency = measure_latency(runtime.interpreter, runs=1000)["median"]
         size = runtime.tflite_path.stat().st_size
-        table.add_row(name, runtime.environment, str(episodes.episodes),
+        table.add_row(name, runtime.environment, str(episodes.episodes), f"{random_return:.2f}",
                       f"{float_return:.2f}" if float_return is not None else "-", f"{mean_return:.2f}",
                       f"{size / 1024:.1f}", f"{latency:.1f}")
         gif = out / f"{name}_play.gif"
         played = play_game(runtime, gif, seed=episodes.seed, episode=0, epsilon=episodes.epsilon)
         console.print(f"wrote {gif} (episode 0: return {played['return']:g} in {played['steps']} steps)")
         rows.append({"model": name, "environment": runtime.environment, "episodes": episodes.episodes,
-                     "float_mean_return": float_return, "int8_mean_return": round(mean_return, 4),
+                     "random_policy_mean_return": round(random_return, 4), "float_mean_return": float_return, "int8_mean_return": round(mean_return, 4),
                      "size_bytes": size, "latency_us": latency, "gif": str(gif)})
     console.print(table)
     atomic_write_json(out / "agents_dqn_results.json", rows)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from deepedge.apps.agents.dqn_presets import ARCHITECTURES, TRAINED
+from deepedge.apps.agents.environments import random_policy_return
 from deepedge.apps.family import Family
 from deepedge.errors import InvalidInputError
 
@@ -73,15 +74,18 @@ class QLearning(Family):
             episodes = episodes.take(limit)
         value = model.evaluate_metric(episodes)
         return {"model": str(path), "kind": kind, "data": environment, "split": split, "examples": episodes.episodes,
-                "metric": "mean_return", "value": round(value, 4), "seed": episodes.seed, "epsilon": episodes.epsilon}
+                "metric": "mean_return", "value": round(value, 4), "seed": episodes.seed, "epsilon": episodes.epsilon,
+                "random_policy_mean_return": round(random_policy_return(episodes), 4)}
 
     def export(self, model_path, out, quantization="int8", force=False, data_name=None, calibration_samples=None, budgets=None):
         model = self.load_keras(model_path)
         environment = self.data_name(model_path, data_name)
         calibration, test = self.load_data(environment, "train"), self.load_data(environment, "test")
         source, licence = _source(environment)
+        evaluation = {"episodes": test.episodes, "seed": test.seed, "epsilon": test.epsilon,
+                      "random_policy_mean_return": round(random_policy_return(test), 4)}
         data_info = {"name": environment, "source": source, "licence": licence, "test_examples": test.episodes,
-                     "evaluation": {"episodes": test.episodes, "seed": test.seed, "epsilon": test.epsilon}}
+                     "evaluation": evaluation}
         command = f"deepedge export {model_path} --out {out} --quantization {quantization}"
         return model.export(out, quantization=quantization, **(budgets or {}), calibration_data=calibration, evaluation_data=test,
                             force=force, num_calibration=calibration_samples or 500,
@@ -103,7 +107,9 @@ class QLearning(Family):
                 f"The mean undiscounted return over {evaluation['episodes']} episodes whose starts are fixed by the seed "
                 f"{evaluation['seed']}, with a random action at each step with probability {evaluation['epsilon']}; "
                 "the float and the exported network play the same episodes (`deepedge evaluate MODEL`). "
-                "`deepedge play MODEL` draws one of them."]
+                "`deepedge play MODEL` draws one of them."] + (
+            [f"A uniformly random policy scores {evaluation['random_policy_mean_return']:.2f} on the same episodes."]
+            if "random_policy_mean_return" in evaluation else [])
 
     def commands(self):
         from deepedge.apps.agents.commands import command

@@ -238,6 +238,12 @@ def episode_returns(policy, env_name, episodes=100, seed=0, epsilon=0.05, frame_
     return returns
 
 
+def random_policy_return(episodes):
+    """The mean return of a uniformly random policy over the `Episodes` `episodes`: the same
+    starts, every action drawn at random (what "beats the random policy" is measured against)."""
+    return evaluate(lambda state: 0, episodes.environment, episodes.episodes, episodes.seed, 1.0, frame_stack=1)
+
+
 def evaluate(policy, env_name, episodes=100, seed=0, epsilon=0.05, frame_stack=None):
     """The mean return of `policy` over `episodes` fixed-seed episodes; the arguments are
     those of `episode_returns`."""

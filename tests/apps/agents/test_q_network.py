@@ -3,6 +3,7 @@ game, the int8 export keeps the mean return of fixed-seed episodes, and the devi
 the game, refuses states of the wrong shape and draws a GIF."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,6 +97,10 @@ def test_play_and_evaluate_the_shipped_cartpole_agent_from_the_cli(tmp_path):
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads(evaluated.output)
     assert result["kind"] == "litert_int8" and result["examples"] == 3 and result["value"] >= 475
+    # the random policy on the same three starts: the level an agent has to beat
+    assert 5 < result["random_policy_mean_return"] < 60
+    again = runner.invoke(cli, ["evaluate", "dqn_cartpole", "--limit", "3", "--json"])
+    assert json.loads(again.output)["random_policy_mean_return"] == result["random_policy_mean_return"]
     refused = runner.invoke(cli, ["play", "dqn_cartpole", "--image", str(gif)])
     assert isinstance(refused.exception, InvalidInputError) and "glimpse agents" in str(refused.exception)
 
@@ -140,3 +145,20 @@ def test_the_shipped_cartpole_network_is_quantization_aware_and_keeps_every_held
     meta = json.loads((saved_models_dir() / "dqn_cartpole" / "model.json").read_text())["metrics"]
     # post-training int8 of the float network scored 490.63 on these 100 episodes
     assert meta["keras_model"] == "quantization-aware (fake-quant)" and meta["litert_int8"] >= 499.0
+
+
+@pytest.mark.slow
+def test_the_demo_plays_every_shipped_q_network_against_the_random_policy(tmp_path):
+    from rich.console import Console
+
+    from deepedge.apps.agents.demo import run_dqn_demo
+    from deepedge.registry import family
+
+    console = Console(record=True, width=160)
+    rows = run_dqn_demo(family("q_learning"), tmp_path, limit=2, console=console)
+    assert {row["model"] for row in rows} >= {"dqn_cartpole", "dqn_minatar_breakout"}
+    for row in rows:
+        assert row["episodes"] == 2 and Path(row["gif"]).stat().st_size > 0
+        assert row["int8_mean_return"] > row["random_policy_mean_return"], row
+    assert "random policy" in console.export_text()
+    assert json.loads((tmp_path / "agents_dqn_results.json").read_text()) == rows
