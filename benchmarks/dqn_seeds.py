@@ -13,8 +13,9 @@ reports, for every seed and for their mean, the mean return of the last 100 trai
 Seed 0 is the shipped run (its checkpoints in saved_models/PRESET/training.json, every 50,000
 steps). MinAtar has no frame skipping: a step is a frame. `--environment MinAtar/Breakout-v0`
 trains on the game with all six actions, as the MinAtar paper's code did (`-v1`, the recipe's,
-has the minimal three). Writes `results/dqn_seeds_PRESET[-VERSION].json` and `.md`; one process trains one seed at a time on whatever cores it is given (pin it with
-`taskset` and `TF_NUM_INTRAOP_THREADS=1` to leave the others free).
+has the minimal three). Writes `results/dqn_seeds_PRESET[-VERSION][-lrRATE].json` and `.md`.
+One process trains one seed at a time on whatever cores it is given (pin it with `taskset` and
+`TF_NUM_INTRAOP_THREADS=1` to leave the others free).
 """
 
 import argparse
@@ -52,12 +53,12 @@ def shipped_curve(preset, marks):
     return out
 
 
-def run_name(preset, seed, environment=None, learning_rate=None):
-    """The run's folder name under ~/.cache/deepedge/runs (the environment's version and the
-    learning rate in it when they are not the recipe's)."""
+def variant_name(preset, environment=None, learning_rate=None):
+    """The recipe's name with the environment's version and the learning rate when they are not
+    the recipe's: the runs' folders under ~/.cache/deepedge/runs are `NAME-seedN`."""
     version = f"-{environment.rsplit('-', 1)[-1]}" if environment else ""
     rate = f"-lr{learning_rate:g}" if learning_rate else ""
-    return f"{preset}{version}{rate}-seed{seed}"
+    return f"{preset}{version}{rate}"
 
 
 def train_seed(preset, seed, environment=None, learning_rate=None):
@@ -69,9 +70,8 @@ def train_seed(preset, seed, environment=None, learning_rate=None):
     recipe = dict(spec["recipe"], seed=seed)
     steps = recipe.pop("steps")
     agent = dict(spec["agent"], **({"learning_rate": learning_rate} if learning_rate else {}))
-    checkpoint_dir = cache_dir() / "runs" / run_name(preset, seed, environment, learning_rate)
-    _, history = train(environment or spec["environment"], steps, checkpoint_dir, agent=agent, **recipe)
-    return history, checkpoint_dir
+    checkpoint_dir = cache_dir() / "runs" / f"{variant_name(preset, environment, learning_rate)}-seed{seed}"
+    train(environment or spec["environment"], steps, checkpoint_dir, agent=agent, **recipe)
 
 
 def main(argv=None):
@@ -105,7 +105,8 @@ def main(argv=None):
     shipped = shipped_curve(args.preset, marks) if environment is None and rate is None else None
     if shipped is not None:
         rows[0] = {"curve": shipped, "complete": True}
-    prefix = run_name(args.preset, "", environment, rate)
+    name = variant_name(args.preset, environment, rate)
+    prefix = f"{name}-seed"
     for state in sorted((cache_dir() / "runs").glob(f"{prefix}*/state.json")):
         seed = int(state.parent.name[len(prefix):])
         history = json.loads(state.read_text())["history"]
@@ -115,10 +116,10 @@ def main(argv=None):
                       "complete": last >= steps, "steps": last,
                       "train_minutes": round(history["train_seconds"] / 60, 1)}
     complete = [row["curve"] for row in rows.values() if row["complete"]]
-    table = np.array(complete, dtype=float) if complete else np.zeros((0, len(marks)))
-    mean = [round(float(v), 3) for v in np.nanmean(table, axis=0)] if len(table) else []
+    table = np.array(complete, dtype=float)
+    mean = [round(float(v), 3) for v in np.nanmean(table, axis=0)] if complete else []
     sem = [round(float(v), 3) for v in np.nanstd(table, axis=0, ddof=1) / np.sqrt(len(table))] \
-        if len(table) > 1 else []
+        if len(complete) > 1 else []
     record = {"preset": args.preset, "environment": environment or TRAINED[args.preset]["environment"],
               "learning_rate": rate or TRAINED[args.preset]["agent"]["learning_rate"],
               "frames": marks, "seeds": {str(k): v for k, v in sorted(rows.items())},
@@ -126,7 +127,6 @@ def main(argv=None):
               "measured": datetime.date.today().isoformat(),
               "metric": "mean return of the last 100 training episodes (the recipe's epsilon) at each frame count"}
     RESULTS.mkdir(exist_ok=True)
-    name = run_name(args.preset, "x", environment, rate).rsplit("-seedx", 1)[0]
     (RESULTS / f"dqn_seeds_{name}.json").write_text(json.dumps(record, indent=1) + "\n")
     lines = [f"# {args.preset} on {record['environment']}, learning rate {record['learning_rate']:g}: "
              "training return by seed", "", record["metric"] + ".", "",

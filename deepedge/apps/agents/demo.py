@@ -54,7 +54,8 @@ def run_dqn_demo(family, out, limit=None, console=None):
         played = play_game(runtime, gif, seed=episodes.seed, episode=0, epsilon=episodes.epsilon)
         console.print(f"wrote {gif} (episode 0: return {played['return']:g} in {played['steps']} steps)")
         rows.append({"model": name, "environment": runtime.environment, "episodes": episodes.episodes,
-                     "random_policy_mean_return": round(random_return, 4), "float_mean_return": float_return, "int8_mean_return": round(mean_return, 4),
+                     "random_policy_mean_return": round(random_return, 4), "float_mean_return": float_return,
+                     "int8_mean_return": round(mean_return, 4),
                      "size_bytes": size, "latency_us": latency, "gif": str(gif)})
     console.print(table)
     atomic_write_json(out / "agents_dqn_results.json", rows)
