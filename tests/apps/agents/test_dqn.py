@@ -266,6 +266,8 @@ def test_presets_are_plain_data_for_train():
     minatar = TRAINED["dqn_minatar_breakout"]
     assert minatar["recipe"]["replay_capacity"] == 100_000 and minatar["recipe"]["batch_size"] == 32
     assert minatar["agent"]["target_update_every"] == 1_000 and minatar["agent"]["epsilon_end"] == 0.1
+    # as the paper's code and curves: all six actions, the sweep's best step size
+    assert minatar["environment"] == "MinAtar/Breakout-v0" and minatar["agent"]["learning_rate"] == 2**-9
 
 
 def test_the_family_records_how_the_agent_trained(tmp_path, monkeypatch):

@@ -67,7 +67,9 @@ export class CartPole {
 
 // MinAtar's Breakout (minatar/environments/breakout.py): a 10 x 10 grid, the paddle on the
 // bottom row, three rows of bricks; the state is 10 x 10 x 4 (paddle, ball, trail, brick).
-// Actions: the minimal set no-op, left, right; with probability `sticky` the last one repeats.
+// `step` takes a move: 0 stays, 1 left, 2 right (the minimal action set of Breakout-v1;
+// `playBreakout` maps a model's own actions, e.g. the six of Breakout-v0, by their names).
+// With probability `sticky` the last move repeats.
 export class Breakout {
   constructor(ballStart = 0, sticky = 0.1, random = Math.random) {
     [this.ballX, this.ballDir] = [[0, 2], [9, 3]][ballStart];
@@ -113,15 +115,18 @@ export class Breakout {
   }
 }
 
-// A greedy episode of Breakout (at most `maxSteps`): `{actions, return}`.
+// A greedy episode of Breakout (at most `maxSteps`): `{actions, return}`, the model's own
+// action indices (MinAtar's game moves the paddle on "left" and "right" and ignores the rest).
 export async function playBreakout(model, ballStart, sticky, maxSteps, onStep = async () => {}) {
   const env = new Breakout(ballStart, sticky);
+  const names = model.meta.action_names || ["no-op", "left", "right"];
+  const moves = names.map(name => (name === "left" ? 1 : name === "right" ? 2 : 0));
   const actions = [];
   let total = 0;
   while (!env.terminal && actions.length < maxSteps) {
     const action = argmax(await qValues(model, env.state));
     actions.push(action);
-    total += env.step(action)[0];
+    total += env.step(moves[action])[0];
     await onStep(env);
   }
   return {actions, return: total};
@@ -199,7 +204,7 @@ export function create(section, entries) {
   async function play() {
     try {
       const model = await loadModel(entry);
-      if (model.meta.environment === "MinAtar/Breakout-v1") {
+      if (/^MinAtar\/Breakout-v[01]$/.test(model.meta.environment)) {
         let frames = 0;
         const result = await playBreakout(model, Math.round(Math.random()), 0.1, 2000, async env => {
           drawBreakout(canvas, env);
