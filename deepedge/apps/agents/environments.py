@@ -20,6 +20,7 @@ running in the LiteRT interpreter the same way as the Keras one.
 
 import dataclasses
 import importlib
+import warnings
 
 import numpy as np
 
@@ -61,7 +62,11 @@ def _minatar(gym, name):
         from minatar.gym import register_envs
 
         register_envs()
-    env = _forgetting_last_action(gym, _make(gym, name))
+    with warnings.catch_warnings():
+        # gymnasium calls `-v0` out of date; it is the MinAtar paper's game (all six actions),
+        # which the dqn_minatar_breakout recipe plays on purpose.
+        warnings.filterwarnings("ignore", message=".*is out of date.*", category=DeprecationWarning)
+        env = _forgetting_last_action(gym, _make(gym, name))
     # Booleans as 0/1 bytes: the replay buffer's uint8 planes, and a dtype LiteRT takes as input.
     space = gym.spaces.Box(0, 1, env.observation_space.shape, np.uint8)
     return gym.wrappers.TransformObservation(env, lambda planes: planes.astype(np.uint8), space)
