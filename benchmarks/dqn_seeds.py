@@ -63,16 +63,12 @@ def variant_name(preset, environment=None, learning_rate=None):
 
 
 def train_seed(preset, seed, environment=None, learning_rate=None):
-    from deepedge.apps.agents.dqn_presets import TRAINED
-    from deepedge.apps.agents.dqn_training import train
+    from deepedge.apps.agents.dqn_training import train_preset
     from deepedge.data.cache import cache_dir
 
-    spec = TRAINED[preset]
-    recipe = dict(spec["recipe"], seed=seed)
-    steps = recipe.pop("steps")
-    agent = dict(spec["agent"], **({"learning_rate": learning_rate} if learning_rate else {}))
     checkpoint_dir = cache_dir() / "runs" / f"{variant_name(preset, environment, learning_rate)}-seed{seed}"
-    train(environment or spec["environment"], steps, checkpoint_dir, agent=agent, **recipe)
+    train_preset(preset, checkpoint_dir, environment=environment, seed=seed,
+                 agent={"learning_rate": learning_rate} if learning_rate else None)
 
 
 def main(argv=None):

@@ -230,8 +230,8 @@ def test_breakout_in_the_page_is_minatars_and_the_dqn_plays_it_alike(page, ball_
     env.reset()
     env.ball_x, env.ball_dir = [(0, 2), (9, 3)][ball_start]
     env.last_x = env.ball_x
-    # Breakout-v1 plays the minimal action set, -v0 all six: the model's action i is that set's i-th.
-    playable = env.minimal_action_set() if runtime.environment.endswith("-v1") else list(range(len(env.action_map)))
+    # The model's actions by name, as the page maps them: MinAtar's action_map holds their initials.
+    playable = [env.action_map.index(name[0]) for name in runtime.action_names]
     actions, total = [], 0
     while not env.terminal and len(actions) < 400:
         action = runtime(env.state().astype(np.float32))

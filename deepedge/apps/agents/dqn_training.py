@@ -183,23 +183,27 @@ def train(env_name, steps, checkpoint_dir, agent=None, replay_capacity=100_000, 
     return dqn, history
 
 
-def train_preset(name, checkpoint_dir, steps=None, verbose=True, on_episode_end=None):
+def train_preset(name, checkpoint_dir, steps=None, verbose=True, on_episode_end=None, environment=None, agent=None,
+                 seed=None):
     """Trains the recipe `name` of `deepedge.apps.agents.dqn_presets.TRAINED` (see `train`).
 
     Args:
         name: str. `"dqn_cartpole"`, `"dqn_minatar_breakout"` or `"dqn_pong"`.
         checkpoint_dir: the run's checkpoint folder; rerunning resumes.
         steps: int or None. Overrides the recipe's number of steps (a short run).
+        environment: str or None. Another version of the recipe's game (`"MinAtar/Breakout-v1"`).
+        agent: dict or None. `DQNAgent` arguments that override the recipe's (`{"learning_rate": 1e-3}`).
+        seed: int or None. Overrides the recipe's seed (another run of the same recipe).
     """
     from deepedge.apps.agents.dqn_presets import TRAINED
 
     if name not in TRAINED:
         raise PresetNotFoundError(f"Unknown DQN recipe. Expected one of {sorted(TRAINED)}. Received: name={name!r}")
     spec = TRAINED[name]
-    recipe = dict(spec["recipe"])
+    recipe = dict(spec["recipe"], **({} if seed is None else {"seed": seed}))
     recipe_steps = recipe.pop("steps")
-    return train(spec["environment"], steps or recipe_steps, checkpoint_dir, agent=spec["agent"], verbose=verbose,
-                 on_episode_end=on_episode_end, **recipe)
+    return train(environment or spec["environment"], steps or recipe_steps, checkpoint_dir,
+                 agent={**spec["agent"], **(agent or {})}, verbose=verbose, on_episode_end=on_episode_end, **recipe)
 
 
 __all__ = ["STATE_FILE", "train", "train_preset"]
