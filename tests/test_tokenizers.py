@@ -70,3 +70,25 @@ def test_subword_merges_are_learned_most_frequent_first():
     # a word's last symbol is marked (</w>); "cd" occurs once, so it is never merged
     assert tokenizer.merges == [("a", "b"), ("a", "b</w>"), ("ab", "ab</w>")]
     assert tokenizer.split("abab cd") == ["abab", "c@@", "d"]
+
+
+@pytest.mark.parametrize("text", [
+    "Now Yahweh said to Abram, “Leave your father’s house.” They didn’t go—not yet.",
+    "He said, “Tell them, ‘My little finger is thicker than my father’s waist.’”",
+    "'It's Father's Day tomorrow.' 'It is indeed, you're right!'",
+    "The parents' house is 3,5 km away; the fee is $30, or 50% off.",
+    "Abram was seventy-five years old at 6 a.m. on the 7th April 30 A.D. in the 1990s.",
+    "„Du wolltest doch den Installateur anrufen.“ „Ach ja!“",
+    "Ask him (and/or her) [twice]: ¿Dónde está? «Sí», dijo.",
+])
+def test_detokenizing_a_split_gives_the_text_back(text):
+    """Decoded translations read as written and score as written: sacrebleu retokenises them, so
+    `father ’ s` against the reference's `father’s` costs BLEU (9 points on the es_en references)."""
+    tokenizer = WordTokenizer(["<unk>", "</p>"], lowercase=False)
+    assert tokenizer.detokenize(tokenizer.split(text)) == text
+
+
+def test_lowercase_detokenizing_capitalises_sentences_but_not_initials():
+    tokenizer = WordTokenizer(["<unk>", "</p>"])
+    assert tokenizer.detokenize(tokenizer.split("At 6 a.m. we left. 2 houses and i stayed.")) == \
+        "At 6 a.m. We left. 2 houses and I stayed."

@@ -187,9 +187,12 @@ def test_the_page_tokenizes_and_detokenizes_as_python_does(page):
     texts = ["It is a truth universally acknowledged, that a single man -- in possession of a good fortune!",
              '"Mr. Bennet," said she, "isn\'t it 1813?" I (think) so; Élise wasn\'t naïve.',
              "Wie spät ist es? Ich habe 2 Häuser und über 3,5 Äpfel -- straße", "  ", "ÇA ½ ² x_y",
-             "¿Dónde está la estación? Él dijo: «sí».", "tab\tand\nnew  lines... ok?!"]
+             "¿Dónde está la estación? Él dijo: «sí».", "tab\tand\nnew  lines... ok?!",
+             "He said, “Leave your father’s house—now.” 'It's the parents' 7th car,' at 6 a.m. in the 1990s.",
+             "„Du wolltest doch anrufen.“ „Ach ja!“ 3,5 km, $30, 50% (and/or) [sic] seventy-five"]
     for name, key in (("austen_lstm_word", "tokenizer"), ("de_en_attention", "source_tokenizer"),
-                      ("de_en_attention", "target_tokenizer"), ("es_en_attention", "source_tokenizer")):
+                      ("de_en_attention", "target_tokenizer"), ("es_en_attention", "source_tokenizer"),
+                      ("es_en_attention", "target_tokenizer")):
         config = edge(name).metadata[key]
         tokenizer = Tokenizer.from_config(config)
         result = page.evaluate("""async ([config, texts]) => {
