@@ -21,11 +21,14 @@ from deepedge.presets import resolve_model
 @click.option("--length-penalty", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="Beam hypotheses are ranked by log-probability / length ** this.")
 def command(text, model, file, beam, length_penalty):
-    """Translate TEXT (one sentence), or each line of --file, with an int8 translator in LiteRT."""
+    """Translate TEXT (one sentence; '-' alone reads one a line from standard input), or each line
+    of --file, with an int8 translator in LiteRT."""
     from deepedge.ops.decoding import target_tokens
     from deepedge.progress import progress_bar
     from deepedge.runtime import load
 
+    if text == ("-",) and file is None:  # the usual spelling of standard input, not a sentence
+        text, file = (), click.get_text_stream("stdin")
     sentences = [" ".join(text)] if text else []
     if file is not None:
         sentences += [line.strip() for line in file if line.strip()]

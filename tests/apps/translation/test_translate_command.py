@@ -27,6 +27,8 @@ def test_translate_a_sentence_and_a_file_from_stdin():
     assert result.exit_code == 0, result.output
     translated = [line for line in result.output.split("3 sentence(s)")[0].splitlines() if line.strip()]
     assert len(translated) == 3  # the empty line is skipped, each other line gets one translation
+    dash = CliRunner().invoke(cli, ["translate", "-", "--beam", "1"], input=lines)  # '-' is stdin, not a sentence
+    assert dash.exit_code == 0 and dash.output.split("3 sentence(s)")[0].splitlines() == translated, dash.output
     for bad, message in ((["translate"], "Nothing to translate"), (["translate", "   "], "at least one word"),
                          (["translate", "Hallo " * 60], "Split it into shorter sentences")):
         result = CliRunner().invoke(cli, bad)
