@@ -21,7 +21,7 @@ from deepedge.presets import resolve_model
 @click.option("--length-penalty", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="Beam hypotheses are ranked by log-probability / length ** this.")
 def command(text, model, file, beam, length_penalty):
-    """Translate TEXT (one sentence; '-' alone reads one a line from standard input), or each line
+    """Translate TEXT (one sentence; '-' alone reads one sentence a line from standard input), or each line
     of --file, with an int8 translator in LiteRT."""
     from deepedge.ops.decoding import target_tokens
     from deepedge.progress import progress_bar

@@ -2,7 +2,7 @@
 // the same splitting, ids and detokenising as in training and in the Python runtime.
 const WORD = /[\p{L}\p{Nl}\p{No}]+(?:'[\p{L}\p{Nl}\p{No}]+)*|\p{Nd}+|--+|[^\p{L}\p{N}_\s]/gu;
 const NO_SPACE_BEFORE = new Set([...".,;:!?)]%”»", "--", "'s", "n't"]);
-const NO_SPACE_AFTER = new Set([..."([“‘«„‚¿¡$", "--"]);
+const NO_SPACE_AFTER = new Set([..."([‘«‚¿¡$", "--"]);  // („ and “: their own rule)
 const GLUED = new Set([..."-/—"]);
 const SENTENCE_END = new Set([...".!?"]);
 const CONTRACTIONS = new Set(["s", "t", "ll", "re", "ve", "d", "m"]);
@@ -48,7 +48,7 @@ export class Tokenizer {
     return paragraphs.map(p => this.detokenize(p)).join(separator);
   }
 
-  // deepedge.tokenizers.WordTokenizer._detokenize, rule for rule
+  // deepedge.detokenize.detokenize, rule for rule
   detokenize(words) {
     const out = [];
     let doubleOpen = false, singleOpen = false, lowOpen = false, capitalise = true, glue = true;
