@@ -221,7 +221,9 @@ def render_markdown(card, sections=None):
         rows += [(f"{name}, {keras_kind}", f"{metrics['keras_float']:.{digits}f}"),
                  (f"{name}, {card['quantization']} LiteRT", f"{exported:.{digits}f}"),
                  ("loss to quantization (allowed)", f"{metrics['drop']:.{digits}f} "
-                                                     f"{metrics.get('drop_unit', 'points')} ({metrics['max_drop']})"),
+                                                     f"{metrics.get('drop_unit', 'points')} ({metrics['max_drop']})"
+                                                     + (f", {metrics['drop_basis']}" if metrics.get("drop_basis")
+                                                        else "")),
                  ("evaluated on", f"{metrics['split']} split, {metrics['examples']:,} "
                                   f"{card.get('unit') or 'examples'}")]
     if (card.get("input") or {}).get("kind", "").startswith("audio"):

@@ -288,8 +288,9 @@ def _repair(task, meta, signatures, calibration_data, repair_data, num_calibrati
             runtime = _install(folder, flatbuffer, dict(meta), signatures, latency_runs=0)
             return task.evaluate_metric_on_device(runtime, data)
 
+        scale = task.parity_scale(data, reference)[0] if task.parity_relative else None
         result = repair(quantizer, measure, reference, parity["max_drop"], task.metric_higher_is_better,
-                        task.parity_relative, max_growth, evaluation_drop=parity["drop"],
+                        task.parity_relative, max_growth, evaluation_drop=parity["drop"], scale=scale,
                         on_candidate=lambda text: progress.update(bar, description=f"Repair: {text}"))
     result["examples"] = task.count_examples(data)
     return result
@@ -299,9 +300,10 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     keras_value = task.evaluate_metric_as_exported(evaluation_data)
     edge_value = task.evaluate_metric_on_device(runtime, evaluation_data)
     drop = (keras_value - edge_value) if task.metric_higher_is_better else (edge_value - keras_value)
-    relative = task.parity_relative
-    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure (its size: a
-        drop = 100.0 * drop / abs(keras_value)  # game's mean return may be negative)
+    relative, basis = task.parity_relative, None
+    if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure, or of
+        scale, basis = task.parity_scale(evaluation_data, keras_value)  # what the task says (a game's
+        drop = 100.0 * drop / scale if scale else drop  # gain over a random policy)
     threshold = task.parity_threshold if max_drop is None else max_drop
     metrics = {
         "metric": task.metric_name,
@@ -311,6 +313,7 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
         f"litert_{quantization}": round(edge_value, 4),
         "drop": round(drop, 4),
         "drop_unit": "percent" if relative else "points",
+        **({"drop_basis": basis} if basis else {}),
         "max_drop": threshold,
         "passed": bool(drop <= threshold),
     }
@@ -322,7 +325,7 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     if not metrics["passed"] and not force:
         raise ParityError(
             f"The {quantization} model's {task.metric_name} is {edge_value:.4f}, the float Keras model's "
-            f"{keras_value:.4f}: a loss of {drop:.4f} {'percent' if relative else 'points'}, more than the "
+            f"{keras_value:.4f}: a loss of {drop:.4f} {f'percent {basis}' if relative else 'points'}, more than the "
             f"{threshold} allowed. Nothing was written. Calibrate on more (or more representative) training "
             "samples, train longer, keep the ops that lose most in float32 (`--repair`), or pass force=True "
             "(`--force`) to write it anyway.")

@@ -29,13 +29,14 @@ def subset(data, count):
     return data.take(count)
 
 
-def _drop(reference, value, higher_is_better, relative):
+def _drop(reference, value, higher_is_better, relative, scale=None):
     drop = (reference - value) if higher_is_better else (value - reference)
-    return 100.0 * drop / abs(reference) if relative and reference else drop
+    scale = abs(reference) if scale is None else scale
+    return 100.0 * drop / scale if relative and scale else drop
 
 
 def repair(quantizer, measure, reference, threshold, higher_is_better=True, relative=False, max_growth=0.10,
-           max_rounds=6, evaluation_drop=None, on_candidate=None):
+           max_rounds=6, evaluation_drop=None, on_candidate=None, scale=None):
     """Greedy selective quantization: adds the group of tensors whose float copy lowers the
     metric loss most, round after round, until the loss is within `threshold`.
 
@@ -54,6 +55,8 @@ def repair(quantizer, measure, reference, threshold, higher_is_better=True, rela
         max_rounds: most groups kept in float.
         evaluation_drop: the plain int8 model's loss on the held-out data, or None.
         on_candidate: callable `(description)` called before each measurement (a progress bar).
+        scale: float or None. With `relative`, what the loss is a percentage of (the task's
+            `parity_scale`); defaults to the size of `reference`.
 
     Returns:
         A dict: `float_nodes` (tensor names), `flatbuffer`, `kept` (the groups chosen, in
@@ -67,7 +70,7 @@ def repair(quantizer, measure, reference, threshold, higher_is_better=True, rela
     note("plain int8")
     plain = quantizer.quantize()
     size_limit = len(plain) * (1.0 + max_growth)
-    drop_before = _drop(reference, measure(plain), higher_is_better, relative)
+    drop_before = _drop(reference, measure(plain), higher_is_better, relative, scale)
     goal = threshold
     if evaluation_drop is not None and evaluation_drop > max(threshold, 0.0):
         goal = threshold * drop_before / evaluation_drop
@@ -88,7 +91,7 @@ def repair(quantizer, measure, reference, threshold, higher_is_better=True, rela
                    "max_rmse_steps": _finite_max(errors.get(t) for t in tensors),
                    "size_bytes": len(flatbuffer), "drop": None}
             if len(flatbuffer) <= size_limit:
-                row["drop"] = round(_drop(reference, measure(flatbuffer), higher_is_better, relative), 4)
+                row["drop"] = round(_drop(reference, measure(flatbuffer), higher_is_better, relative, scale), 4)
                 if round_best is None or row["drop"] < round_best[1]:
                     round_best = (op, row["drop"], flatbuffer)
             table.setdefault(op, row)  # the first round: each group alone

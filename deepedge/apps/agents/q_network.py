@@ -4,7 +4,8 @@ A `DQNAgent` trains two of them (online and target); the online one is what `dee
 takes to the device. It records the environment it plays and its frame stacking, so the
 exported model's `model.json` says how the on-device runtime builds its input, and its task
 metric is the mean return over fixed-seed episodes (`environments.Episodes`): an int8 export
-must keep it within `parity_threshold` percent of the float network's.
+must keep it within `parity_threshold` percent of the float network's gain over a random policy
+(`parity_scale`).
 """
 
 import numpy as np
@@ -66,7 +67,7 @@ class QNetwork(Task, keras.Model):
     task_name = "q_learning"
     metric_name = "mean_return"
     metric_higher_is_better = True
-    parity_threshold = 5.0  # percent of the float network's mean return
+    parity_threshold = 5.0  # percent of the float network's gain over a random policy (parity_scale)
     parity_relative = True
     # The action values' last layer stays float32: int8 steps of a few hundredths on values
     # that differ by less near a decision flip CartPole's actions (measured: 462 against 500).
@@ -167,6 +168,21 @@ class QNetwork(Task, keras.Model):
         from deepedge.apps.agents.environments import evaluate_episodes
 
         return evaluate_episodes(self.greedy_action, self._episodes(data), self.frame_stack)
+
+    def parity_scale(self, data, reference):
+        """The float network's gain over a uniformly random policy on the same episodes: an int8
+        network may lose `parity_threshold` percent of what training bought. A percentage of the
+        return itself means nothing where returns cross zero (Pong's run from -21 to 21: a float
+        -0.4 would allow 0.02 points, a float -15 would allow 0.75). Mnih et al. (2015) normalise
+        scores the same way, the random policy at 0. A network no better than random falls back
+        to the size of its return."""
+        from deepedge.apps.agents.environments import random_policy_return
+
+        random_return = random_policy_return(self._episodes(data))
+        gain = reference - random_return
+        if gain > 0:
+            return gain, f"of the float network's gain over a random policy ({random_return:.2f})"
+        return abs(reference), "of the float return (no better than a random policy)"
 
     def count_examples(self, data):
         return int(self._episodes(data).episodes)

@@ -55,6 +55,21 @@ def test_the_family_refuses_another_game_and_other_data():
         QNetwork((4,), 2).evaluate_metric(np.zeros((3, 4)))
 
 
+def test_the_int8_loss_is_measured_against_the_gain_over_a_random_policy():
+    # Pong's returns run from -21 to 21: a percentage of the return itself allows nothing near zero.
+    from deepedge.apps.agents.environments import random_policy_return
+
+    q = QNetwork((4,), 2)
+    episodes = Episodes("CartPole-v1", episodes=3, seed=10_000, epsilon=0.0)
+    random_return = random_policy_return(episodes)
+    assert 8 < random_return < 60
+    scale, basis = q.parity_scale(episodes, 500.0)
+    assert scale == pytest.approx(500.0 - random_return) and "random policy" in basis
+    # no better than random: the size of the float return, said so
+    scale, basis = q.parity_scale(episodes, random_return - 1.0)
+    assert scale == pytest.approx(random_return - 1.0) and "no better than a random policy" in basis
+
+
 @pytest.mark.slow
 def test_the_int8_export_keeps_the_return_and_plays_on_device(tmp_path):
     from deepedge.export.exporter import export
@@ -69,6 +84,7 @@ def test_the_int8_export_keeps_the_return_and_plays_on_device(tmp_path):
     assert set(meta["ops"]) <= {"QUANTIZE", "DEQUANTIZE", "FULLY_CONNECTED"} and meta["size_bytes"] < 40_000
     assert meta["environment"] == "CartPole-v1" and meta["action_names"] == ["push left", "push right"]
     assert meta["metrics"]["keras_float"] == 500.0 and meta["metrics"]["passed"]
+    assert "gain over a random policy" in meta["metrics"]["drop_basis"]
     agent = load(tmp_path / "q")
     assert type(agent).__name__ == "EdgeQNetwork"
     assert agent.evaluate_metric(test) >= 475
