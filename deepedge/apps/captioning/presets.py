@@ -75,6 +75,11 @@ ARCHITECTURES = {
 #   shirt 5/101 (0/101; 47 read as a dress) and a white digit 4/78 (0/78; as a dog or a ball); the
 #   test split's fashion items lose a little (shirts 72/127 against 91/127). A yellow shirt is the
 #   brightest shirt ever shown, and white thin strokes never a digit.
+# - And the shipped captioners on test_combinations drawn with the training glyphs instead (first
+#   300 images, fashion items and digits still from the test images; float, greedy): attention
+#   BLEU-4 46.59, recall 61.96, precision 63.84, grounding 50.1%; show_and_tell 41.59, 56.86, 56.31.
+#   With every emoji a known drawing, a third of the object words written still name a kind the
+#   scene does not show: past the reader, the decoder is the next wall for the 80% grounding.
 _RECIPE = {"epochs": 15, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 1e-4, "clipnorm": 1.0, "seed": 2015,
            "train_images": 20_000, "encoder_epochs": 12}
 
