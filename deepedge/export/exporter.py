@@ -288,12 +288,18 @@ def _repair(task, meta, signatures, calibration_data, repair_data, num_calibrati
             runtime = _install(folder, flatbuffer, dict(meta), signatures, latency_runs=0)
             return task.evaluate_metric_on_device(runtime, data)
 
-        scale = task.parity_scale(data, reference)[0] if task.parity_relative else None
+        scale = _parity_scale(task, data, reference)[0] if task.parity_relative else None
         result = repair(quantizer, measure, reference, parity["max_drop"], task.metric_higher_is_better,
                         task.parity_relative, max_growth, evaluation_drop=parity["drop"], scale=scale,
                         on_candidate=lambda text: progress.update(bar, description=f"Repair: {text}"))
     result["examples"] = task.count_examples(data)
     return result
+
+
+def _parity_scale(task, data, reference):
+    """`Task.parity_scale`, or its default for tasks that do not subclass `Task` (a user's model)."""
+    scale = getattr(task, "parity_scale", None)
+    return scale(data, reference) if scale is not None else (abs(reference), "of the float figure")
 
 
 def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
@@ -302,7 +308,7 @@ def _parity(task, runtime, evaluation_data, quantization, force, max_drop):
     drop = (keras_value - edge_value) if task.metric_higher_is_better else (edge_value - keras_value)
     relative, basis = task.parity_relative, None
     if relative:  # e.g. perplexity: the allowed loss is a percentage of the float figure, or of
-        scale, basis = task.parity_scale(evaluation_data, keras_value)  # what the task says (a game's
+        scale, basis = _parity_scale(task, evaluation_data, keras_value)  # what the task says (a game's
         drop = 100.0 * drop / scale if scale else drop  # gain over a random policy)
     threshold = task.parity_threshold if max_drop is None else max_drop
     metrics = {
