@@ -161,8 +161,13 @@ class QLearning(Family):
             checkpoint_dir = checkpoint_dir.with_name(f"{preset}-{hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:8]}")
         agent, history = train_preset(preset, checkpoint_dir, steps=limit)
         out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "model.keras") as tmp:
-            agent.online.save(tmp)
+        if TRAINED[preset].get("half_precision"):  # a large network ships float16 weights
+            from deepedge.training.compact import save_half_precision
+
+            save_half_precision(agent.online, out / "model.keras")
+        else:
+            with atomic_path(out / "model.keras") as tmp:
+                agent.online.save(tmp)
         recipe = dict(TRAINED[preset]["recipe"], **({"steps": int(limit)} if limit else {}))
         returns = history["episode_returns"]
         recent = float(np.mean(returns[-100:])) if returns else float("nan")

@@ -28,6 +28,22 @@ def test_a_saved_q_network_loads_in_safe_mode_with_its_game(tmp_path):
         q.q_values(states[..., 0])
 
 
+def test_the_nature_network_ships_half_precision_weights_that_play_the_same(tmp_path):
+    # dqn_pong's 1.7M weights: float16 in model.keras, float32 again once loaded (safe mode)
+    from deepedge.apps.agents.dqn_presets import TRAINED
+    from deepedge.training.compact import save_half_precision
+
+    assert TRAINED["dqn_pong"]["half_precision"]
+    q = QNetwork((84, 84, 4), 6, network="nature", environment="ALE/Pong-v5", frame_stack=4, observation_dtype="uint8")
+    q.save(tmp_path / "full.keras")
+    save_half_precision(q, tmp_path / "half.keras")
+    assert (tmp_path / "half.keras").stat().st_size < 0.55 * (tmp_path / "full.keras").stat().st_size
+    loaded = QNetwork.load(tmp_path / "half.keras")
+    assert loaded.environment == "ALE/Pong-v5" and loaded.frame_stack == 4
+    states = np.random.default_rng(0).integers(0, 256, (4, 84, 84, 4)).astype(np.float32)
+    np.testing.assert_allclose(loaded.q_values(states), q.q_values(states), atol=2e-3, rtol=1e-2)
+
+
 def test_presets_size_the_network_for_its_game():
     q = QNetwork.from_preset("q_minatar", environment="MinAtar/Breakout-v1")
     assert q.state_shape == (10, 10, 4) and q.num_actions == 3 and q.observation_dtype == "uint8"
