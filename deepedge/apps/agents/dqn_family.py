@@ -36,7 +36,7 @@ class QLearning(Family):
     unit = "fixed-seed episodes"
     demo_name = "agents"
     default_model = "dqn_cartpole"
-    shipped = ("dqn_cartpole", "dqn_minatar_breakout")
+    shipped = ("dqn_cartpole", "dqn_minatar_breakout", "dqn_pong")
     task_class = "deepedge.apps.agents.q_network:QNetwork"
     architectures = ARCHITECTURES
     recipes = TRAINED

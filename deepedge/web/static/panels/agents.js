@@ -214,7 +214,9 @@ export function create(section, entries) {
         return;
       }
       if (model.meta.environment !== "CartPole-v1") {
-        throw new Error(`The page simulates CartPole-v1 and MinAtar Breakout); ${entry.name} plays ${model.meta.environment}.`);
+        throw new Error(`The page simulates CartPole-v1 and MinAtar Breakout; ${entry.name} plays ` +
+                        `${model.meta.environment}, which needs the Arcade Learning Environment: ` +
+                        `\`deepedge play ${entry.name}\` plays it in Python and writes a GIF.`);
       }
       const env = new CartPole();
       let done = false, total = 0, time = 0;
