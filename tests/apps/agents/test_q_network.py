@@ -179,6 +179,19 @@ def test_the_shipped_cartpole_network_is_quantization_aware_and_keeps_every_held
     assert meta["keras_model"] == "quantization-aware (fake-quant)" and meta["litert_int8"] >= 499.0
 
 
+def test_the_shipped_pong_network_wins_in_int8_within_parity_and_ships_small():
+    from deepedge.presets import saved_models_dir
+
+    folder = saved_models_dir() / "dqn_pong"
+    meta = json.loads((folder / "model.json").read_text())
+    metrics = meta["metrics"]
+    # 30 scored episodes; a random policy scores about -20 on them, the Nature paper's DQN 18.9
+    assert metrics["examples"] == 30 and metrics["passed"] and "gain over a random policy" in metrics["drop_basis"]
+    assert metrics["keras_float"] > 10 and metrics["litert_int8"] > 10
+    assert meta["environment"] == "ALE/Pong-v5" and meta["frame_stack"] == 4
+    assert (folder / "model.tflite").stat().st_size < 2_000_000 and (folder / "model.keras").stat().st_size < 4_000_000
+
+
 @pytest.mark.slow
 def test_the_demo_plays_every_shipped_q_network_against_the_random_policy(tmp_path):
     from rich.console import Console
