@@ -27,8 +27,9 @@ class Task:
         metric_name: str. The task metric (`"accuracy"`, `"perplexity"`, `"cer"`, ...).
         metric_higher_is_better: bool.
         parity_threshold: float. How much of the metric an export may lose.
-        parity_relative: bool. The threshold is a percentage of the float figure (of
-            `parity_scale`, which a task may override).
+        parity_relative: bool. The threshold is a percentage of the float figure, or of what
+            the task's optional `parity_scale(data, reference) -> (scale, basis)` says
+            (`QNetwork`: the float network's gain over a random policy).
         architectures: dict. Untrained presets: name -> spec (the family's `presets.py`).
         trained: dict. Trained presets (shipped models and their recipes): name -> spec.
         edge_float_layers: tuple of layer names kept in float32 in an int8 export.
@@ -204,11 +205,6 @@ class Task:
     def evaluate_metric_on_device(self, runtime, data):
         """The task metric of the exported model (`runtime`, its on-device class) on `data`."""
         return runtime.evaluate_metric(data)
-
-    def parity_scale(self, data, reference):
-        """`(scale, basis)`: what a relative loss to quantization is a percentage of, and its
-        name for the card. Defaults to the size of the float figure (`reference`) on `data`."""
-        return abs(reference), "of the float figure"
 
     def count_examples(self, data):
         """How many examples `evaluate_metric(data)` scores, for `model.json`."""

@@ -297,7 +297,8 @@ def _repair(task, meta, signatures, calibration_data, repair_data, num_calibrati
 
 
 def _parity_scale(task, data, reference):
-    """`Task.parity_scale`, or its default for tasks that do not subclass `Task` (a user's model)."""
+    """`(scale, basis)`: what a relative loss to quantization is a percentage of, and its name for
+    the card: the task's `parity_scale` where it has one, else the size of the float figure."""
     scale = getattr(task, "parity_scale", None)
     return scale(data, reference) if scale is not None else (abs(reference), "of the float figure")
 

@@ -19,6 +19,7 @@ running in the LiteRT interpreter the same way as the Keras one.
 """
 
 import dataclasses
+import functools
 import importlib
 import warnings
 
@@ -243,9 +244,12 @@ def episode_returns(policy, env_name, episodes=100, seed=0, epsilon=0.05, frame_
     return returns
 
 
+@functools.lru_cache(maxsize=32)
 def random_policy_return(episodes):
     """The mean return of a uniformly random policy over the `Episodes` `episodes`: the same
-    starts, every action drawn at random (what "beats the random policy" is measured against)."""
+    starts, every action drawn at random (what "beats the random policy" is measured against).
+    Fixed by the episodes' seed, so it is played once per `Episodes` in a process: an export
+    asks for it in its card and again in its parity check (30 games of Pong)."""
     return evaluate(lambda state: 0, episodes.environment, episodes.episodes, episodes.seed, 1.0, frame_stack=1)
 
 
