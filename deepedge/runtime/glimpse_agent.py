@@ -4,6 +4,11 @@ The `.tflite` holds one `step`: `(glimpse, location, h, c) -> (probabilities, ne
 h, c)`. `classify` runs `glimpses` steps per image: the first glimpse looks at the centre, each
 later one where the previous step pointed, and the last step's probabilities are the answer.
 The image itself never enters the interpreter, so its size costs nothing but the crop.
+
+An agent whose locator is a spatial softmax over the coarsest patch (`locator="saliency"`)
+moves by offsets measured in pixels of the canvas it was trained on (`canvas` in model.json):
+on an image of another size its moves are rescaled to cover the same pixels (near the border
+a move the step clipped may then fall short of the Keras agent's).
 """
 
 import numpy as np
@@ -36,6 +41,7 @@ class EdgeGlimpseAgent(EdgeStepModel):
         self._check_classes("labels", len(self.class_names), self._output_specs["step"]["probabilities"])
         self.glimpses, self.glimpse_size, self.scales = int(meta["glimpses"]), int(meta["glimpse_size"]), int(meta["scales"])
         self.input_scale = float(meta["input"]["scale"])
+        self.canvas = None if meta.get("canvas") is None else np.asarray(meta["canvas"], np.float32)
         self.metric_name = "accuracy"
 
     def _as_images(self, images):
@@ -65,11 +71,17 @@ class EdgeGlimpseAgent(EdgeStepModel):
         state = self.initial_state()
         location = np.zeros((1, 2), np.float32)
         locations = []
+        rescale = None
+        if self.canvas is not None and tuple(self.canvas) != images.shape[1:3]:
+            rescale = self.canvas / np.asarray(images.shape[1:3], np.float32)
         for _ in range(self.glimpses):
             locations.append(location[0].copy())
             glimpse = retina(scaled, location, self.glimpse_size, self.scales)
             outputs, state = self.step({"glimpse": glimpse, "location": location}, state)
-            location = np.clip(outputs["next_location"], -1.0, 1.0).astype(np.float32)
+            moved = outputs["next_location"]
+            if rescale is not None:
+                moved = location + (moved - location) * rescale
+            location = np.clip(moved, -1.0, 1.0).astype(np.float32)
         return outputs["probabilities"][0], np.stack(locations)
 
     def predict(self, images):

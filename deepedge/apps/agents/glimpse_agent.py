@@ -45,6 +45,11 @@ class GlimpseAgent(Task, keras.Model):
             channels; the first with stride 1, the others 2) before the "what" layer, as in the
             deep recurrent attention model of Ba et al. (2014). Defaults to `()`: the "what"
             layer reads the pixels, as in Mnih et al.
+        locator: `"dense"` (Mnih et al.: the next location is `tanh(W h)`) or `"saliency"`: the
+            next location is the current one moved by the expected offset of a softmax over the
+            cells of the glimpse's coarsest patch, whose logits a small convolution reads from
+            that patch and the core state biases (a spatial softmax, as in the keypoints of
+            Levine et al. 2016). Still the mean of the Gaussian policy that REINFORCE trains.
         class_names: tuple of str, or None.
 
     Call it on images `(batch, height, width, 1)` with values 0..255; it returns class
@@ -59,7 +64,7 @@ class GlimpseAgent(Task, keras.Model):
     trained = TRAINED
 
     def __init__(self, num_classes=10, glimpses=6, glimpse_size=12, scales=3, glimpse_units=128, core_units=256,
-                 location_std=0.22, glimpse_filters=(), class_names=None, **kwargs):
+                 location_std=0.22, glimpse_filters=(), locator="dense", class_names=None, **kwargs):
         super().__init__(**kwargs)
         if int(glimpses) < 1:
             raise ValueError(f"An agent takes at least one glimpse. Received: glimpses={glimpses}")
@@ -68,6 +73,9 @@ class GlimpseAgent(Task, keras.Model):
         self.glimpse_units, self.core_units, self.location_std = int(glimpse_units), int(core_units), float(location_std)
         self.class_names = tuple(class_names) if class_names else tuple(str(i) for i in range(self.num_classes))
         self.glimpse_filters = tuple(int(f) for f in glimpse_filters)
+        if locator not in ("dense", "saliency"):
+            raise ValueError(f'`locator` must be "dense" or "saliency". Received: locator={locator!r}')
+        self.locator_kind = locator
         # === Layers ===
         self.sensor = GlimpseSensor(self.glimpse_size, self.scales, name="retina")
         self.convolutions = [keras.layers.Conv2D(filters, 3, strides=1 if i == 0 else 2, activation="relu",
@@ -77,7 +85,15 @@ class GlimpseAgent(Task, keras.Model):
         self.where = keras.layers.Dense(self.glimpse_units, activation="relu", name="glimpse_where")
         self.glimpse_out = keras.layers.Dense(self.core_units, activation="relu", name="glimpse_out")
         self.core = keras.layers.LSTMCell(self.core_units, name="core")
-        self.locator = keras.layers.Dense(2, activation="tanh", name="locator")
+        if locator == "dense":
+            self.locator = keras.layers.Dense(2, activation="tanh", name="locator")
+        else:
+            self.saliency_conv = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="saliency_conv")
+            self.saliency_logits = keras.layers.Conv2D(1, 1, name="saliency_logits")
+            self.saliency_state = keras.layers.Dense(self.glimpse_size ** 2, kernel_initializer="zeros",
+                                                     name="saliency_state")
+            self.saliency_offsets = None  # (cells, 2) in location units; set by `build` from the canvas's size
+            self.canvas = None
         self.baseline = keras.layers.Dense(1, name="baseline")
         self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -94,14 +110,33 @@ class GlimpseAgent(Task, keras.Model):
         what = self.what(ops.reshape(pixels, (-1, int(np.prod(pixels.shape[1:])))))
         return self.glimpse_out(ops.concatenate([what, self.where(location)], axis=-1))
 
-    def _step(self, glimpse, location, h, c, cell_step=None):
+    def _locate(self, glimpse, location, h, offsets=None):
+        """The mean of the next location's policy (`offsets`: the saliency cells' for the canvas
+        read, by default those of the canvas the agent was built for)."""
+        if self.locator_kind == "dense":
+            return self.locator(h)
+        coarse = ops.transpose(glimpse[:, -1:], (0, 2, 3, 1))
+        logits = ops.reshape(self.saliency_logits(self.saliency_conv(coarse)), (-1, self.glimpse_size ** 2))
+        weights = ops.softmax(logits + self.saliency_state(h), axis=-1)
+        offsets = self.saliency_offsets if offsets is None else offsets
+        return ops.clip(location + ops.matmul(weights, offsets), -1.0, 1.0)
+
+    def _offsets(self, height, width):
+        """The centre of each cell `(i, j)` of the coarsest patch, from the patch's centre, in
+        location units on canvases of `height` x `width` pixels: `(cells, 2)`."""
+        g, factor = self.glimpse_size, 2 ** (self.scales - 1)
+        cells = (np.arange(g) + 0.5 - g / 2) * factor * 2.0
+        rows, cols = np.meshgrid(cells / float(height), cells / float(width), indexing="ij")
+        return ops.convert_to_tensor(np.stack([rows, cols], -1).reshape(g * g, 2).astype("float32"))
+
+    def _step(self, glimpse, location, h, c, cell_step=None, offsets=None):
         """`(h', c', next location mean)` after reading `glimpse` (already cropped) at `location`."""
         features = self._glimpse_features(glimpse, location)
         if cell_step is None:
             _, (h, c) = self.core(features, [h, c])
         else:
             h, c = cell_step(features, h, c)
-        return h, c, self.locator(h)
+        return h, c, self._locate(glimpse, location, h, offsets)
 
     def _rollout(self, images, sample=False, seed=None):
         """`(probabilities, locations (batch, glimpses, 2), log-probabilities of the sampled
@@ -109,18 +144,19 @@ class GlimpseAgent(Task, keras.Model):
         # the pixel values' block sums, once for every glimpse (exact: integers); scaled after reading
         levels = self.sensor.pyramid(ops.cast(images, "float32"))
         batch = ops.shape(images)[0]
+        offsets = self._offsets(images.shape[1], images.shape[2]) if self.locator_kind == "saliency" else None
         h = c = ops.zeros((batch, self.core_units))
         location = ops.zeros((batch, 2))  # the first glimpse looks at the centre
         locations, log_pis, baselines = [location], [], []
         for t in range(self.glimpses):
             glimpse = self.sensor.read(levels, location) / 255.0
-            h, c, mean = self._step(glimpse, location, h, c)
+            h, c, mean = self._step(glimpse, location, h, c, offsets=offsets)
             if t == self.glimpses - 1:
                 break
             if sample:
                 # REINFORCE trains the locator alone: its noisy gradient stays out of the core and
                 # the glimpse network, which the classifier's cross-entropy trains
-                mean = self.locator(ops.stop_gradient(h))
+                mean = self._locate(glimpse, location, ops.stop_gradient(h), offsets)
                 noise = keras.random.normal(ops.shape(mean), stddev=self.location_std, seed=seed)
                 location = ops.stop_gradient(ops.clip(mean + noise, -1.0, 1.0))
                 log_pis.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.location_std ** 2))
@@ -188,6 +224,10 @@ class GlimpseAgent(Task, keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def build(self, input_shape):
+        if self.locator_kind == "saliency" and self.saliency_offsets is None:
+            # the step's moves (exported) are those on the canvas the agent is built for
+            self.canvas = (int(input_shape[1]), int(input_shape[2]))
+            self.saliency_offsets = self._offsets(*self.canvas)
         if not self.built:
             self._rollout(ops.zeros((1, *input_shape[1:])))
             # Only a sampled rollout calls the baseline: build it here, so that a checkpoint
@@ -207,7 +247,11 @@ class GlimpseAgent(Task, keras.Model):
             side = side - 2 if i == 0 else (side - 3) // 2 + 1
             convolutions += side * side * filters * 9 * channels
             channels = filters
-        step = convolutions + side * side * channels * u + 2 * u + 2 * u * k + 4 * (k + k) * k + 2 * k
+        step = convolutions + side * side * channels * u + 2 * u + 2 * u * k + 4 * (k + k) * k
+        if self.locator_kind == "dense":
+            step += 2 * k
+        else:  # two convolutions on the coarsest patch, the state's bias, the expected offset
+            step += g * g * (16 * 9 + 16 + k + 2)
         return int(self.glimpses * (retina + step) + k * self.num_classes)
 
     # === Export ===
@@ -257,7 +301,8 @@ class GlimpseAgent(Task, keras.Model):
     def edge_metadata(self):
         return {"labels": list(self.class_names), "glimpses": self.glimpses, "glimpse_size": self.glimpse_size,
                 "scales": self.scales, "input": {"scale": 1.0 / 255.0, "layout": "HWC", "channels": 1},
-                "multiply_accumulates": self.multiply_accumulates(), "params": int(self.count_params())}
+                "multiply_accumulates": self.multiply_accumulates(), "params": int(self.count_params()),
+                **({"canvas": list(self.canvas)} if self.locator_kind == "saliency" else {})}
 
     # === Evaluation ===
     def evaluate_metric(self, data):
@@ -278,7 +323,8 @@ class GlimpseAgent(Task, keras.Model):
         return {**super().get_config(), "num_classes": self.num_classes, "glimpses": self.glimpses,
                 "glimpse_size": self.glimpse_size, "scales": self.scales, "glimpse_units": self.glimpse_units,
                 "core_units": self.core_units, "location_std": self.location_std,
-                "glimpse_filters": list(self.glimpse_filters), "class_names": list(self.class_names)}
+                "glimpse_filters": list(self.glimpse_filters), "locator": self.locator_kind,
+                "class_names": list(self.class_names)}
 
 
 __all__ = ["GlimpseAgent"]

@@ -47,14 +47,14 @@ def test_canvases_hold_their_object_where_the_box_says_and_are_fixed():
         compose_canvases(objects.astype(np.float32), 60, 0, rng)
 
 
-def tiny_agent(seed=0, **kwargs):
+def tiny_agent(seed=0, canvas=40, **kwargs):
     from deepedge.apps.agents.glimpse_agent import GlimpseAgent
     from deepedge.backend import keras
 
     keras.utils.set_random_seed(seed)
     config = {"glimpses": 3, "glimpse_size": 8, "scales": 2, "glimpse_units": 16, "core_units": 32, **kwargs}
     agent = GlimpseAgent(num_classes=10, **config)
-    agent.build((None, 40, 40, 1))
+    agent.build((None, canvas, canvas, 1))
     return agent
 
 
@@ -168,3 +168,33 @@ def test_convolutional_glimpse_network_saves_whole_counts_its_cost_and_runs_step
     probabilities, path = load(tmp_path / "edge").look(test.images[0])
     np.testing.assert_allclose(probabilities, agent.predict(test.images[:1], verbose=0)[0], atol=1e-4)
     np.testing.assert_allclose(path, agent.glimpse_path(test.images[:1])[0], atol=1e-4)
+
+
+def test_saliency_locator_moves_within_the_coarse_patch_and_runs_step_wise_on_any_canvas(tmp_path):
+    from deepedge.backend import keras
+    from deepedge.data.glimpses import load_canvases
+    from deepedge.edge import load
+    from deepedge.export.exporter import export
+
+    agent = tiny_agent(seed=3, canvas=60, locator="saliency", glimpse_filters=(4, 8))
+    test = load_canvases("mnist_cluttered_60", "test").take(8)
+    # the next location is the current one moved at most to the coarsest patch's outer cells
+    path = agent.glimpse_path(test.images)
+    reach = (8 * 2 - 2) / 2 * 2 / 60  # the outermost cell's centre, 7 pixels out of 60, in location units
+    assert np.all(np.abs(np.diff(path, axis=1)) <= reach + 1e-6) and np.abs(np.diff(path, axis=1)).max() > 0
+    g, s, u, k = 8, 2, 16, 32
+    convolutions = 6 * 6 * 4 * 9 * s + 2 * 2 * 8 * 9 * 4
+    per_step = convolutions + 2 * 2 * 8 * u + 2 * u + 2 * u * k + 8 * k * k + g * g * (16 * 9 + 16 + k + 2) + g * g * 5
+    assert agent.multiply_accumulates() == 3 * per_step + k * 10
+    agent.save(tmp_path / "agent.keras")
+    again = keras.saving.load_model(tmp_path / "agent.keras", safe_mode=True)
+    np.testing.assert_array_equal(again.glimpse_path(test.images), path)
+    export(agent, tmp_path / "edge", quantization="float32", evaluation_data=test)
+    device = load(tmp_path / "edge")
+    assert device.metadata["canvas"] == [60, 60]  # the canvas whose pixels its moves are measured in
+    probabilities, on_device = device.look(test.images[0])
+    np.testing.assert_allclose(probabilities, agent.predict(test.images[:1], verbose=0)[0], atol=1e-4)
+    np.testing.assert_allclose(on_device, path[0], atol=1e-4)
+    # another canvas size: the device rescales the step's moves to the same pixels as Keras
+    small = test.images[:1, 10:50, 10:50]
+    np.testing.assert_allclose(device.look(small[0])[1], agent.glimpse_path(small)[0], atol=1e-3)
