@@ -30,18 +30,24 @@ export function retina(image, height, width, location, size, scales) {
 }
 
 // `{probabilities, locations}` of a grey image (0-255) as EdgeGlimpseAgent.look computes them.
+// A saliency locator's moves are in pixels of the canvas it was trained on (`meta.canvas`):
+// rescaled on an image of another size.
 export async function look(model, grey, height, width) {
   const meta = model.meta;
   const image = Float32Array.from(grey, v => v * meta.input.scale);
   let state = model.initialState("step");
   let location = new Float32Array(2);
   const locations = [];
+  const rescale = meta.canvas && (meta.canvas[0] !== height || meta.canvas[1] !== width)
+    ? [meta.canvas[0] / height, meta.canvas[1] / width] : null;
   let outputs;
   for (let i = 0; i < meta.glimpses; i++) {
     locations.push(Array.from(location));
     const glimpse = retina(image, height, width, location, meta.glimpse_size, meta.scales);
     [outputs, state] = await model.step("step", {glimpse, location}, state);
-    location = outputs.next_location.map(v => Math.max(-1, Math.min(1, v)));
+    const moved = rescale ? Array.from(outputs.next_location, (v, k) => location[k] + (v - location[k]) * rescale[k])
+      : outputs.next_location;
+    location = moved.map(v => Math.max(-1, Math.min(1, v)));
   }
   return {probabilities: Array.from(outputs.probabilities), locations};
 }
