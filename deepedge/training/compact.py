@@ -59,12 +59,18 @@ def save_for_shipping(model, path, input_shape, half_precision=False):
     """Saves `shipping_copy(model, input_shape)` to `path` (`.keras`), atomically; with
     `half_precision`, weights stored as float16 (`save_half_precision`). Returns the copy."""
     copy = shipping_copy(model, input_shape)
+    save_keras(copy, path, half_precision)
+    return copy
+
+
+def save_keras(model, path, half_precision=False):
+    """Saves `model` to `path` (`.keras`) atomically; with `half_precision`, its weights stored
+    as float16 (`save_half_precision`: float32 again once loaded)."""
     if half_precision:
-        save_half_precision(copy, path)
+        save_half_precision(model, path)
     else:
         with atomic_path(path) as tmp:
-            copy.save(tmp)
-    return copy
+            model.save(tmp)
 
 
 def save_half_precision(model, path):

@@ -3,8 +3,8 @@
 import shutil
 from pathlib import Path
 
-from deepedge.fileio import atomic_path, atomic_write_json
-from deepedge.training.compact import save_half_precision, shipping_copy
+from deepedge.fileio import atomic_write_json
+from deepedge.training.compact import save_keras, shipping_copy
 
 
 def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, half_precision=False, chief=True):
@@ -31,11 +31,7 @@ def finish_training(model, out_dir, report, checkpoint_dir, input_shape=None, ha
         model = shipping_copy(model, input_shape)
     if not chief:
         return model, report
-    if half_precision:
-        save_half_precision(model, out_dir / "model.keras")
-    else:
-        with atomic_path(out_dir / "model.keras") as tmp:
-            model.save(tmp)
+    save_keras(model, out_dir / "model.keras", half_precision)
     atomic_write_json(out_dir / "training.json", report)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, report

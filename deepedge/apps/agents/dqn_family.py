@@ -146,8 +146,9 @@ class QLearning(Family):
                     "`deepedge export` converts with them.")
         from deepedge.apps.agents.dqn_training import train_preset
         from deepedge.data.cache import cache_dir
-        from deepedge.fileio import atomic_path, atomic_write_json
+        from deepedge.fileio import atomic_write_json
         from deepedge.presets import saved_models_dir, train_command
+        from deepedge.training.compact import save_keras
         from deepedge.training.distribute import Distribution
 
         distribution = distribution or Distribution()
@@ -161,13 +162,8 @@ class QLearning(Family):
             checkpoint_dir = checkpoint_dir.with_name(f"{preset}-{hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:8]}")
         agent, history = train_preset(preset, checkpoint_dir, steps=limit)
         out.mkdir(parents=True, exist_ok=True)
-        if TRAINED[preset].get("half_precision"):  # a large network ships float16 weights
-            from deepedge.training.compact import save_half_precision
-
-            save_half_precision(agent.online, out / "model.keras")
-        else:
-            with atomic_path(out / "model.keras") as tmp:
-                agent.online.save(tmp)
+        # a large network ships float16 weights
+        save_keras(agent.online, out / "model.keras", TRAINED[preset].get("half_precision", False))
         recipe = dict(TRAINED[preset]["recipe"], **({"steps": int(limit)} if limit else {}))
         returns = history["episode_returns"]
         recent = float(np.mean(returns[-100:])) if returns else float("nan")

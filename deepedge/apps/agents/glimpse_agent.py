@@ -92,8 +92,7 @@ class GlimpseAgent(Task, keras.Model):
             self.saliency_logits = keras.layers.Conv2D(1, 1, name="saliency_logits")
             self.saliency_state = keras.layers.Dense(self.glimpse_size ** 2, kernel_initializer="zeros",
                                                      name="saliency_state")
-            self.saliency_offsets = None  # (cells, 2) in location units; set by `build` from the canvas's size
-            self.canvas = None
+            self.canvas = None  # (height, width) whose pixels the exported step's moves are in; set by `build`
         self.baseline = keras.layers.Dense(1, name="baseline")
         self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -118,7 +117,7 @@ class GlimpseAgent(Task, keras.Model):
         coarse = ops.transpose(glimpse[:, -1:], (0, 2, 3, 1))
         logits = ops.reshape(self.saliency_logits(self.saliency_conv(coarse)), (-1, self.glimpse_size ** 2))
         weights = ops.softmax(logits + self.saliency_state(h), axis=-1)
-        offsets = self.saliency_offsets if offsets is None else offsets
+        offsets = self._offsets(*self.canvas) if offsets is None else offsets
         return ops.clip(location + ops.matmul(weights, offsets), -1.0, 1.0)
 
     def _offsets(self, height, width):
@@ -129,14 +128,18 @@ class GlimpseAgent(Task, keras.Model):
         rows, cols = np.meshgrid(cells / float(height), cells / float(width), indexing="ij")
         return ops.convert_to_tensor(np.stack([rows, cols], -1).reshape(g * g, 2).astype("float32"))
 
-    def _step(self, glimpse, location, h, c, cell_step=None, offsets=None):
-        """`(h', c', next location mean)` after reading `glimpse` (already cropped) at `location`."""
+    def _read(self, glimpse, location, h, c, cell_step=None):
+        """`(h', c')` after reading `glimpse` (already cropped) at `location`."""
         features = self._glimpse_features(glimpse, location)
         if cell_step is None:
             _, (h, c) = self.core(features, [h, c])
-        else:
-            h, c = cell_step(features, h, c)
-        return h, c, self._locate(glimpse, location, h, offsets)
+            return h, c
+        return cell_step(features, h, c)
+
+    def _step(self, glimpse, location, h, c, cell_step=None):
+        """`(h', c', next location mean)`: one step as the device runs it."""
+        h, c = self._read(glimpse, location, h, c, cell_step)
+        return h, c, self._locate(glimpse, location, h)
 
     def _rollout(self, images, sample=False, seed=None):
         """`(probabilities, locations (batch, glimpses, 2), log-probabilities of the sampled
@@ -150,13 +153,13 @@ class GlimpseAgent(Task, keras.Model):
         locations, log_pis, baselines = [location], [], []
         for t in range(self.glimpses):
             glimpse = self.sensor.read(levels, location) / 255.0
-            h, c, mean = self._step(glimpse, location, h, c, offsets=offsets)
+            h, c = self._read(glimpse, location, h, c)
             if t == self.glimpses - 1:
                 break
+            # REINFORCE trains the locator alone: its noisy gradient stays out of the core and
+            # the glimpse network, which the classifier's cross-entropy trains
+            mean = self._locate(glimpse, location, ops.stop_gradient(h) if sample else h, offsets)
             if sample:
-                # REINFORCE trains the locator alone: its noisy gradient stays out of the core and
-                # the glimpse network, which the classifier's cross-entropy trains
-                mean = self._locate(glimpse, location, ops.stop_gradient(h), offsets)
                 noise = keras.random.normal(ops.shape(mean), stddev=self.location_std, seed=seed)
                 location = ops.stop_gradient(ops.clip(mean + noise, -1.0, 1.0))
                 log_pis.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.location_std ** 2))
@@ -224,12 +227,14 @@ class GlimpseAgent(Task, keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def build(self, input_shape):
-        if self.locator_kind == "saliency" and self.saliency_offsets is None:
+        if self.locator_kind == "saliency" and self.canvas is None:
             # the step's moves (exported) are those on the canvas the agent is built for
             self.canvas = (int(input_shape[1]), int(input_shape[2]))
-            self.saliency_offsets = self._offsets(*self.canvas)
         if not self.built:
             self._rollout(ops.zeros((1, *input_shape[1:])))
+            # (an agent of one glimpse never moves in a rollout, but its exported step still locates)
+            self._locate(ops.zeros((1, self.scales, self.glimpse_size, self.glimpse_size)), ops.zeros((1, 2)),
+                         ops.zeros((1, self.core_units)))
             # Only a sampled rollout calls the baseline: build it here, so that a checkpoint
             # of a model in training (baseline included) loads whole and resumes where it stopped
             self.baseline.build((None, self.core_units))
